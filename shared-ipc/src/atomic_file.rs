@@ -1,0 +1,91 @@
+//! Atomic file replacement: temp file in the same folder, fsync, rename, fsync of the folder.
+//! A crash at any point leaves either the old file or the new one, never a mix.
+
+use std::fs::{File, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+/// Who may read the file once written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// 0600: job bookkeeping.
+    Private,
+    /// 0644 (less the umask): the user's outputs.
+    Public,
+}
+
+/// Replaces `path` with `bytes` atomically and durably.
+pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> io::Result<()> {
+    let dir = parent_dir(path);
+    let mode = match visibility {
+        Visibility::Private => 0o600,
+        Visibility::Public => 0o644,
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".castmill-tmp-")
+        .permissions(Permissions::from_mode(mode))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// Flushes a folder's entries (a rename or a new file) to disk.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Reads a whole file, refusing files larger than `limit` bytes (hostile or corrupt input).
+pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("file is {len} bytes, more than the {limit}-byte limit"),
+        ));
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    file.take(limit + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "file grew past its size limit"));
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.txt");
+        write_atomic(&path, b"one", Visibility::Private).expect("write");
+        write_atomic(&path, b"two", Visibility::Private).expect("write");
+        assert_eq!(std::fs::read(&path).expect("read"), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
+        assert_eq!(names.len(), 1);
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn read_limited_refuses_big_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big");
+        std::fs::write(&path, vec![0u8; 100]).expect("write");
+        assert!(read_limited(&path, 99).is_err());
+        assert_eq!(read_limited(&path, 100).expect("read").len(), 100);
+    }
+}

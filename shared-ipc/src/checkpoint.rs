@@ -1,0 +1,265 @@
+//! The checkpoint: where a job stands, file by file. One typed struct used by the worker that
+//! writes it and by the app that reads it.
+//!
+//! On disk: a header line `castmill-checkpoint <version> <body length> <crc32 hex>` and then
+//! the JSON body. Written atomically; a torn, corrupt or foreign file is reported as an error,
+//! never a panic. Progress *inside* a file lives in the segment journal, so the checkpoint is
+//! rewritten only when a file changes state and its cost does not grow with segments.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::atomic_file::{self, Visibility};
+use crate::fingerprint::Fingerprint;
+
+/// Format version of the checkpoint body.
+pub const CHECKPOINT_VERSION: u32 = 1;
+
+const MAGIC: &str = "castmill-checkpoint";
+const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub job_id: String,
+    pub files: Vec<FileCheckpoint>,
+    /// When the worker last wrote this checkpoint (ms since the epoch).
+    pub updated_at_ms: u64,
+    /// Why the last worker run ended, when it ended on purpose.
+    pub last_stop: Option<StopReason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileCheckpoint {
+    pub input: PathBuf,
+    /// Fingerprint of the input when work on it began.
+    pub fingerprint: Option<Fingerprint>,
+    /// Audio length in ms, when known.
+    pub duration_ms: Option<u64>,
+    pub state: FileState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum FileState {
+    Pending,
+    /// Started; progress is in the file's journal.
+    InProgress,
+    Done { outputs: Vec<PathBuf>, audio_ms: u64 },
+    Failed { reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Stopped by the user or supervisor (SIGTERM).
+    Requested,
+    /// The app that started the worker went away.
+    ParentDied,
+    /// All files processed.
+    Finished,
+}
+
+#[derive(Debug, Error)]
+pub enum CheckpointError {
+    #[error("failed to read checkpoint {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("checkpoint {path} is corrupt: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("checkpoint {path} has format version {found}; this build reads up to {CHECKPOINT_VERSION}")]
+    Version { path: PathBuf, found: u32 },
+    #[error("failed to write checkpoint {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Checkpoint {
+    /// A fresh checkpoint with every input pending.
+    pub fn new(job_id: &str, inputs: &[PathBuf]) -> Self {
+        Self {
+            job_id: job_id.to_owned(),
+            files: inputs
+                .iter()
+                .map(|input| FileCheckpoint {
+                    input: input.clone(),
+                    fingerprint: None,
+                    duration_ms: None,
+                    state: FileState::Pending,
+                })
+                .collect(),
+            updated_at_ms: crate::now_unix_ms(),
+            last_stop: None,
+        }
+    }
+
+    /// Loads a checkpoint; `Ok(None)` when none was written yet.
+    pub fn load(path: &Path) -> Result<Option<Self>, CheckpointError> {
+        let bytes = match atomic_file::read_limited(path, MAX_CHECKPOINT_BYTES) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(CheckpointError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        Self::decode(&bytes).map(Some).map_err(|e| match e {
+            DecodeError::Version(found) => CheckpointError::Version {
+                path: path.to_owned(),
+                found,
+            },
+            DecodeError::Corrupt(reason) => CheckpointError::Corrupt {
+                path: path.to_owned(),
+                reason,
+            },
+        })
+    }
+
+    /// Writes the checkpoint atomically and durably.
+    pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
+        atomic_file::write_atomic(path, &self.encode(), Visibility::Private).map_err(|source| {
+            CheckpointError::Write {
+                path: path.to_owned(),
+                source,
+            }
+        })
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        // Plain data: serializing cannot fail.
+        let body = serde_json::to_vec(self).unwrap_or_default();
+        let mut out = format!(
+            "{MAGIC} {CHECKPOINT_VERSION} {} {:08x}\n",
+            body.len(),
+            crc32fast::hash(&body)
+        )
+        .into_bytes();
+        out.extend_from_slice(&body);
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let corrupt = |reason: &str| DecodeError::Corrupt(reason.to_owned());
+        let newline = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(|| corrupt("no header line"))?;
+        let header = std::str::from_utf8(&bytes[..newline]).map_err(|_| corrupt("header is not text"))?;
+        let body = &bytes[newline + 1..];
+        let mut fields = header.split(' ');
+        if fields.next() != Some(MAGIC) {
+            return Err(corrupt("not a Castmill checkpoint"));
+        }
+        let version: u32 = parse_field(fields.next()).ok_or_else(|| corrupt("bad version field"))?;
+        if version > CHECKPOINT_VERSION || version == 0 {
+            return Err(DecodeError::Version(version));
+        }
+        let len: usize = parse_field(fields.next()).ok_or_else(|| corrupt("bad length field"))?;
+        let crc = fields
+            .next()
+            .and_then(|f| u32::from_str_radix(f, 16).ok())
+            .ok_or_else(|| corrupt("bad checksum field"))?;
+        if body.len() != len {
+            return Err(DecodeError::Corrupt(format!(
+                "body is {} bytes, header says {len} (truncated?)",
+                body.len()
+            )));
+        }
+        if crc32fast::hash(body) != crc {
+            return Err(corrupt("checksum mismatch"));
+        }
+        serde_json::from_slice(body).map_err(|e| DecodeError::Corrupt(format!("bad body: {e}")))
+    }
+
+    pub fn files_done(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| matches!(f.state, FileState::Done { .. }))
+            .count()
+    }
+
+    pub fn files_failed(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| matches!(f.state, FileState::Failed { .. }))
+            .count()
+    }
+}
+
+fn parse_field<T: std::str::FromStr>(field: Option<&str>) -> Option<T> {
+    field.and_then(|f| f.parse().ok())
+}
+
+/// Why bytes could not be decoded as a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    Version(u32),
+    Corrupt(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Checkpoint {
+        let mut cp = Checkpoint::new("job-1", &[PathBuf::from("/a.mp3"), PathBuf::from("/b.wav")]);
+        cp.files[0].state = FileState::Done {
+            outputs: vec![PathBuf::from("/out/a.txt")],
+            audio_ms: 1234,
+        };
+        cp.files[1].state = FileState::Failed {
+            reason: "not audio".into(),
+        };
+        cp
+    }
+
+    #[test]
+    fn round_trips_through_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("checkpoint");
+        assert_eq!(Checkpoint::load(&path).expect("load"), None);
+        let cp = sample();
+        cp.save(&path).expect("save");
+        assert_eq!(Checkpoint::load(&path).expect("load"), Some(cp));
+    }
+
+    #[test]
+    fn every_truncation_is_detected() {
+        let bytes = sample().encode();
+        for cut in 0..bytes.len() {
+            assert!(Checkpoint::decode(&bytes[..cut]).is_err(), "cut at {cut} accepted");
+        }
+    }
+
+    #[test]
+    fn bit_flips_in_the_body_are_detected() {
+        let bytes = sample().encode();
+        let body_start = bytes.iter().position(|&b| b == b'\n').expect("header") + 1;
+        for i in body_start..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x01;
+            assert!(Checkpoint::decode(&flipped).is_err(), "flip at {i} accepted");
+        }
+    }
+
+    #[test]
+    fn newer_versions_are_refused_by_name() {
+        let text = String::from_utf8(sample().encode()).expect("utf8");
+        let newer = text.replacen("castmill-checkpoint 1 ", "castmill-checkpoint 9 ", 1);
+        assert_eq!(Checkpoint::decode(newer.as_bytes()), Err(DecodeError::Version(9)));
+    }
+
+    #[test]
+    fn garbage_is_corrupt_not_a_panic() {
+        for junk in [&b""[..], b"\n", b"hello world", b"castmill-checkpoint x y z\n{}", &[0xff; 64]] {
+            assert!(matches!(Checkpoint::decode(junk), Err(DecodeError::Corrupt(_))));
+        }
+    }
+}

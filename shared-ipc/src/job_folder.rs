@@ -1,0 +1,46 @@
+//! The layout of a job folder, so the worker and the app name the same files.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFolder {
+    root: PathBuf,
+}
+
+impl JobFolder {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The immutable job spec.
+    pub fn spec(&self) -> PathBuf {
+        self.root.join("job.json")
+    }
+
+    pub fn checkpoint(&self) -> PathBuf {
+        self.root.join("checkpoint")
+    }
+
+    pub fn journals_dir(&self) -> PathBuf {
+        self.root.join("journals")
+    }
+
+    /// Segment journal of the input at `index`.
+    pub fn journal(&self, index: usize) -> PathBuf {
+        self.journals_dir().join(format!("{index}.journal"))
+    }
+
+    /// Held (flock) by the running worker for its whole life.
+    pub fn lock(&self) -> PathBuf {
+        self.root.join("lock")
+    }
+
+    /// The worker's stderr, kept by the app.
+    pub fn log(&self) -> PathBuf {
+        self.root.join("worker.log")
+    }
+}

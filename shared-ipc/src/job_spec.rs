@@ -1,0 +1,136 @@
+//! The job spec: what to do. Written once by the app when the job is created, never changed.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::atomic_file::{self, Visibility};
+
+/// Format version of `job.json`.
+pub const JOB_SPEC_VERSION: u32 = 1;
+
+/// Specs larger than this are refused (a hostile or corrupt file).
+const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub format_version: u32,
+    pub job_id: String,
+    pub created_at_ms: u64,
+    /// Ordered inputs, absolute paths.
+    pub inputs: Vec<PathBuf>,
+    /// Where outputs go; absolute path.
+    pub output_dir: PathBuf,
+    /// The GGML whisper model file; absolute path.
+    pub model: PathBuf,
+    pub options: TranscribeOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TranscribeOptions {
+    /// Language code such as `en`, or `auto` to detect.
+    pub language: String,
+    pub decoding: Decoding,
+    /// Threads for the model; 0 means all cores.
+    pub threads: u32,
+    pub formats: OutputFormats,
+    pub summaries: bool,
+    pub map_of_content: bool,
+}
+
+impl Default for TranscribeOptions {
+    fn default() -> Self {
+        Self {
+            language: "en".into(),
+            decoding: Decoding::Greedy,
+            threads: 0,
+            formats: OutputFormats::default(),
+            summaries: false,
+            map_of_content: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "snake_case")]
+pub enum Decoding {
+    Greedy,
+    BeamSearch { beam_size: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutputFormats {
+    pub txt: bool,
+    pub srt: bool,
+    pub vtt: bool,
+    pub json: bool,
+}
+
+impl Default for OutputFormats {
+    fn default() -> Self {
+        Self {
+            txt: true,
+            srt: true,
+            vtt: true,
+            json: true,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum JobSpecError {
+    #[error("failed to read job spec {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("job spec {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("job spec {path} has format version {found}; this build reads up to {JOB_SPEC_VERSION}")]
+    Version { path: PathBuf, found: u32 },
+    #[error("failed to write job spec {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl JobSpec {
+    pub fn load(path: &Path) -> Result<Self, JobSpecError> {
+        let bytes =
+            atomic_file::read_limited(path, MAX_SPEC_BYTES).map_err(|source| JobSpecError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+        let spec: JobSpec = serde_json::from_slice(&bytes).map_err(|source| JobSpecError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        if spec.format_version > JOB_SPEC_VERSION {
+            return Err(JobSpecError::Version {
+                path: path.to_owned(),
+                found: spec.format_version,
+            });
+        }
+        Ok(spec)
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), JobSpecError> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|source| JobSpecError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        atomic_file::write_atomic(path, &bytes, Visibility::Private).map_err(|source| {
+            JobSpecError::Write {
+                path: path.to_owned(),
+                source,
+            }
+        })
+    }
+}

@@ -1,0 +1,152 @@
+//! The worker → supervisor protocol: one JSON object per line on the worker's stdout,
+//! tagged by `"type"`. The first line is always `hello`.
+//!
+//! Compatibility: fields may be added (readers ignore unknown fields) and event types may be
+//! added (readers report them as [`crate::Incoming::Unknown`]); renaming or removing anything
+//! bumps [`PROTOCOL_VERSION`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::segment::Segment;
+
+/// Version of the event vocabulary below.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Longest line a reader accepts; a segment of text is far below this.
+pub const MAX_LINE_BYTES: usize = 256 * 1024;
+
+/// What the worker is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    LoadingModel,
+    Probing,
+    Transcribing,
+    WritingOutputs,
+    Done,
+}
+
+/// Why the worker is stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopCause {
+    /// SIGTERM from the supervisor or the user.
+    Requested,
+    /// The process that started the worker went away.
+    ParentDied,
+}
+
+/// Kinds of job-level errors, so a supervisor can tell "retry" from "give up".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Model,
+    Job,
+    Internal,
+}
+
+/// One line of the protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WorkerEvent {
+    /// Always the first line.
+    Hello {
+        protocol_version: u32,
+        pid: u32,
+        worker_version: String,
+    },
+    Stage {
+        stage: Stage,
+        /// The file the stage applies to, if any.
+        file_index: Option<usize>,
+    },
+    /// Audio seconds done and total, for the current file and the whole batch. Totals are
+    /// absent when a container does not say how long it is.
+    Progress {
+        file_index: usize,
+        file_done_s: f64,
+        file_total_s: Option<f64>,
+        batch_done_s: f64,
+        batch_total_s: Option<f64>,
+    },
+    /// A committed (durable) segment.
+    Segment { file_index: usize, segment: Segment },
+    /// Something a person should know that is not an error (e.g. an input changed since the
+    /// last run and is being redone).
+    Notice {
+        file_index: Option<usize>,
+        message: String,
+    },
+    FileCompleted {
+        file_index: usize,
+        input: String,
+        outputs: Vec<String>,
+        audio_s: f64,
+    },
+    FileFailed {
+        file_index: usize,
+        input: String,
+        reason: String,
+    },
+    Heartbeat { seq: u64 },
+    Memory { rss_bytes: u64 },
+    Paused,
+    Resumed,
+    Stopping { cause: StopCause },
+    Finished {
+        files_done: usize,
+        files_failed: usize,
+    },
+    Error { kind: ErrorKind, message: String },
+}
+
+impl WorkerEvent {
+    /// The event as one protocol line, newline included.
+    pub fn to_line(&self) -> String {
+        // Serializing these plain enums cannot fail; an empty object would still be a valid line.
+        let mut line = serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"));
+        line.push('\n');
+        line
+    }
+
+    /// The `type` tag of this event, as written on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            WorkerEvent::Hello { .. } => "hello",
+            WorkerEvent::Stage { .. } => "stage",
+            WorkerEvent::Progress { .. } => "progress",
+            WorkerEvent::Segment { .. } => "segment",
+            WorkerEvent::Notice { .. } => "notice",
+            WorkerEvent::FileCompleted { .. } => "file_completed",
+            WorkerEvent::FileFailed { .. } => "file_failed",
+            WorkerEvent::Heartbeat { .. } => "heartbeat",
+            WorkerEvent::Memory { .. } => "memory",
+            WorkerEvent::Paused => "paused",
+            WorkerEvent::Resumed => "resumed",
+            WorkerEvent::Stopping { .. } => "stopping",
+            WorkerEvent::Finished { .. } => "finished",
+            WorkerEvent::Error { .. } => "error",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_tagged_by_type_and_end_in_newline() {
+        let line = WorkerEvent::Paused.to_line();
+        assert_eq!(line, "{\"type\":\"paused\"}\n");
+        let hello = WorkerEvent::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            pid: 42,
+            worker_version: "0.1.0".into(),
+        };
+        let line = hello.to_line();
+        assert!(line.starts_with("{\"type\":\"hello\""));
+        let back: WorkerEvent = serde_json::from_str(line.trim_end()).expect("parse");
+        assert_eq!(back, hello);
+        assert_eq!(back.type_name(), "hello");
+    }
+}
