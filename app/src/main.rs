@@ -1,1 +1,39 @@
-fn main() {}
+//! `castmill`: the desktop app's binary, also the headless command line and model manager.
+
+mod cli;
+mod data_dirs;
+mod headless;
+mod inputs;
+mod job_setup;
+mod models;
+mod models_cmd;
+mod worker_process;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Some(cli::Command::Models(cmd)) => models_cmd::run(cmd).map(|()| headless::EXIT_OK),
+        None if cli.headless => headless::run(cli.run),
+        None => {
+            eprintln!("castmill: the desktop window is not built yet; use `castmill --headless --out DIR FILES…`");
+            Ok(headless::EXIT_USAGE)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("castmill: {e:#}");
+            ExitCode::from(headless::EXIT_USAGE)
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CASTMILL_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init();
+}

@@ -1,1 +1,91 @@
-fn main() {}
+//! `batch-processor <job-folder>`: Castmill's worker. One process per job; protocol lines on
+//! stdout, logs on stderr, progress committed to the job folder. Exit codes are in
+//! `shared_ipc::exit_code`.
+
+mod control;
+mod decode;
+mod emitter;
+mod file_job;
+mod heartbeat;
+mod job;
+mod outputs;
+mod parent_death;
+mod repetition;
+mod resample;
+mod stdout_guard;
+mod transcribe;
+mod windows;
+
+use std::process::ExitCode;
+
+use shared_ipc::{JobFolder, PROTOCOL_VERSION, WorkerEvent, exit_code};
+
+const USAGE: &str = "usage: batch-processor <job-folder>
+
+Runs one Castmill job: reads <job-folder>/job.json, writes progress to the folder and the
+outputs to the job's output folder. Speaks JSON lines on stdout (see docs/PROTOCOL.md).
+Signals: SIGUSR1 pause, SIGUSR2 resume, SIGTERM stop (resumable).
+Exit codes: 0 finished, 1 internal error, 2 usage, 3 stopped, 4 model error,
+5 job folder error, 6 already running.";
+
+fn main() -> ExitCode {
+    // First, before any library can print: fd 1 becomes stderr, protocol gets its own fd.
+    let protocol_out = match stdout_guard::take_protocol_stdout() {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("batch-processor: failed to set up the protocol stream: {e}");
+            return exit(exit_code::INTERNAL_ERROR);
+        }
+    };
+    init_logging();
+
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let folder = match args.as_slice() {
+        [flag] if flag == "--help" || flag == "-h" => {
+            eprintln!("{USAGE}");
+            return exit(exit_code::FINISHED);
+        }
+        [flag] if flag == "--version" => {
+            eprintln!("batch-processor {}", env!("CARGO_PKG_VERSION"));
+            return exit(exit_code::FINISHED);
+        }
+        [folder] => JobFolder::new(folder),
+        _ => {
+            eprintln!("{USAGE}");
+            return exit(exit_code::USAGE);
+        }
+    };
+
+    let emitter = emitter::Emitter::new(protocol_out);
+    emitter.emit(&WorkerEvent::Hello {
+        protocol_version: PROTOCOL_VERSION,
+        pid: std::process::id(),
+        worker_version: env!("CARGO_PKG_VERSION").into(),
+    });
+    let control = match control::Control::install() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("failed to install signal handlers: {e}");
+            return exit(exit_code::INTERNAL_ERROR);
+        }
+    };
+    let _heartbeat = match heartbeat::start(emitter.clone(), control.clone()) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!("failed to start the heartbeat: {e}");
+            return exit(exit_code::INTERNAL_ERROR);
+        }
+    };
+    exit(job::run(&folder, &emitter, &control))
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(code as u8)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CASTMILL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,whisper_rs=warn"));
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_ansi(false).init();
+    whisper_rs::install_logging_hooks();
+}

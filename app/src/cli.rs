@@ -1,0 +1,96 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES_HELP: &str = "Exit codes:
+  0  all files done
+  1  done, but some files failed (see the messages)
+  2  bad usage
+  3  stopped (Ctrl-C); the job can be resumed
+  4  the worker failed (model unusable, job folder unusable, or it crashed)";
+
+#[derive(Debug, Parser)]
+#[command(name = "castmill", version, about = "Batch transcription of podcasts and long audio, on your own machine.", after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Run without a window: transcribe FILES/FOLDERS and show progress in the terminal.
+    #[arg(long)]
+    pub headless: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Output folder (created if missing).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Model name (see `castmill models list`) or path to a GGML whisper file.
+    #[arg(long, default_value = crate::models::catalog::DEFAULT_MODEL)]
+    pub model: String,
+
+    /// Spoken language code, or `auto`.
+    #[arg(long, default_value = "en")]
+    pub language: String,
+
+    /// Decoding strategy.
+    #[arg(long, value_enum, default_value_t = DecodingArg::Greedy)]
+    pub decoding: DecodingArg,
+
+    /// Beam width for `--decoding beam`.
+    #[arg(long, default_value_t = 5)]
+    pub beam_size: u32,
+
+    /// Model threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: u32,
+
+    /// Print one JSON event per line instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Audio files, or folders whose audio files are taken in name order.
+    #[arg(value_name = "FILES/FOLDERS")]
+    pub inputs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DecodingArg {
+    Greedy,
+    Beam,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List installed models.
+    List,
+    /// Download a model from the whisper.cpp model host (resumable, verified).
+    Install {
+        name: String,
+        /// Expected SHA-1 of the file (defaults to the published one for known models).
+        #[arg(long)]
+        sha1: Option<String>,
+    },
+    /// Import a GGML whisper file or a CTranslate2 (faster-whisper) model folder.
+    Import {
+        path: PathBuf,
+        /// Name to install it under (default: from the file or the model's size).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove an installed model.
+    Remove { name: String },
+}

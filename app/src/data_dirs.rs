@@ -1,0 +1,43 @@
+//! Where Castmill keeps its data: the platform data directory (`~/.local/share/castmill` on
+//! Linux), or `CASTMILL_DATA_DIR` when set (tests, portable installs).
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+#[derive(Debug, Clone)]
+pub struct DataDirs {
+    root: PathBuf,
+}
+
+impl DataDirs {
+    pub fn locate() -> Result<Self> {
+        if let Some(dir) = std::env::var_os("CASTMILL_DATA_DIR") {
+            return Ok(Self { root: PathBuf::from(dir) });
+        }
+        let dirs = directories::ProjectDirs::from("", "", "castmill").context("failed to find the home directory")?;
+        Ok(Self { root: dirs.data_dir().to_owned() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn models(&self) -> PathBuf {
+        self.root.join("models")
+    }
+
+    pub fn jobs(&self) -> PathBuf {
+        self.root.join("jobs")
+    }
+
+    /// Creates a folder (and its parents) readable by the user only.
+    pub fn ensure_private(path: &Path) -> Result<()> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .with_context(|| format!("failed to create {}", path.display()))
+    }
+}

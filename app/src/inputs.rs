@@ -1,0 +1,43 @@
+//! Turns the command line's FILES/FOLDERS into an ordered list of input files.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// Extensions taken from folders. Files named explicitly are always taken, so the worker can
+/// say why one is not usable.
+pub const AUDIO_EXTENSIONS: &[&str] = &["mp3", "m4a", "mp4", "aac", "wav", "flac", "ogg", "oga", "opus"];
+
+pub fn is_audio_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+/// Files as given; folders expanded to their audio files (not recursive), sorted by name.
+/// Paths are made absolute, since the worker runs elsewhere.
+pub fn expand(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let cwd = std::env::current_dir().context("failed to read the current folder")?;
+    let mut out = Vec::new();
+    for arg in args {
+        let path = if arg.is_absolute() { arg.clone() } else { cwd.join(arg) };
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&path)
+                .with_context(|| format!("failed to list {}", path.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_audio_name(p))
+                .collect();
+            if found.is_empty() {
+                bail!("folder {} has no audio files", path.display());
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(path);
+        }
+    }
+    if out.is_empty() {
+        bail!("no input files given");
+    }
+    Ok(out)
+}

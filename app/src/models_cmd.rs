@@ -1,0 +1,57 @@
+//! `castmill models …`.
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::ModelsCommand;
+use crate::data_dirs::DataDirs;
+use crate::models::download::{self, InstallRequest};
+use crate::models::{catalog, store::ModelStore};
+
+pub fn run(cmd: ModelsCommand) -> Result<()> {
+    let store = ModelStore::new(DataDirs::locate()?.models());
+    match cmd {
+        ModelsCommand::List => {
+            let entries = store.list()?;
+            if entries.is_empty() {
+                println!("no models installed in {}", store.dir().display());
+            }
+            for e in entries {
+                let mib = e.size as f64 / (1024.0 * 1024.0);
+                match e.check {
+                    Ok(s) => {
+                        let lang = if s.hparams.is_multilingual() { "multilingual" } else { "English-only" };
+                        println!("{:<16} {:>8.1} MiB  whisper {} ({lang})  {}", e.name, mib, s.hparams.size_name(), e.path.display());
+                    }
+                    Err(reason) => println!("{:<16} {:>8.1} MiB  UNUSABLE: {reason}  {}", e.name, mib, e.path.display()),
+                }
+            }
+        }
+        ModelsCommand::Install { name, sha1 } => {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_message(format!("downloading {name}"));
+            let req = InstallRequest { name: &name, sha1: sha1.as_deref(), base_url: catalog::base_url() };
+            let path = download::install(&store, &req, |done, total| {
+                if let Some(total) = total {
+                    bar.set_length(total);
+                }
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            println!("installed {name} at {}", path?.display());
+        }
+        ModelsCommand::Import { path, name } => {
+            let name = store.import(&path, name.as_deref())?;
+            println!("imported {} as {name} ({})", path.display(), store.path_of(&name).display());
+        }
+        ModelsCommand::Remove { name } => {
+            store.remove(&name)?;
+            println!("removed {name}");
+        }
+    }
+    Ok(())
+}

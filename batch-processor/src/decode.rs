@@ -1,0 +1,222 @@
+//! Streaming decode of one input: symphonia demuxes and decodes, channels are mixed down to
+//! mono and rubato resamples to 16 kHz. Audio comes out in small chunks, so memory does not
+//! depend on the length of the file.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use thiserror::Error;
+
+use crate::resample::MonoResampler;
+
+/// Whisper's sample rate.
+pub const SAMPLE_RATE: u32 = 16_000;
+
+/// Why an input could not be decoded, in words for the user.
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    #[error("file not found")]
+    NotFound,
+    #[error("permission denied")]
+    PermissionDenied,
+    #[error("is a folder, not an audio file")]
+    IsDirectory,
+    #[error("file is empty (0 bytes)")]
+    Empty,
+    #[error("failed to read the file: {0}")]
+    Io(io::Error),
+    #[error("not a recognised audio format ({0})")]
+    NotAudio(String),
+    #[error("no audio track in the file")]
+    NoAudioTrack,
+    #[error("unsupported codec ({0})")]
+    UnsupportedCodec(String),
+    #[error("audio stream is corrupt at {at_s:.1} s ({detail})")]
+    Corrupt { at_s: f64, detail: String },
+    #[error("audio stream is truncated: it ends at {at_s:.1} s of a declared {declared_s:.1} s")]
+    Truncated { at_s: f64, declared_s: f64 },
+    #[error("cannot resample from {0} Hz")]
+    Resample(u32),
+}
+
+/// Consecutive undecodable packets after which the stream counts as corrupt.
+const MAX_BAD_PACKETS_IN_A_ROW: u32 = 50;
+
+/// An open input producing 16 kHz mono samples.
+pub struct AudioSource {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    channels: usize,
+    source_rate: u32,
+    declared_frames: Option<u64>,
+    decoded_frames: u64,
+    interleaved: Vec<f32>,
+    mono: Vec<f32>,
+    resampler: Option<MonoResampler>,
+    finished: bool,
+}
+
+impl AudioSource {
+    pub fn open(path: &Path) -> Result<Self, DecodeError> {
+        let meta = std::fs::metadata(path).map_err(map_io)?;
+        if meta.is_dir() {
+            return Err(DecodeError::IsDirectory);
+        }
+        if meta.len() == 0 {
+            return Err(DecodeError::Empty);
+        }
+        let file = File::open(path).map_err(map_io)?;
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let format = symphonia::default::get_probe()
+            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+            .map_err(|e| match e {
+                SymphoniaError::IoError(io) if io.kind() != io::ErrorKind::UnexpectedEof => {
+                    DecodeError::Io(io)
+                }
+                other => DecodeError::NotAudio(other.to_string()),
+            })?;
+        let track = format.default_track(TrackType::Audio).ok_or(DecodeError::NoAudioTrack)?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or(DecodeError::NoAudioTrack)?
+            .clone();
+        let track_id = track.id;
+        let declared_frames = track.num_frames;
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| DecodeError::UnsupportedCodec(e.to_string()))?;
+        let source_rate = params.sample_rate.ok_or_else(|| {
+            DecodeError::UnsupportedCodec("the stream does not state its sample rate".into())
+        })?;
+        let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(1).max(1);
+        let resampler = if source_rate == SAMPLE_RATE {
+            None
+        } else {
+            Some(MonoResampler::new(source_rate, SAMPLE_RATE).ok_or(DecodeError::Resample(source_rate))?)
+        };
+        Ok(Self {
+            format,
+            decoder,
+            track_id,
+            channels,
+            source_rate,
+            declared_frames,
+            decoded_frames: 0,
+            interleaved: Vec::new(),
+            mono: Vec::new(),
+            resampler,
+            finished: false,
+        })
+    }
+
+    /// Length of the audio in seconds, when the container says.
+    pub fn duration_s(&self) -> Option<f64> {
+        self.declared_frames.map(|n| n as f64 / self.source_rate as f64)
+    }
+
+    fn decoded_s(&self) -> f64 {
+        self.decoded_frames as f64 / self.source_rate as f64
+    }
+
+    /// Appends the next decoded 16 kHz mono samples to `out`. Returns `false` once the stream
+    /// is exhausted (after appending the resampler's tail).
+    pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, DecodeError> {
+        if self.finished {
+            return Ok(false);
+        }
+        let mut bad_in_a_row = 0u32;
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return self.finish(out),
+                Err(SymphoniaError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return self.finish(out);
+                }
+                Err(SymphoniaError::ResetRequired) => return self.finish(out),
+                Err(e) => {
+                    return Err(DecodeError::Corrupt { at_s: self.decoded_s(), detail: e.to_string() });
+                }
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(buf) => {
+                    let frames = buf.frames();
+                    buf.copy_to_vec_interleaved::<f32>(&mut self.interleaved);
+                    self.decoded_frames += frames as u64;
+                    downmix(&self.interleaved, self.channels, &mut self.mono);
+                    match self.resampler.as_mut() {
+                        Some(r) => r.push(&self.mono, out),
+                        None => out.extend_from_slice(&self.mono),
+                    }
+                    return Ok(true);
+                }
+                // One bad packet is skipped (as players do); a run of them is a corrupt stream.
+                Err(SymphoniaError::DecodeError(detail)) => {
+                    bad_in_a_row += 1;
+                    tracing::debug!("skipping undecodable packet: {detail}");
+                    if bad_in_a_row >= MAX_BAD_PACKETS_IN_A_ROW {
+                        return Err(DecodeError::Corrupt { at_s: self.decoded_s(), detail: detail.into() });
+                    }
+                }
+                Err(SymphoniaError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return self.finish(out);
+                }
+                Err(e) => {
+                    return Err(DecodeError::Corrupt { at_s: self.decoded_s(), detail: e.to_string() });
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<f32>) -> Result<bool, DecodeError> {
+        self.finished = true;
+        if let Some(declared) = self.declared_frames {
+            // Containers round their lengths; only a real shortfall counts as truncation.
+            let tolerance = (declared / 100).max(self.source_rate as u64 / 2);
+            if self.decoded_frames + tolerance < declared {
+                return Err(DecodeError::Truncated {
+                    at_s: self.decoded_s(),
+                    declared_s: declared as f64 / self.source_rate as f64,
+                });
+            }
+        }
+        if let Some(r) = self.resampler.as_mut() {
+            r.flush(out);
+        }
+        Ok(false)
+    }
+}
+
+fn downmix(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
+    mono.clear();
+    if channels == 1 {
+        mono.extend_from_slice(interleaved);
+        return;
+    }
+    let scale = 1.0 / channels as f32;
+    mono.extend(interleaved.chunks_exact(channels).map(|frame| frame.iter().sum::<f32>() * scale));
+}
+
+fn map_io(e: io::Error) -> DecodeError {
+    match e.kind() {
+        io::ErrorKind::NotFound => DecodeError::NotFound,
+        io::ErrorKind::PermissionDenied => DecodeError::PermissionDenied,
+        _ => DecodeError::Io(e),
+    }
+}

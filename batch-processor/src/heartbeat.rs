@@ -1,0 +1,60 @@
+//! The liveness timer: a heartbeat every second and the worker's memory every five, from a
+//! thread of its own so they keep coming while the model loads or a window is being decoded.
+//! It also notices when the parent is gone.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use shared_ipc::WorkerEvent;
+use shared_ipc::protocol::StopCause;
+
+use crate::control::Control;
+use crate::emitter::Emitter;
+
+pub const INTERVAL: Duration = Duration::from_secs(1);
+const MEMORY_EVERY: u64 = 5;
+
+/// Stops the thread when dropped.
+pub struct Heartbeat {
+    stop: Option<mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub fn start(emitter: Emitter, control: Control) -> std::io::Result<Heartbeat> {
+    let (tx, rx) = mpsc::sync_channel::<()>(1);
+    let thread = std::thread::Builder::new().name("heartbeat".into()).spawn(move || {
+        let pid = sysinfo::Pid::from_u32(std::process::id());
+        // Without process information there are simply no memory events.
+        let mut system = sysinfo::System::new().ok();
+        let mut seq = 0u64;
+        loop {
+            match rx.recv_timeout(INTERVAL) {
+                Err(RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+            seq += 1;
+            emitter.emit(&WorkerEvent::Heartbeat { seq });
+            if seq % MEMORY_EVERY == 0
+                && let Some(system) = system.as_mut()
+            {
+                system.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
+                if let Some(process) = system.process(pid) {
+                    emitter.emit(&WorkerEvent::Memory { rss_bytes: process.memory() });
+                }
+            }
+            if emitter.is_broken() || control.parent_died() {
+                control.request_stop(StopCause::ParentDied);
+            }
+        }
+    })?;
+    Ok(Heartbeat { stop: Some(tx), thread: Some(thread) })
+}

@@ -1,0 +1,130 @@
+//! Cuts the 16 kHz stream into windows of at most 30 s for whisper, at the quietest moment
+//! near the end of each window so words are not split. The cut depends only on the audio
+//! from the window's start, so a resumed run cuts exactly where an uninterrupted one did.
+
+use crate::decode::SAMPLE_RATE;
+
+/// Whisper's input size: 30 s.
+pub const MAX_WINDOW: usize = 30 * SAMPLE_RATE as usize;
+/// The cut is searched in the last part of the window, from this length on.
+const MIN_WINDOW: usize = 20 * SAMPLE_RATE as usize;
+/// Energy is measured over frames of 100 ms, every 10 ms.
+const FRAME: usize = SAMPLE_RATE as usize / 10;
+const HOP: usize = SAMPLE_RATE as usize / 100;
+
+/// Where to cut a full buffer (`samples.len() >= MAX_WINDOW`): the centre of the quietest
+/// frame in `[MIN_WINDOW, MAX_WINDOW)`; the latest one wins a tie.
+pub fn cut_point(samples: &[f32]) -> usize {
+    let end = MAX_WINDOW.min(samples.len());
+    if end <= MIN_WINDOW + FRAME {
+        return end;
+    }
+    let mut best = (f64::INFINITY, end);
+    let mut start = MIN_WINDOW;
+    while start + FRAME <= end {
+        let energy: f64 = samples[start..start + FRAME].iter().map(|&s| (s as f64) * (s as f64)).sum();
+        if energy <= best.0 {
+            best = (energy, start + FRAME / 2);
+        }
+        start += HOP;
+    }
+    best.1
+}
+
+/// Buffers the stream and hands out windows.
+pub struct Windower {
+    buf: Vec<f32>,
+    /// Absolute sample index of `buf[0]`.
+    start: u64,
+    /// Samples still to discard before the first window (resume).
+    skip: u64,
+}
+
+/// A window of audio and where it starts in the file.
+pub struct Window<'a> {
+    pub start_sample: u64,
+    pub samples: &'a [f32],
+}
+
+impl Windower {
+    /// `skip` samples (already transcribed) are dropped before the first window.
+    pub fn new(skip: u64) -> Self {
+        Self { buf: Vec::with_capacity(MAX_WINDOW + SAMPLE_RATE as usize), start: 0, skip }
+    }
+
+    /// Adds decoded samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        let drop = (self.skip as usize).min(samples.len());
+        self.skip -= drop as u64;
+        self.start += drop as u64;
+        self.buf.extend_from_slice(&samples[drop..]);
+    }
+
+    /// Position (in samples) of the next window's start.
+    pub fn position(&self) -> u64 {
+        self.start
+    }
+
+    /// The next window, when enough audio is buffered (or `at_end` and any is left).
+    /// The window is consumed by [`Windower::consume`].
+    pub fn next_window(&self, at_end: bool) -> Option<Window<'_>> {
+        let len = if self.buf.len() >= MAX_WINDOW {
+            cut_point(&self.buf)
+        } else if at_end && !self.buf.is_empty() {
+            self.buf.len()
+        } else {
+            return None;
+        };
+        Some(Window { start_sample: self.start, samples: &self.buf[..len] })
+    }
+
+    /// Drops the first `len` buffered samples (the window just committed).
+    pub fn consume(&mut self, len: usize) {
+        self.buf.drain(..len);
+        self.start += len as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_at_the_quiet_gap() {
+        let mut samples = vec![0.5f32; MAX_WINDOW + 100];
+        let gap = 25 * SAMPLE_RATE as usize;
+        samples[gap..gap + FRAME * 2].iter_mut().for_each(|s| *s = 0.0);
+        let cut = cut_point(&samples);
+        assert!(cut >= gap && cut <= gap + FRAME * 2, "cut at {cut}");
+    }
+
+    #[test]
+    fn resumed_windowing_cuts_at_the_same_places() {
+        let samples: Vec<f32> = (0..95 * SAMPLE_RATE as usize)
+            .map(|i| ((i as f32) * 0.001).sin() * (((i / 7919) % 13) as f32))
+            .collect();
+        let cuts = |skip: u64| {
+            let mut w = Windower::new(skip);
+            let mut cuts = Vec::new();
+            for chunk in samples.chunks(4000) {
+                w.push(chunk);
+                while let Some(win) = w.next_window(false) {
+                    let len = win.samples.len();
+                    cuts.push(win.start_sample + len as u64);
+                    w.consume(len);
+                }
+            }
+            while let Some(win) = w.next_window(true) {
+                let len = win.samples.len();
+                cuts.push(win.start_sample + len as u64);
+                w.consume(len);
+            }
+            cuts
+        };
+        let all = cuts(0);
+        assert!(all.len() >= 4);
+        assert_eq!(*all.last().expect("cuts"), samples.len() as u64);
+        let resumed = cuts(all[1]);
+        assert_eq!(&all[2..], &resumed[..]);
+    }
+}
