@@ -20,10 +20,6 @@ impl DataDirs {
         Ok(Self { root: dirs.data_dir().to_owned() })
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     pub fn models(&self) -> PathBuf {
         self.root.join("models")
     }

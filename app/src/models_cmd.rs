@@ -33,7 +33,8 @@ pub fn run(cmd: ModelsCommand) -> Result<()> {
                 ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            bar.set_message(format!("downloading {name}"));
+            let size_hint = catalog::find(&name).map(|e| format!(" (~{} MiB)", e.approx_mib)).unwrap_or_default();
+            bar.set_message(format!("downloading {name}{size_hint}"));
             let req = InstallRequest { name: &name, sha1: sha1.as_deref(), base_url: catalog::base_url() };
             let path = download::install(&store, &req, |done, total| {
                 if let Some(total) = total {

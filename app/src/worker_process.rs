@@ -10,7 +10,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 
 use anyhow::{Context, Result};
-use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use shared_ipc::{EventReader, Incoming, JobFolder};
 
@@ -69,11 +68,6 @@ impl WorkerProcess {
 
     pub fn pid(&self) -> Pid {
         Pid::from_raw(self.child.id() as i32)
-    }
-
-    /// Sends a signal to the worker's process group.
-    pub fn signal(&self, signal: Signal) {
-        let _ = killpg(self.pid(), signal);
     }
 
     pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {

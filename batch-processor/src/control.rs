@@ -82,13 +82,6 @@ impl Control {
         Arc::clone(&self.interrupt)
     }
 
-    pub fn stop_requested(&self) -> Option<StopCause> {
-        self.lock().stop
-    }
-
-    pub fn pause_requested(&self) -> bool {
-        self.lock().pause_requested
-    }
 
     /// True when the process that started us is gone.
     pub fn parent_died(&self) -> bool {

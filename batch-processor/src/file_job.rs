@@ -201,6 +201,7 @@ fn describe_io(e: &std::io::Error) -> String {
         std::io::ErrorKind::NotFound => "file not found".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::StorageFull => "disk is full".into(),
+        std::io::ErrorKind::IsADirectory => "is a folder, not an audio file".into(),
         _ => e.to_string(),
     }
 }

@@ -60,11 +60,6 @@ impl Windower {
         self.buf.extend_from_slice(&samples[drop..]);
     }
 
-    /// Position (in samples) of the next window's start.
-    pub fn position(&self) -> u64 {
-        self.start
-    }
-
     /// The next window, when enough audio is buffered (or `at_end` and any is left).
     /// The window is consumed by [`Windower::consume`].
     pub fn next_window(&self, at_end: bool) -> Option<Window<'_>> {

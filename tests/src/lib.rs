@@ -1,1 +1,41 @@
+//! Helpers for Castmill's end-to-end tests: locating the real binaries, the installed model
+//! and the speech fixtures; building job folders; running the worker and reading its events.
 
+pub mod fixtures;
+pub mod wer;
+pub mod worker;
+
+use std::path::PathBuf;
+
+/// The folder holding the built `castmill` and `batch-processor` (next to the test binary's
+/// `deps/` folder).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").to_owned();
+    for name in ["castmill", "batch-processor"] {
+        assert!(dir.join(name).is_file(), "{} is missing: build the workspace first (`cargo build --workspace`, or scripts/test.sh)", dir.join(name).display());
+    }
+    dir
+}
+
+pub fn worker_bin() -> PathBuf {
+    bin_dir().join("batch-processor")
+}
+
+pub fn castmill_bin() -> PathBuf {
+    bin_dir().join("castmill")
+}
+
+/// The whisper model the tests use: `CASTMILL_TEST_MODEL`, else `tiny.en` in the data
+/// directory that the set-up script fills.
+pub fn model_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("CASTMILL_TEST_MODEL") {
+        return PathBuf::from(p);
+    }
+    let data = std::env::var_os("CASTMILL_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".local/share/castmill"));
+    let path = data.join("models/tiny.en.bin");
+    assert!(path.is_file(), "model {} is missing: run scripts/setup.sh (or set CASTMILL_TEST_MODEL)", path.display());
+    path
+}

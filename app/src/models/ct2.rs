@@ -49,10 +49,6 @@ pub struct Variable {
 }
 
 impl Variable {
-    pub fn elements(&self) -> usize {
-        self.dims.iter().product()
-    }
-
     /// The values as f32 (float types only).
     pub fn to_f32(&self) -> Result<Vec<f32>, Ct2Error> {
         let chunks = self.data.chunks_exact(self.dtype.size());

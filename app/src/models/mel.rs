@@ -49,11 +49,12 @@ mod tests {
 
     #[test]
     fn matches_librosa_reference_values() {
-        // Values from librosa.filters.mel(sr=16000, n_fft=400, n_mels=80), float32.
+        // Values of librosa.filters.mel(sr=16000, n_fft=400, n_mels=80); [0][1] is the
+        // 0.02486259 of the filters whisper ships.
         let w = filter_bank(80);
         let at = |m: usize, b: usize| w[m * 201 + b];
         assert!((at(0, 1) - 0.024_862_86).abs() < 1e-6, "{}", at(0, 1));
-        assert!((at(1, 2) - 0.024_862_86).abs() < 1e-6, "{}", at(1, 2));
+        assert!((at(1, 2) - 0.022_871_77).abs() < 1e-6, "{}", at(1, 2));
         assert_eq!(at(0, 0), 0.0);
         // Every filter has some weight, and none reaches past the Nyquist bin.
         for m in 0..80 {

@@ -1,0 +1,37 @@
+//! The committed speech fixtures and clips made from them.
+
+use std::path::{Path, PathBuf};
+
+pub const CLIPS: &[&str] = &["astronomy", "bread", "garden"];
+pub const CONTAINERS: &[&str] = &["wav", "mp3", "m4a", "flac", "ogg"];
+
+pub fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio")
+}
+
+pub fn clip(name: &str, ext: &str) -> PathBuf {
+    dir().join(format!("{name}.{ext}"))
+}
+
+pub fn reference_text(name: &str) -> String {
+    std::fs::read_to_string(dir().join(format!("{name}.ref.txt"))).expect("reference text")
+}
+
+/// All three clips one after another in one 16 kHz WAV (about 93 s, several windows).
+pub fn long_clip(dest: &Path) -> PathBuf {
+    let path = dest.join("long episode.wav");
+    let spec = hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut writer = hound::WavWriter::create(&path, spec).expect("create wav");
+    for name in CLIPS {
+        let mut reader = hound::WavReader::open(clip(name, "wav")).expect("open fixture");
+        for sample in reader.samples::<i16>() {
+            writer.write_sample(sample.expect("sample")).expect("write");
+        }
+    }
+    writer.finalize().expect("finalize");
+    path
+}
+
+pub fn long_clip_reference() -> String {
+    CLIPS.iter().map(|c| reference_text(c)).collect::<Vec<_>>().join("\n")
+}

@@ -1,0 +1,109 @@
+//! Pause, resume and stop by signal, and the protected protocol stream.
+
+use std::time::{Duration, Instant};
+
+use castmill_e2e::fixtures;
+use castmill_e2e::wer::word_error_rate;
+use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time, run_to_end};
+use nix::sys::signal::Signal;
+use shared_ipc::protocol::StopCause;
+use shared_ipc::{Incoming, WorkerEvent, exit_code};
+
+/// CPU time (user + system) of a process, from /proc.
+fn cpu_seconds(pid: i32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    let after_name = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
+    ticks / 100.0
+}
+
+#[test]
+fn sigusr1_pauses_with_no_progress_and_idle_cpu_and_sigusr2_resumes() {
+    let _guard = one_model_at_a_time();
+    let media = tempfile::tempdir().expect("tempdir");
+    let job = TestJob::new(vec![fixtures::long_clip(media.path())]);
+    let mut worker = RunningWorker::start(&job);
+    worker.wait_for("the first segment", |e| matches!(e, WorkerEvent::Segment { .. }));
+
+    let sent = Instant::now();
+    worker.signal(Signal::SIGUSR1);
+    worker.signal(Signal::SIGUSR1); // idempotent: still one pause
+    worker.wait_for("paused", |e| matches!(e, WorkerEvent::Paused));
+    eprintln!("pause took effect after {:?}", sent.elapsed());
+
+    // Watch a paused worker for a few seconds: nothing but heartbeats, and almost no CPU.
+    let cpu_before = cpu_seconds(worker.pid().as_raw());
+    let watch_until = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < watch_until {
+        if let Some(Incoming::Event(e)) = worker.next_line(Duration::from_millis(100)) {
+            assert!(matches!(e, WorkerEvent::Heartbeat { .. } | WorkerEvent::Memory { .. } | WorkerEvent::Paused), "paused worker sent {e:?}");
+        }
+    }
+    let cpu_used = cpu_seconds(worker.pid().as_raw()) - cpu_before;
+    assert!(cpu_used < 0.2, "paused worker used {cpu_used:.2} s of CPU in 4 s");
+
+    worker.signal(Signal::SIGUSR2);
+    worker.signal(Signal::SIGUSR2);
+    worker.wait_for("resumed", |e| matches!(e, WorkerEvent::Resumed));
+    worker.wait_for("progress after resuming", |e| matches!(e, WorkerEvent::Progress { .. }));
+    let (status, _) = worker.finish();
+    assert_eq!(status.code(), Some(exit_code::FINISHED));
+    let text = job.output_text("long episode.txt");
+    let wer = word_error_rate(&fixtures::long_clip_reference(), &text);
+    assert!(wer < 0.15, "transcript after pause/resume has WER {:.1}%:\n{text}", wer * 100.0);
+}
+
+#[test]
+fn sigterm_stops_gracefully_and_the_job_resumes_to_the_same_result() {
+    let _guard = one_model_at_a_time();
+    let media = tempfile::tempdir().expect("tempdir");
+    let long = fixtures::long_clip(media.path());
+    let reference = TestJob::new(vec![long]);
+    let (status, _) = run_to_end(&reference);
+    assert_eq!(status.code(), Some(exit_code::FINISHED));
+
+    let job = reference.twin();
+    let mut worker = RunningWorker::start(&job);
+    worker.wait_for("the first segment", |e| matches!(e, WorkerEvent::Segment { .. }));
+    let sent = Instant::now();
+    worker.signal(Signal::SIGTERM);
+    worker.signal(Signal::SIGTERM);
+    worker.wait_for("stopping", |e| matches!(e, WorkerEvent::Stopping { cause: StopCause::Requested }));
+    let (status, _) = worker.finish();
+    eprintln!("stopped {:?} after SIGTERM", sent.elapsed());
+    assert_eq!(status.code(), Some(exit_code::STOPPED));
+    let cp = shared_ipc::Checkpoint::load(&job.folder.checkpoint()).expect("readable").expect("written");
+    assert_eq!(cp.last_stop, Some(shared_ipc::StopReason::Requested));
+
+    let (status, _) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED));
+    assert_eq!(job.output("long episode.txt"), reference.output("long episode.txt"));
+    assert_eq!(job.output("long episode.json"), reference.output("long episode.json"));
+}
+
+#[test]
+fn stray_writes_to_fd1_never_reach_the_protocol_stream() {
+    let _guard = one_model_at_a_time();
+    let job = TestJob::new(vec![fixtures::clip("garden", "mp3")]);
+    let marker = "NATIVE-LIBRARY-SAYS-HELLO";
+    let (status, lines) = RunningWorker::start_with_env(&job, &[("CASTMILL_TEST_STRAY_STDOUT", marker)]).finish();
+    assert_eq!(status.code(), Some(exit_code::FINISHED));
+    for line in &lines {
+        assert!(matches!(line, Incoming::Event(_)), "protocol stream carried a non-event: {line:?}");
+    }
+    assert!(events(&lines).iter().any(|e| matches!(e, WorkerEvent::FileCompleted { .. })));
+    assert!(job.worker_log().contains(marker), "the stray write should land in the log (stderr)");
+}
+
+#[test]
+fn heartbeats_arrive_while_working() {
+    let _guard = one_model_at_a_time();
+    let media = tempfile::tempdir().expect("tempdir");
+    let job = TestJob::new(vec![fixtures::long_clip(media.path())]);
+    let (status, events) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED));
+    let beats: Vec<u64> = events.iter().filter_map(|e| if let WorkerEvent::Heartbeat { seq } = e { Some(*seq) } else { None }).collect();
+    assert!(beats.len() >= 2, "only {} heartbeats", beats.len());
+    assert!(beats.windows(2).all(|w| w[1] == w[0] + 1), "heartbeat sequence has gaps: {beats:?}");
+}
