@@ -19,7 +19,7 @@ for text in "$texts"/*.txt; do
   while IFS='|' read -r voice sentence; do
     [ -n "$voice" ] || continue
     espeak-ng -v "$voice" -s 130 -g 3 -w "$work/$name-$i-raw.wav" "$sentence"
-    sox "$work/$name-$i-raw.wav" -r 16000 -c 1 -b 16 "$work/$name-$i.wav" pad 0 0.5
+    sox -D "$work/$name-$i-raw.wav" -r 16000 -c 1 -b 16 "$work/$name-$i.wav" pad 0 0.5
     parts+=("$work/$name-$i.wav")
     printf '%s\n' "$sentence" >> "$out/$name.ref.txt"
     i=$((i + 1))
@@ -31,6 +31,22 @@ for text in "$texts"/*.txt; do
   ffmpeg -loglevel error -y -i "$work/$name.wav" -c:a libvorbis -q:a 3 "$out/$name.ogg"
   ffmpeg -loglevel error -y -i "$work/$name.wav" -c:a aac -b:a 64k "$out/$name.m4a"
 done
+# The sample episode the set-up transcribes, from assets/sample/script.txt.
+sample="$here/assets/sample"
+parts=()
+: > "$sample/episode.ref.txt"
+i=0
+while IFS='|' read -r voice sentence; do
+  [ -n "$voice" ] || continue
+  espeak-ng -v "$voice" -s 130 -g 3 -w "$work/sample-$i-raw.wav" "$sentence"
+  sox -D "$work/sample-$i-raw.wav" -r 16000 -c 1 -b 16 "$work/sample-$i.wav" pad 0 0.6
+  parts+=("$work/sample-$i.wav")
+  printf '%s\n' "$sentence" >> "$sample/episode.ref.txt"
+  i=$((i + 1))
+done < "$sample/script.txt"
+sox "${parts[@]}" "$work/episode.wav"
+ffmpeg -loglevel error -y -i "$work/episode.wav" -c:a libmp3lame -b:a 48k "$sample/episode.mp3"
+
 # An Opus stream in Ogg: a real audio file in a codec the worker does not decode.
 ffmpeg -loglevel error -y -i "$out/bread.wav" -t 2 -c:a libopus "$out/unsupported-opus.ogg"
 ls -la "$out"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests and end-to-end tests against the real binaries and the real
+# model. Installs what is missing first (system packages, the default model).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_setup=0
+for tool in cmake clang python3; do command -v "$tool" >/dev/null || need_setup=1; done
+[[ -f "${CASTMILL_DATA_DIR:-$HOME/.local/share/castmill}/models/tiny.en.bin" ]] || need_setup=1
+if ((need_setup)); then
+  scripts/setup.sh --deps
+fi
+
+# One build, one profile: the binaries the end-to-end tests run and the tests themselves.
+cargo build --workspace --all-targets
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --profile ci
+else
+  cargo test --workspace
+fi
