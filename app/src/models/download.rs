@@ -69,6 +69,7 @@ pub fn install(store: &ModelStore, req: &InstallRequest<'_>, mut progress: impl 
     }
     file.sync_all()?;
     drop(file);
+    tracing::debug!("download of {url}: HTTP {status}, resumed from {resume_from}, now {done} of {total:?} bytes");
     if let Some(total) = total
         && done != total
     {

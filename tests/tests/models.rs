@@ -1,0 +1,159 @@
+//! `castmill models`: importing a faster-whisper folder, listing, removing, and installing
+//! over HTTP with resume and checksum verification (against a server on 127.0.0.1).
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use castmill_e2e::headless::{DataDir, ct2_model_dir};
+use sha1::{Digest, Sha1};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_faster_whisper_folder_imports_as_a_valid_ggml_model_that_can_be_listed_and_removed() {
+    let data = DataDir::empty();
+    let out = data.run(&["models", "import", ct2_model_dir().to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("as tiny.en"), "{}", stdout(&out));
+    let bin = data.path().join("models/tiny.en.bin");
+    let summary = shared_ipc::model_file::validate_file(&bin).expect("converted model validates");
+    assert_eq!(summary.n_tensors, 167);
+    assert_eq!(summary.hparams.n_vocab, 51864);
+    // The same conversion as the one the set-up made (and the transcription tests use).
+    assert_eq!(std::fs::read(&bin).expect("read"), std::fs::read(castmill_e2e::model_path()).expect("read"));
+
+    let list = data.run(&["models", "list"]);
+    assert!(stdout(&list).contains("tiny.en") && stdout(&list).contains("whisper tiny (English-only)"), "{}", stdout(&list));
+    let removed = data.run(&["models", "remove", "tiny.en"]);
+    assert!(removed.status.success());
+    assert!(!bin.exists());
+    assert!(stdout(&data.run(&["models", "list"])).contains("no models installed"));
+}
+
+#[test]
+fn importing_something_that_is_not_a_model_is_refused_with_the_reason() {
+    let data = DataDir::empty();
+    let media = tempfile::tempdir().expect("tempdir");
+    let fake = media.path().join("ggml-fake.bin");
+    std::fs::write(&fake, b"this is not a model").expect("write");
+    let out = data.run(&["models", "import", fake.to_str().expect("utf8")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not a usable whisper model") && stderr(&out).contains("ggml-fake.bin"), "{}", stderr(&out));
+    let out = data.run(&["models", "import", media.path().to_str().expect("utf8")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no model.bin"), "{}", stderr(&out));
+    assert!(data.run(&["models", "list"]).status.success());
+}
+
+/// How the test server answers the n-th request.
+#[derive(Clone, Copy)]
+enum Serve {
+    /// Promise the whole file, send only the first half, then drop the connection.
+    HalfThenDrop,
+    /// Honour Range requests.
+    Honest,
+    /// The whole file with one byte flipped.
+    Corrupted,
+}
+
+/// A minimal HTTP/1.1 server on 127.0.0.1, one request per connection, answering the n-th
+/// request as `plan` says. Written on raw sockets so a dropped connection is a real one.
+fn start_server(model: Vec<u8>, plan: Vec<Serve>) -> (String, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&served);
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).map(|k| k == 1).unwrap_or(false) {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_lowercase();
+            let range_start: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("range: bytes="))
+                .and_then(|r| r.trim().trim_end_matches('-').parse().ok())
+                .unwrap_or(0);
+            let total = model.len();
+            let (status, extra, body): (&str, String, Vec<u8>) = match plan.get(n).copied().unwrap_or(Serve::Honest) {
+                Serve::HalfThenDrop => ("200 OK", String::new(), model[..total / 2].to_vec()),
+                Serve::Corrupted => {
+                    let mut bytes = model.clone();
+                    bytes[total / 3] ^= 0xff;
+                    ("200 OK", String::new(), bytes)
+                }
+                Serve::Honest if range_start > 0 => (
+                    "206 Partial Content",
+                    format!("Content-Range: bytes {range_start}-{}/{total}\r\n", total - 1),
+                    model[range_start..].to_vec(),
+                ),
+                Serve::Honest => ("200 OK", String::new(), model.clone()),
+            };
+            // A dropped transfer promises the whole file and sends half of it.
+            let promised = match plan.get(n) {
+                Some(Serve::HalfThenDrop) => total,
+                _ => body.len(),
+            };
+            let header = format!("HTTP/1.1 {status}\r\nContent-Length: {promised}\r\n{extra}Connection: close\r\n\r\n");
+            let _ = stream.write_all(header.as_bytes()).and_then(|_| stream.write_all(&body));
+        }
+    });
+    (url, served)
+}
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    Sha1::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn install_resumes_an_interrupted_download_and_verifies_it() {
+    let mut model = Vec::new();
+    std::fs::File::open(castmill_e2e::model_path()).expect("model").read_to_end(&mut model).expect("read");
+    let sha1 = sha1_hex(&model);
+    let (url, served) = start_server(model.clone(), vec![Serve::HalfThenDrop, Serve::Honest]);
+    let data = DataDir::empty();
+    let install = |data: &DataDir| data.command().args(["models", "install", "tiny.en", "--sha1", &sha1]).env("CASTMILL_MODEL_BASE_URL", &url).output().expect("run");
+
+    let first = install(&data);
+    assert!(!first.status.success(), "an interrupted download must fail");
+    assert!(stderr(&first).contains("interrupted") || stderr(&first).contains("stopped at"), "{}", stderr(&first));
+    let part = data.path().join("models/.ggml-tiny.en.bin.part");
+    let kept = std::fs::metadata(&part).expect("partial file kept").len();
+    assert!(kept > 0 && (kept as usize) < model.len());
+    let partial = std::fs::read(&part).expect("partial");
+    assert!(model.starts_with(&partial), "the partial file must be a prefix of the model");
+
+    let second = install(&data);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(served.load(Ordering::SeqCst), 2);
+    assert_eq!(std::fs::read(data.path().join("models/tiny.en.bin")).expect("installed"), model);
+    assert!(!part.exists());
+}
+
+#[test]
+fn install_rejects_a_corrupted_download() {
+    let model = std::fs::read(castmill_e2e::model_path()).expect("model");
+    let (url, _) = start_server(model.clone(), vec![Serve::Corrupted]);
+    let data = DataDir::empty();
+    let out = data
+        .command()
+        .args(["models", "install", "tiny.en", "--sha1", &sha1_hex(&model)])
+        .env("CASTMILL_MODEL_BASE_URL", &url)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("corrupt") && stderr(&out).contains("SHA-1"), "{}", stderr(&out));
+    assert!(!data.path().join("models/tiny.en.bin").exists());
+    assert!(!data.path().join("models/.ggml-tiny.en.bin.part").exists());
+}
