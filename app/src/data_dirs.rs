@@ -14,10 +14,14 @@ pub struct DataDirs {
 impl DataDirs {
     pub fn locate() -> Result<Self> {
         if let Some(dir) = std::env::var_os("CASTMILL_DATA_DIR") {
-            return Ok(Self { root: PathBuf::from(dir) });
+            return Ok(Self {
+                root: PathBuf::from(dir),
+            });
         }
         let dirs = directories::ProjectDirs::from("", "", "castmill").context("failed to find the home directory")?;
-        Ok(Self { root: dirs.data_dir().to_owned() })
+        Ok(Self {
+            root: dirs.data_dir().to_owned(),
+        })
     }
 
     pub fn models(&self) -> PathBuf {

@@ -24,21 +24,31 @@ pub const EXIT_STOPPED: u8 = 3;
 pub const EXIT_WORKER_FAILED: u8 = 4;
 
 pub fn run(args: RunArgs) -> Result<u8> {
-    let Some(out) = args.out.clone() else { bail!("--out DIR is required with --headless") };
+    let Some(out) = args.out.clone() else {
+        bail!("--out DIR is required with --headless")
+    };
     let inputs = crate::inputs::expand(&args.inputs)?;
     std::fs::create_dir_all(&out).with_context(|| format!("failed to create output folder {}", out.display()))?;
-    let out = out.canonicalize().with_context(|| format!("failed to resolve {}", out.display()))?;
+    let out = out
+        .canonicalize()
+        .with_context(|| format!("failed to resolve {}", out.display()))?;
     let dirs = DataDirs::locate()?;
     let model = ModelStore::new(dirs.models()).resolve(&args.model);
     let model = std::path::absolute(&model).unwrap_or(model);
     if !model.is_file() {
-        bail!("model {} is not installed ({} not found); see `castmill models list`", args.model, model.display());
+        bail!(
+            "model {} is not installed ({} not found); see `castmill models list`",
+            args.model,
+            model.display()
+        );
     }
     let options = TranscribeOptions {
         language: args.language.clone(),
         decoding: match args.decoding {
             DecodingArg::Greedy => Decoding::Greedy,
-            DecodingArg::Beam => Decoding::BeamSearch { beam_size: args.beam_size },
+            DecodingArg::Beam => Decoding::BeamSearch {
+                beam_size: args.beam_size,
+            },
         },
         threads: args.threads,
         ..TranscribeOptions::default()
@@ -72,11 +82,18 @@ pub fn run(args: RunArgs) -> Result<u8> {
         }
         (_, Some(_)) if interrupts.load(Ordering::Relaxed) >= 2 => EXIT_STOPPED,
         (Some(code), _) => {
-            eprintln!("worker failed: {} (log: {})", exit_code::describe(code), folder.log().display());
+            eprintln!(
+                "worker failed: {} (log: {})",
+                exit_code::describe(code),
+                folder.log().display()
+            );
             EXIT_WORKER_FAILED
         }
         (None, signal) => {
-            eprintln!("worker was killed by signal {signal:?} (log: {})", folder.log().display());
+            eprintln!(
+                "worker was killed by signal {signal:?} (log: {})",
+                folder.log().display()
+            );
             EXIT_WORKER_FAILED
         }
     };
@@ -113,12 +130,18 @@ impl View {
     fn new(json: bool, files: usize) -> Self {
         let bars = (!json && std::io::stderr().is_terminal()).then(|| {
             let multi = MultiProgress::new();
-            let style = ProgressStyle::with_template("{prefix:>8} [{bar:30}] {msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = ProgressStyle::with_template("{prefix:>8} [{bar:30}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
             let overall = multi.add(ProgressBar::new(1000).with_style(style.clone()).with_prefix("batch"));
             let file = multi.add(ProgressBar::new(1000).with_style(style).with_prefix("file"));
             (multi, overall, file)
         });
-        Self { json, bars, started: Instant::now(), files }
+        Self {
+            json,
+            bars,
+            started: Instant::now(),
+            files,
+        }
     }
 
     fn println(&self, line: &str) {
@@ -140,27 +163,60 @@ impl View {
             return;
         }
         match event {
-            WorkerEvent::Progress { file_index, file_done_s, file_total_s, batch_done_s, batch_total_s } => {
+            WorkerEvent::Progress {
+                file_index,
+                file_done_s,
+                file_total_s,
+                batch_done_s,
+                batch_total_s,
+            } => {
                 let elapsed = self.started.elapsed().as_secs_f64();
                 let speed = if elapsed > 0.0 { batch_done_s / elapsed } else { 0.0 };
                 if let Some((_, overall, file)) = &self.bars {
                     set_fraction(overall, *batch_done_s, *batch_total_s);
                     set_fraction(file, *file_done_s, *file_total_s);
-                    let eta = batch_total_s.filter(|_| speed > 0.0).map(|t| (t - batch_done_s) / speed);
-                    overall.set_message(format!("{} / {}  {speed:.1}× real time{}", clock(*batch_done_s), batch_total_s.map(clock).unwrap_or_else(|| "?".into()), eta.map(|e| format!("  ETA {}", clock(e))).unwrap_or_default()));
-                    file.set_message(format!("file {}/{}  {}", file_index + 1, self.files, clock(*file_done_s)));
+                    let eta = batch_total_s
+                        .filter(|_| speed > 0.0)
+                        .map(|t| (t - batch_done_s) / speed);
+                    overall.set_message(format!(
+                        "{} / {}  {speed:.1}× real time{}",
+                        clock(*batch_done_s),
+                        batch_total_s.map(clock).unwrap_or_else(|| "?".into()),
+                        eta.map(|e| format!("  ETA {}", clock(e))).unwrap_or_default()
+                    ));
+                    file.set_message(format!(
+                        "file {}/{}  {}",
+                        file_index + 1,
+                        self.files,
+                        clock(*file_done_s)
+                    ));
                 }
             }
-            WorkerEvent::FileCompleted { input, outputs, audio_s, .. } => {
-                self.println(&format!("done    {input} ({}) → {}", clock(*audio_s), outputs.first().map(String::as_str).unwrap_or("")));
+            WorkerEvent::FileCompleted {
+                input,
+                outputs,
+                audio_s,
+                ..
+            } => {
+                self.println(&format!(
+                    "done    {input} ({}) → {}",
+                    clock(*audio_s),
+                    outputs.first().map(String::as_str).unwrap_or("")
+                ));
             }
             WorkerEvent::FileFailed { reason, .. } => self.println(&format!("FAILED  {reason}")),
             WorkerEvent::Notice { message, .. } => self.println(&format!("note    {message}")),
             WorkerEvent::Error { message, .. } => self.println(&format!("error   {message}")),
             WorkerEvent::Paused => self.println("paused"),
             WorkerEvent::Resumed => self.println("resumed"),
-            WorkerEvent::Finished { files_done, files_failed } => {
-                self.println(&format!("finished: {files_done} done, {files_failed} failed, in {}", clock(self.started.elapsed().as_secs_f64())));
+            WorkerEvent::Finished {
+                files_done,
+                files_failed,
+            } => {
+                self.println(&format!(
+                    "finished: {files_done} done, {files_failed} failed, in {}",
+                    clock(self.started.elapsed().as_secs_f64())
+                ));
             }
             _ => {}
         }

@@ -20,10 +20,25 @@ pub fn run(cmd: ModelsCommand) -> Result<()> {
                 let mib = e.size as f64 / (1024.0 * 1024.0);
                 match e.check {
                     Ok(s) => {
-                        let lang = if s.hparams.is_multilingual() { "multilingual" } else { "English-only" };
-                        println!("{:<16} {:>8.1} MiB  whisper {} ({lang})  {}", e.name, mib, s.hparams.size_name(), e.path.display());
+                        let lang = if s.hparams.is_multilingual() {
+                            "multilingual"
+                        } else {
+                            "English-only"
+                        };
+                        println!(
+                            "{:<16} {:>8.1} MiB  whisper {} ({lang})  {}",
+                            e.name,
+                            mib,
+                            s.hparams.size_name(),
+                            e.path.display()
+                        );
                     }
-                    Err(reason) => println!("{:<16} {:>8.1} MiB  UNUSABLE: {reason}  {}", e.name, mib, e.path.display()),
+                    Err(reason) => println!(
+                        "{:<16} {:>8.1} MiB  UNUSABLE: {reason}  {}",
+                        e.name,
+                        mib,
+                        e.path.display()
+                    ),
                 }
             }
         }
@@ -33,9 +48,15 @@ pub fn run(cmd: ModelsCommand) -> Result<()> {
                 ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let size_hint = catalog::find(&name).map(|e| format!(" (~{} MiB)", e.approx_mib)).unwrap_or_default();
+            let size_hint = catalog::find(&name)
+                .map(|e| format!(" (~{} MiB)", e.approx_mib))
+                .unwrap_or_default();
             bar.set_message(format!("downloading {name}{size_hint}"));
-            let req = InstallRequest { name: &name, sha1: sha1.as_deref(), base_url: catalog::base_url() };
+            let req = InstallRequest {
+                name: &name,
+                sha1: sha1.as_deref(),
+                base_url: catalog::base_url(),
+            };
             let path = download::install(&store, &req, |done, total| {
                 if let Some(total) = total {
                     bar.set_length(total);
@@ -47,7 +68,11 @@ pub fn run(cmd: ModelsCommand) -> Result<()> {
         }
         ModelsCommand::Import { path, name } => {
             let name = store.import(&path, name.as_deref())?;
-            println!("imported {} as {name} ({})", path.display(), store.path_of(&name).display());
+            println!(
+                "imported {} as {name} ({})",
+                path.display(),
+                store.path_of(&name).display()
+            );
         }
         ModelsCommand::Remove { name } => {
             store.remove(&name)?;

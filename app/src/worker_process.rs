@@ -55,14 +55,16 @@ impl WorkerProcess {
             .with_context(|| format!("failed to start the worker {}", worker.display()))?;
         let stdout = child.stdout.take().context("worker has no stdout")?;
         let (tx, rx) = mpsc::sync_channel(EVENT_QUEUE);
-        std::thread::Builder::new().name("worker-reader".into()).spawn(move || {
-            for incoming in EventReader::new(stdout) {
-                if tx.send(WorkerMessage::Line(incoming)).is_err() {
-                    return;
+        std::thread::Builder::new()
+            .name("worker-reader".into())
+            .spawn(move || {
+                for incoming in EventReader::new(stdout) {
+                    if tx.send(WorkerMessage::Line(incoming)).is_err() {
+                        return;
+                    }
                 }
-            }
-            let _ = tx.send(WorkerMessage::Closed);
-        })?;
+                let _ = tx.send(WorkerMessage::Closed);
+            })?;
         Ok(Self { child, events: rx })
     }
 

@@ -44,7 +44,11 @@ impl Control {
                     SIGUSR1 => handle.set_paused(true),
                     SIGUSR2 => handle.set_paused(false),
                     _ => {
-                        let cause = if handle.parent_died() { StopCause::ParentDied } else { StopCause::Requested };
+                        let cause = if handle.parent_died() {
+                            StopCause::ParentDied
+                        } else {
+                            StopCause::Requested
+                        };
                         handle.request_stop(cause);
                     }
                 }
@@ -61,7 +65,8 @@ impl Control {
     }
 
     fn update_interrupt(&self, state: &State) {
-        self.interrupt.store(state.pause_requested || state.stop.is_some(), Ordering::Relaxed);
+        self.interrupt
+            .store(state.pause_requested || state.stop.is_some(), Ordering::Relaxed);
         self.state.1.notify_all();
     }
 
@@ -81,7 +86,6 @@ impl Control {
     pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.interrupt)
     }
-
 
     /// True when the process that started us is gone.
     pub fn parent_died(&self) -> bool {

@@ -82,12 +82,12 @@ impl AudioSource {
         let format = symphonia::default::get_probe()
             .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
             .map_err(|e| match e {
-                SymphoniaError::IoError(io) if io.kind() != io::ErrorKind::UnexpectedEof => {
-                    DecodeError::Io(io)
-                }
+                SymphoniaError::IoError(io) if io.kind() != io::ErrorKind::UnexpectedEof => DecodeError::Io(io),
                 other => DecodeError::NotAudio(other.to_string()),
             })?;
-        let track = format.default_track(TrackType::Audio).ok_or(DecodeError::NoAudioTrack)?;
+        let track = format
+            .default_track(TrackType::Audio)
+            .ok_or(DecodeError::NoAudioTrack)?;
         let params = track
             .codec_params
             .as_ref()
@@ -99,9 +99,9 @@ impl AudioSource {
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| DecodeError::UnsupportedCodec(e.to_string()))?;
-        let source_rate = params.sample_rate.ok_or_else(|| {
-            DecodeError::UnsupportedCodec("the stream does not state its sample rate".into())
-        })?;
+        let source_rate = params
+            .sample_rate
+            .ok_or_else(|| DecodeError::UnsupportedCodec("the stream does not state its sample rate".into()))?;
         let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(1).max(1);
         let resampler = if source_rate == SAMPLE_RATE {
             None
@@ -148,7 +148,10 @@ impl AudioSource {
                 }
                 Err(SymphoniaError::ResetRequired) => return self.finish(out),
                 Err(e) => {
-                    return Err(DecodeError::Corrupt { at_s: self.decoded_s(), detail: e.to_string() });
+                    return Err(DecodeError::Corrupt {
+                        at_s: self.decoded_s(),
+                        detail: e.to_string(),
+                    });
                 }
             };
             if packet.track_id != self.track_id {
@@ -171,14 +174,20 @@ impl AudioSource {
                     bad_in_a_row += 1;
                     tracing::debug!("skipping undecodable packet: {detail}");
                     if bad_in_a_row >= MAX_BAD_PACKETS_IN_A_ROW {
-                        return Err(DecodeError::Corrupt { at_s: self.decoded_s(), detail: detail.into() });
+                        return Err(DecodeError::Corrupt {
+                            at_s: self.decoded_s(),
+                            detail: detail.into(),
+                        });
                     }
                 }
                 Err(SymphoniaError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     return self.finish(out);
                 }
                 Err(e) => {
-                    return Err(DecodeError::Corrupt { at_s: self.decoded_s(), detail: e.to_string() });
+                    return Err(DecodeError::Corrupt {
+                        at_s: self.decoded_s(),
+                        detail: e.to_string(),
+                    });
                 }
             }
         }
@@ -210,7 +219,11 @@ fn downmix(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
         return;
     }
     let scale = 1.0 / channels as f32;
-    mono.extend(interleaved.chunks_exact(channels).map(|frame| frame.iter().sum::<f32>() * scale));
+    mono.extend(
+        interleaved
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() * scale),
+    );
 }
 
 fn map_io(e: io::Error) -> DecodeError {

@@ -17,7 +17,10 @@ pub struct Emitter {
 
 impl Emitter {
     pub fn new(out: File) -> Self {
-        Self { out: Arc::new(Mutex::new(out)), broken: Arc::new(AtomicBool::new(false)) }
+        Self {
+            out: Arc::new(Mutex::new(out)),
+            broken: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     pub fn emit(&self, event: &WorkerEvent) {

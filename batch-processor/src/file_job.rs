@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use shared_ipc::{Checkpoint, FileState, Fingerprint, JobFolder, JobSpec, Journal, JournalError, JournalLoad, Segment, Stage, WorkerEvent};
+use shared_ipc::{
+    Checkpoint, FileState, Fingerprint, JobFolder, JobSpec, Journal, JournalError, JournalLoad, Segment, Stage,
+    WorkerEvent,
+};
 
 use crate::control::{Control, StopRequested};
 use crate::decode::{AudioSource, SAMPLE_RATE};
@@ -30,7 +33,11 @@ pub enum FileOutcome {
 
 /// Processes one file. A per-file problem is recorded as that file's failure; only a stop
 /// request ends the batch.
-pub fn process(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, transcriber: &mut Transcriber) -> Result<FileOutcome, StopRequested> {
+pub fn process(
+    ctx: &FileContext<'_>,
+    checkpoint: &mut Checkpoint,
+    transcriber: &mut Transcriber,
+) -> Result<FileOutcome, StopRequested> {
     let input = checkpoint.files[ctx.index].input.clone();
     match transcribe_file(ctx, checkpoint, transcriber, &input) {
         Ok(outcome) => Ok(outcome),
@@ -58,12 +65,19 @@ impl From<StopRequested> for FileError {
     }
 }
 
-fn transcribe_file(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, transcriber: &mut Transcriber, input: &Path) -> Result<FileOutcome, FileError> {
+fn transcribe_file(
+    ctx: &FileContext<'_>,
+    checkpoint: &mut Checkpoint,
+    transcriber: &mut Transcriber,
+    input: &Path,
+) -> Result<FileOutcome, FileError> {
     let index = ctx.index;
     let fingerprint = Fingerprint::of(input).map_err(|e| FileError::Failed(describe_io(&e)))?;
     let (mut journal, load) = open_journal(ctx, fingerprint)?;
 
-    if checkpoint.files[index].state != FileState::InProgress || checkpoint.files[index].fingerprint != Some(fingerprint) {
+    if checkpoint.files[index].state != FileState::InProgress
+        || checkpoint.files[index].fingerprint != Some(fingerprint)
+    {
         checkpoint.files[index].state = FileState::InProgress;
         checkpoint.files[index].fingerprint = Some(fingerprint);
         crate::job::save_checkpoint(ctx.folder, checkpoint).map_err(FileError::Failed)?;
@@ -71,7 +85,10 @@ fn transcribe_file(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, transcrib
 
     let mut source = AudioSource::open(input).map_err(|e| FileError::Failed(e.to_string()))?;
     let file_total_s = source.duration_s();
-    ctx.emitter.emit(&WorkerEvent::Stage { stage: Stage::Transcribing, file_index: Some(index) });
+    ctx.emitter.emit(&WorkerEvent::Stage {
+        stage: Stage::Transcribing,
+        file_index: Some(index),
+    });
 
     let mut previous: Option<Segment> = load.segments.last().cloned();
     let mut windower = Windower::new(load.committed_samples);
@@ -94,13 +111,17 @@ fn transcribe_file(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, transcrib
     loop {
         while !at_end && windower.next_window(false).is_none() {
             chunk.clear();
-            at_end = !source.next_chunk(&mut chunk).map_err(|e| FileError::Failed(e.to_string()))?;
+            at_end = !source
+                .next_chunk(&mut chunk)
+                .map_err(|e| FileError::Failed(e.to_string()))?;
             total_samples += chunk.len() as u64;
             windower.push(&chunk);
             // Decoding a long stretch that was already transcribed still honours pause/stop.
             pause_point(ctx)?;
         }
-        let Some(window) = windower.next_window(at_end) else { break };
+        let Some(window) = windower.next_window(at_end) else {
+            break;
+        };
         let start = window.start_sample;
         let len = window.samples.len();
         let segments = loop {
@@ -118,7 +139,10 @@ fn transcribe_file(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, transcrib
             .commit_window(&segments, end)
             .map_err(|e| FileError::Failed(format!("cannot save progress: {e}")))?;
         for segment in &segments {
-            ctx.emitter.emit(&WorkerEvent::Segment { file_index: index, segment: segment.clone() });
+            ctx.emitter.emit(&WorkerEvent::Segment {
+                file_index: index,
+                segment: segment.clone(),
+            });
         }
         if let Some(last) = segments.last() {
             previous = Some(last.clone());
@@ -134,9 +158,17 @@ fn transcribe_file(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, transcrib
     finish_file(ctx, checkpoint, input, total_samples)
 }
 
-fn finish_file(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, input: &Path, total_samples: u64) -> Result<FileOutcome, FileError> {
+fn finish_file(
+    ctx: &FileContext<'_>,
+    checkpoint: &mut Checkpoint,
+    input: &Path,
+    total_samples: u64,
+) -> Result<FileOutcome, FileError> {
     let index = ctx.index;
-    ctx.emitter.emit(&WorkerEvent::Stage { stage: Stage::WritingOutputs, file_index: Some(index) });
+    ctx.emitter.emit(&WorkerEvent::Stage {
+        stage: Stage::WritingOutputs,
+        file_index: Some(index),
+    });
     // Outputs come from the journal as stored, so a resumed run writes the very same bytes.
     let segments = match Journal::open(&ctx.folder.journal(index)) {
         Ok(Some((_, load))) => load.segments,
@@ -144,9 +176,19 @@ fn finish_file(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, input: &Path,
         Err(e) => return Err(FileError::Failed(format!("cannot read back progress: {e}"))),
     };
     let audio_ms = total_samples * 1000 / SAMPLE_RATE as u64;
-    let written = outputs::write_all(&ctx.spec.output_dir, ctx.stem, &ctx.spec.options.formats, input, &segments, audio_ms)
-        .map_err(|(path, e)| FileError::Failed(format!("cannot write {}: {}", path.display(), describe_io(&e))))?;
-    checkpoint.files[index].state = FileState::Done { outputs: written.clone(), audio_ms };
+    let written = outputs::write_all(
+        &ctx.spec.output_dir,
+        ctx.stem,
+        &ctx.spec.options.formats,
+        input,
+        &segments,
+        audio_ms,
+    )
+    .map_err(|(path, e)| FileError::Failed(format!("cannot write {}: {}", path.display(), describe_io(&e))))?;
+    checkpoint.files[index].state = FileState::Done {
+        outputs: written.clone(),
+        audio_ms,
+    };
     crate::job::save_checkpoint(ctx.folder, checkpoint).map_err(FileError::Failed)?;
     ctx.emitter.emit(&WorkerEvent::FileCompleted {
         file_index: index,
@@ -160,7 +202,12 @@ fn finish_file(ctx: &FileContext<'_>, checkpoint: &mut Checkpoint, input: &Path,
 /// The file's journal: resumed when it belongs to this exact input, started over otherwise.
 fn open_journal(ctx: &FileContext<'_>, fingerprint: Fingerprint) -> Result<(Journal, JournalLoad), FileError> {
     let path = ctx.folder.journal(ctx.index);
-    let notice = |message: String| ctx.emitter.emit(&WorkerEvent::Notice { file_index: Some(ctx.index), message });
+    let notice = |message: String| {
+        ctx.emitter.emit(&WorkerEvent::Notice {
+            file_index: Some(ctx.index),
+            message,
+        })
+    };
     let input = &ctx.spec.inputs[ctx.index];
     match Journal::open(&path) {
         Ok(Some((journal, load))) if load.fingerprint == Some(fingerprint) => {
@@ -169,13 +216,26 @@ fn open_journal(ctx: &FileContext<'_>, fingerprint: Fingerprint) -> Result<(Jour
             }
             return Ok((journal, load));
         }
-        Ok(Some(_)) => notice(format!("{} changed since the last run; transcribing it again from the start", input.display())),
+        Ok(Some(_)) => notice(format!(
+            "{} changed since the last run; transcribing it again from the start",
+            input.display()
+        )),
         Ok(None) => {}
-        Err(JournalError::Corrupt { .. }) => notice(format!("progress record for {} is damaged; transcribing it again from the start", input.display())),
+        Err(JournalError::Corrupt { .. }) => notice(format!(
+            "progress record for {} is damaged; transcribing it again from the start",
+            input.display()
+        )),
         Err(e) => return Err(FileError::Failed(format!("cannot read progress: {e}"))),
     }
-    let journal = Journal::create(&path, fingerprint).map_err(|e| FileError::Failed(format!("cannot save progress: {e}")))?;
-    Ok((journal, JournalLoad { fingerprint: Some(fingerprint), ..Default::default() }))
+    let journal =
+        Journal::create(&path, fingerprint).map_err(|e| FileError::Failed(format!("cannot save progress: {e}")))?;
+    Ok((
+        journal,
+        JournalLoad {
+            fingerprint: Some(fingerprint),
+            ..Default::default()
+        },
+    ))
 }
 
 fn pause_point(ctx: &FileContext<'_>) -> Result<(), StopRequested> {

@@ -43,12 +43,14 @@ pub fn start(emitter: Emitter, control: Control) -> std::io::Result<Heartbeat> {
             }
             seq += 1;
             emitter.emit(&WorkerEvent::Heartbeat { seq });
-            if seq % MEMORY_EVERY == 0
+            if seq.is_multiple_of(MEMORY_EVERY)
                 && let Some(system) = system.as_mut()
             {
                 system.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
                 if let Some(process) = system.process(pid) {
-                    emitter.emit(&WorkerEvent::Memory { rss_bytes: process.memory() });
+                    emitter.emit(&WorkerEvent::Memory {
+                        rss_bytes: process.memory(),
+                    });
                 }
             }
             if emitter.is_broken() || control.parent_died() {
@@ -56,5 +58,8 @@ pub fn start(emitter: Emitter, control: Control) -> std::io::Result<Heartbeat> {
             }
         }
     })?;
-    Ok(Heartbeat { stop: Some(tx), thread: Some(thread) })
+    Ok(Heartbeat {
+        stop: Some(tx),
+        thread: Some(thread),
+    })
 }

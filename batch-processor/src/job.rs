@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use shared_ipc::protocol::{ErrorKind, StopCause};
-use shared_ipc::{Checkpoint, FileState, JobFolder, JobLock, JobSpec, LockError, Stage, StopReason, WorkerEvent, exit_code};
+use shared_ipc::{
+    Checkpoint, FileState, JobFolder, JobLock, JobSpec, LockError, Stage, StopReason, WorkerEvent, exit_code,
+};
 
 use crate::control::{Control, StopRequested};
 use crate::decode::AudioSource;
@@ -15,7 +17,10 @@ use crate::transcribe::Transcriber;
 
 pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
     let job_error = |message: String| {
-        emitter.emit(&WorkerEvent::Error { kind: ErrorKind::Job, message });
+        emitter.emit(&WorkerEvent::Error {
+            kind: ErrorKind::Job,
+            message,
+        });
         exit_code::JOB_ERROR
     };
     let _lock = match JobLock::try_acquire(&folder.lock()) {
@@ -38,7 +43,10 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
     }
     let mut checkpoint = load_checkpoint(folder, &spec, emitter);
 
-    emitter.emit(&WorkerEvent::Stage { stage: Stage::LoadingModel, file_index: None });
+    emitter.emit(&WorkerEvent::Stage {
+        stage: Stage::LoadingModel,
+        file_index: None,
+    });
     if let Err(e) = shared_ipc::model_file::validate_file(&spec.model) {
         emitter.emit(&WorkerEvent::Error {
             kind: ErrorKind::Model,
@@ -49,18 +57,24 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
     let mut transcriber = match Transcriber::load(&spec.model, &spec.options, control.interrupt_flag()) {
         Ok(t) => t,
         Err(e) => {
-            emitter.emit(&WorkerEvent::Error { kind: ErrorKind::Model, message: e.to_string() });
+            emitter.emit(&WorkerEvent::Error {
+                kind: ErrorKind::Model,
+                message: e.to_string(),
+            });
             return exit_code::MODEL_ERROR;
         }
     };
 
-    emitter.emit(&WorkerEvent::Stage { stage: Stage::Probing, file_index: None });
+    emitter.emit(&WorkerEvent::Stage {
+        stage: Stage::Probing,
+        file_index: None,
+    });
     probe_durations(&mut checkpoint);
     let stems = outputs::output_stems(&spec.inputs);
     let batch_total_s = batch_total(&checkpoint);
     let mut batch_done_s = 0.0;
 
-    for index in 0..checkpoint.files.len() {
+    for (index, stem) in stems.iter().enumerate() {
         match &checkpoint.files[index].state {
             FileState::Done { audio_ms, .. } => {
                 batch_done_s += *audio_ms as f64 / 1000.0;
@@ -73,7 +87,7 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
             index,
             folder,
             spec: &spec,
-            stem: &stems[index],
+            stem,
             emitter,
             control,
             batch_done_before_s: batch_done_s,
@@ -93,7 +107,10 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
     if let Err(e) = save_checkpoint(folder, &mut checkpoint) {
         return job_error(e);
     }
-    emitter.emit(&WorkerEvent::Stage { stage: Stage::Done, file_index: None });
+    emitter.emit(&WorkerEvent::Stage {
+        stage: Stage::Done,
+        file_index: None,
+    });
     emitter.emit(&WorkerEvent::Finished {
         files_done: checkpoint.files_done(),
         files_failed: checkpoint.files_failed(),
@@ -123,7 +140,11 @@ pub fn save_checkpoint(folder: &JobFolder, checkpoint: &mut Checkpoint) -> Resul
 /// checkpoint loses nothing: finished files are rebuilt from their journals.
 fn load_checkpoint(folder: &JobFolder, spec: &JobSpec, emitter: &Emitter) -> Checkpoint {
     match Checkpoint::load(&folder.checkpoint()) {
-        Ok(Some(cp)) if cp.files.len() == spec.inputs.len() && cp.files.iter().zip(&spec.inputs).all(|(f, i)| &f.input == i) => cp,
+        Ok(Some(cp))
+            if cp.files.len() == spec.inputs.len() && cp.files.iter().zip(&spec.inputs).all(|(f, i)| &f.input == i) =>
+        {
+            cp
+        }
         Ok(Some(_)) => {
             emitter.emit(&WorkerEvent::Notice {
                 file_index: None,

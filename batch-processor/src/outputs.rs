@@ -32,14 +32,27 @@ pub fn output_stems(inputs: &[PathBuf]) -> Vec<String> {
 }
 
 fn sanitise_stem(input: &Path) -> String {
-    let raw = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let raw = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let cleaned: String = raw
         .chars()
-        .map(|c| if c.is_control() || matches!(c, '/' | '\\' | '\0') { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | '\0') {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     // No hidden files, no "." or "..", no surrounding blanks.
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
-    let mut stem = if trimmed.is_empty() { String::from("audio") } else { trimmed.to_owned() };
+    let mut stem = if trimmed.is_empty() {
+        String::from("audio")
+    } else {
+        trimmed.to_owned()
+    };
     if stem.len() > MAX_STEM_BYTES {
         let mut cut = MAX_STEM_BYTES;
         while !stem.is_char_boundary(cut) {
@@ -53,7 +66,12 @@ fn sanitise_stem(input: &Path) -> String {
 /// Paths of the outputs for one input, in a fixed order.
 pub fn output_paths(dir: &Path, stem: &str, formats: &OutputFormats) -> Vec<PathBuf> {
     let mut paths = Vec::new();
-    for (on, ext) in [(formats.txt, "txt"), (formats.srt, "srt"), (formats.vtt, "vtt"), (formats.json, "json")] {
+    for (on, ext) in [
+        (formats.txt, "txt"),
+        (formats.srt, "srt"),
+        (formats.vtt, "vtt"),
+        (formats.json, "json"),
+    ] {
         if on {
             paths.push(dir.join(format!("{stem}.{ext}")));
         }
@@ -95,7 +113,14 @@ pub fn render_txt(segments: &[Segment]) -> String {
 pub fn render_srt(segments: &[Segment]) -> String {
     let mut out = String::new();
     for (i, s) in segments.iter().enumerate() {
-        let _ = write!(out, "{}\n{} --> {}\n{}\n\n", i + 1, clock(s.start_ms, ','), clock(s.end_ms, ','), s.text.trim());
+        let _ = write!(
+            out,
+            "{}\n{} --> {}\n{}\n\n",
+            i + 1,
+            clock(s.start_ms, ','),
+            clock(s.end_ms, ','),
+            s.text.trim()
+        );
     }
     out
 }
@@ -103,7 +128,13 @@ pub fn render_srt(segments: &[Segment]) -> String {
 pub fn render_vtt(segments: &[Segment]) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for s in segments {
-        let _ = write!(out, "{} --> {}\n{}\n\n", clock(s.start_ms, '.'), clock(s.end_ms, '.'), s.text.trim());
+        let _ = write!(
+            out,
+            "{} --> {}\n{}\n\n",
+            clock(s.start_ms, '.'),
+            clock(s.end_ms, '.'),
+            s.text.trim()
+        );
     }
     out
 }
@@ -131,7 +162,12 @@ pub fn render_json(input: &Path, segments: &[Segment], audio_ms: u64) -> String 
         duration_ms: audio_ms,
         segments: segments
             .iter()
-            .map(|s| JsonSegment { start_ms: s.start_ms, end_ms: s.end_ms, text: s.text.trim(), confidence: s.confidence })
+            .map(|s| JsonSegment {
+                start_ms: s.start_ms,
+                end_ms: s.end_ms,
+                text: s.text.trim(),
+                confidence: s.confidence,
+            })
             .collect(),
     };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
@@ -140,7 +176,13 @@ pub fn render_json(input: &Path, segments: &[Segment], audio_ms: u64) -> String 
 }
 
 fn clock(ms: u64, sep: char) -> String {
-    format!("{:02}:{:02}:{:02}{sep}{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+    format!(
+        "{:02}:{:02}:{:02}{sep}{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 #[cfg(test)]
@@ -158,12 +200,27 @@ mod tests {
             PathBuf::from("/f/-dash \"quoted\" ünï.m4a"),
         ];
         let stems = output_stems(&inputs);
-        assert_eq!(stems, vec!["show", "show (2)", "SHOW (3)", "audio", "line_break", "-dash \"quoted\" ünï"]);
+        assert_eq!(
+            stems,
+            vec![
+                "show",
+                "show (2)",
+                "SHOW (3)",
+                "audio",
+                "line_break",
+                "-dash \"quoted\" ünï"
+            ]
+        );
     }
 
     #[test]
     fn subtitle_clocks() {
-        let segs = [Segment { start_ms: 3_723_004, end_ms: 3_724_500, text: " Hi.".into(), confidence: 0.5 }];
+        let segs = [Segment {
+            start_ms: 3_723_004,
+            end_ms: 3_724_500,
+            text: " Hi.".into(),
+            confidence: 0.5,
+        }];
         assert_eq!(render_srt(&segs), "1\n01:02:03,004 --> 01:02:04,500\nHi.\n\n");
         assert!(render_vtt(&segs).starts_with("WEBVTT\n\n01:02:03.004 --> 01:02:04.500\nHi.\n"));
     }

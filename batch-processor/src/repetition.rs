@@ -51,13 +51,13 @@ pub fn collapse_loops(text: &str) -> String {
         let mut i = 0;
         while i + n <= words.len() {
             let mut reps = 1;
-            while i + (reps + 1) * n <= words.len()
-                && keys[i + reps * n..i + (reps + 1) * n] == keys[i..i + n]
-            {
+            while i + (reps + 1) * n <= words.len() && keys[i + reps * n..i + (reps + 1) * n] == keys[i..i + n] {
                 reps += 1;
             }
             if reps > MAX_REPEATS {
-                keep[i + MAX_REPEATS * n..i + reps * n].iter_mut().for_each(|k| *k = false);
+                keep[i + MAX_REPEATS * n..i + reps * n]
+                    .iter_mut()
+                    .for_each(|k| *k = false);
                 i += reps * n;
             } else {
                 i += 1;
@@ -78,7 +78,12 @@ mod tests {
     use super::*;
 
     fn seg(text: &str) -> Segment {
-        Segment { start_ms: 0, end_ms: 1000, text: text.into(), confidence: 0.9 }
+        Segment {
+            start_ms: 0,
+            end_ms: 1000,
+            text: text.into(),
+            confidence: 0.9,
+        }
     }
 
     #[test]
@@ -91,7 +96,15 @@ mod tests {
     #[test]
     fn verbatim_repeats_of_long_segments_are_dropped_short_ones_kept() {
         let prev = seg(" The cat sat on the mat.");
-        let out = guard(vec![seg(" the cat sat on the mat"), seg(" Yes."), seg(" Yes."), seg(" New words now.")], Some(&prev));
+        let out = guard(
+            vec![
+                seg(" the cat sat on the mat"),
+                seg(" Yes."),
+                seg(" Yes."),
+                seg(" New words now."),
+            ],
+            Some(&prev),
+        );
         let texts: Vec<_> = out.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(texts, vec![" Yes.", " Yes.", " New words now."]);
     }

@@ -76,8 +76,7 @@ impl MonoResampler {
             return;
         };
         let indexing = partial.map(|p| Indexing::new().partial_len(p));
-        let Ok((_, produced)) = self.inner.process_into_buffer(&input, &mut output, indexing.as_ref())
-        else {
+        let Ok((_, produced)) = self.inner.process_into_buffer(&input, &mut output, indexing.as_ref()) else {
             return;
         };
         let produced_slice = &self.out_buf[0][..produced];

@@ -39,8 +39,15 @@ pub struct Transcriber {
 
 impl Transcriber {
     /// Loads the model. `interrupt`, when set, abandons the window in progress.
-    pub fn load(model: &Path, options: &TranscribeOptions, interrupt: Arc<AtomicBool>) -> Result<Self, TranscribeError> {
-        let load_err = |detail: String| TranscribeError::Load { path: model.display().to_string(), detail };
+    pub fn load(
+        model: &Path,
+        options: &TranscribeOptions,
+        interrupt: Arc<AtomicBool>,
+    ) -> Result<Self, TranscribeError> {
+        let load_err = |detail: String| TranscribeError::Load {
+            path: model.display().to_string(),
+            detail,
+        };
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
         let ctx = WhisperContext::new_with_params(model, params).map_err(|e| load_err(e.to_string()))?;
@@ -53,7 +60,14 @@ impl Transcriber {
             "" | "auto" => None,
             code => Some(code.to_owned()),
         };
-        Ok(Self { state, ctx, language, decoding: options.decoding, threads: threads as i32, interrupt })
+        Ok(Self {
+            state,
+            ctx,
+            language,
+            decoding: options.decoding,
+            threads: threads as i32,
+            interrupt,
+        })
     }
 
     /// Transcribes one window that starts at `start_sample` in the file. Timestamps of the
@@ -61,7 +75,10 @@ impl Transcriber {
     pub fn transcribe(&mut self, samples: &[f32], start_sample: u64) -> Result<Vec<Segment>, TranscribeError> {
         let strategy = match self.decoding {
             Decoding::Greedy => SamplingStrategy::Greedy { best_of: 1 },
-            Decoding::BeamSearch { beam_size } => SamplingStrategy::BeamSearch { beam_size: beam_size.max(1) as i32, patience: -1.0 },
+            Decoding::BeamSearch { beam_size } => SamplingStrategy::BeamSearch {
+                beam_size: beam_size.max(1) as i32,
+                patience: -1.0,
+            },
         };
         let mut params = FullParams::new(strategy);
         params.set_n_threads(self.threads);
@@ -95,7 +112,10 @@ impl Transcriber {
         let eot = self.ctx.token_eot();
         let mut segments = Vec::new();
         for segment in self.state.as_iter() {
-            let text = segment.to_str_lossy().map_err(|e| TranscribeError::Whisper(e.to_string()))?.into_owned();
+            let text = segment
+                .to_str_lossy()
+                .map_err(|e| TranscribeError::Whisper(e.to_string()))?
+                .into_owned();
             // whisper timestamps are in units of 10 ms.
             let start_ms = (window_start_ms + segment.start_timestamp().max(0) as u64 * 10).min(window_end_ms);
             let end_ms = (window_start_ms + segment.end_timestamp().max(0) as u64 * 10).clamp(start_ms, window_end_ms);
@@ -109,8 +129,17 @@ impl Transcriber {
                     count += 1;
                 }
             }
-            let confidence = if count == 0 { 0.0 } else { (sum / count as f32 * 1000.0).round() / 1000.0 };
-            segments.push(Segment { start_ms, end_ms, text, confidence });
+            let confidence = if count == 0 {
+                0.0
+            } else {
+                (sum / count as f32 * 1000.0).round() / 1000.0
+            };
+            segments.push(Segment {
+                start_ms,
+                end_ms,
+                text,
+                confidence,
+            });
         }
         Ok(segments)
     }

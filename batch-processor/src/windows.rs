@@ -22,7 +22,10 @@ pub fn cut_point(samples: &[f32]) -> usize {
     let mut best = (f64::INFINITY, end);
     let mut start = MIN_WINDOW;
     while start + FRAME <= end {
-        let energy: f64 = samples[start..start + FRAME].iter().map(|&s| (s as f64) * (s as f64)).sum();
+        let energy: f64 = samples[start..start + FRAME]
+            .iter()
+            .map(|&s| (s as f64) * (s as f64))
+            .sum();
         if energy <= best.0 {
             best = (energy, start + FRAME / 2);
         }
@@ -49,7 +52,11 @@ pub struct Window<'a> {
 impl Windower {
     /// `skip` samples (already transcribed) are dropped before the first window.
     pub fn new(skip: u64) -> Self {
-        Self { buf: Vec::with_capacity(MAX_WINDOW + SAMPLE_RATE as usize), start: 0, skip }
+        Self {
+            buf: Vec::with_capacity(MAX_WINDOW + SAMPLE_RATE as usize),
+            start: 0,
+            skip,
+        }
     }
 
     /// Adds decoded samples.
@@ -70,7 +77,10 @@ impl Windower {
         } else {
             return None;
         };
-        Some(Window { start_sample: self.start, samples: &self.buf[..len] })
+        Some(Window {
+            start_sample: self.start,
+            samples: &self.buf[..len],
+        })
     }
 
     /// Drops the first `len` buffered samples (the window just committed).

@@ -58,7 +58,10 @@ pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(len as usize);
     file.take(limit + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "file grew past its size limit"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "file grew past its size limit",
+        ));
     }
     Ok(buf)
 }

@@ -46,8 +46,13 @@ pub enum FileState {
     Pending,
     /// Started; progress is in the file's journal.
     InProgress,
-    Done { outputs: Vec<PathBuf>, audio_ms: u64 },
-    Failed { reason: String },
+    Done {
+        outputs: Vec<PathBuf>,
+        audio_ms: u64,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,19 +69,13 @@ pub enum StopReason {
 #[derive(Debug, Error)]
 pub enum CheckpointError {
     #[error("failed to read checkpoint {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("checkpoint {path} is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("checkpoint {path} has format version {found}; this build reads up to {CHECKPOINT_VERSION}")]
     Version { path: PathBuf, found: u32 },
     #[error("failed to write checkpoint {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
 }
 
 impl Checkpoint {
@@ -124,11 +123,9 @@ impl Checkpoint {
 
     /// Writes the checkpoint atomically and durably.
     pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
-        atomic_file::write_atomic(path, &self.encode(), Visibility::Private).map_err(|source| {
-            CheckpointError::Write {
-                path: path.to_owned(),
-                source,
-            }
+        atomic_file::write_atomic(path, &self.encode(), Visibility::Private).map_err(|source| CheckpointError::Write {
+            path: path.to_owned(),
+            source,
         })
     }
 
@@ -258,7 +255,13 @@ mod tests {
 
     #[test]
     fn garbage_is_corrupt_not_a_panic() {
-        for junk in [&b""[..], b"\n", b"hello world", b"castmill-checkpoint x y z\n{}", &[0xff; 64]] {
+        for junk in [
+            &b""[..],
+            b"\n",
+            b"hello world",
+            b"castmill-checkpoint x y z\n{}",
+            &[0xff; 64],
+        ] {
             assert!(matches!(Checkpoint::decode(junk), Err(DecodeError::Corrupt(_))));
         }
     }

@@ -28,7 +28,10 @@ pub struct JobLock {
 impl JobLock {
     /// Takes the lock without waiting, and records our PID in it (for display only).
     pub fn try_acquire(path: &Path) -> Result<Self, LockError> {
-        let io_err = |source| LockError::Io { path: path.to_owned(), source };
+        let io_err = |source| LockError::Io {
+            path: path.to_owned(),
+            source,
+        };
         let file = OpenOptions::new()
             .create(true)
             .read(true)
@@ -52,12 +55,20 @@ impl JobLock {
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-            Err(source) => return Err(LockError::Io { path: path.to_owned(), source }),
+            Err(source) => {
+                return Err(LockError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
         };
         match Flock::lock(file, FlockArg::LockSharedNonblock) {
             Ok(_released_on_drop) => Ok(false),
             Err((_, Errno::EWOULDBLOCK)) => Ok(true),
-            Err((_, errno)) => Err(LockError::Io { path: path.to_owned(), source: errno.into() }),
+            Err((_, errno)) => Err(LockError::Io {
+                path: path.to_owned(),
+                source: errno.into(),
+            }),
         }
     }
 }

@@ -83,31 +83,21 @@ impl Default for OutputFormats {
 #[derive(Debug, Error)]
 pub enum JobSpecError {
     #[error("failed to read job spec {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("job spec {path} is not valid: {source}")]
-    Parse {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Parse { path: PathBuf, source: serde_json::Error },
     #[error("job spec {path} has format version {found}; this build reads up to {JOB_SPEC_VERSION}")]
     Version { path: PathBuf, found: u32 },
     #[error("failed to write job spec {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
 }
 
 impl JobSpec {
     pub fn load(path: &Path) -> Result<Self, JobSpecError> {
-        let bytes =
-            atomic_file::read_limited(path, MAX_SPEC_BYTES).map_err(|source| JobSpecError::Read {
-                path: path.to_owned(),
-                source,
-            })?;
+        let bytes = atomic_file::read_limited(path, MAX_SPEC_BYTES).map_err(|source| JobSpecError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         let spec: JobSpec = serde_json::from_slice(&bytes).map_err(|source| JobSpecError::Parse {
             path: path.to_owned(),
             source,
@@ -126,11 +116,9 @@ impl JobSpec {
             path: path.to_owned(),
             source,
         })?;
-        atomic_file::write_atomic(path, &bytes, Visibility::Private).map_err(|source| {
-            JobSpecError::Write {
-                path: path.to_owned(),
-                source,
-            }
+        atomic_file::write_atomic(path, &bytes, Visibility::Private).map_err(|source| JobSpecError::Write {
+            path: path.to_owned(),
+            source,
         })
     }
 }

@@ -24,10 +24,17 @@ const MAX_JOURNAL_BYTES: u64 = 512 * 1024 * 1024;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JournalRecord {
     /// First record: which version of which input this journal belongs to.
-    Begin { version: u32, fingerprint: Fingerprint },
-    Segment { segment: Segment },
+    Begin {
+        version: u32,
+        fingerprint: Fingerprint,
+    },
+    Segment {
+        segment: Segment,
+    },
     /// Commit marker: audio up to `end_sample` (16 kHz) is transcribed.
-    Window { end_sample: u64 },
+    Window {
+        end_sample: u64,
+    },
 }
 
 /// What a journal holds, after dropping anything not committed.
@@ -50,11 +57,7 @@ pub enum JournalError {
     #[error("failed to access journal {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("journal {path} is corrupt at line {line}: {reason}")]
-    Corrupt {
-        path: PathBuf,
-        line: usize,
-        reason: String,
-    },
+    Corrupt { path: PathBuf, line: usize, reason: String },
 }
 
 /// Why a journal's bytes are unusable.
@@ -79,31 +82,50 @@ impl JournalLoad {
                 Some(i) => (&rest[..i], offset + i + 1, true),
                 None => (rest, bytes.len(), false),
             };
-            let record = if complete { decode_record(line) } else { Err("line has no end".into()) };
+            let record = if complete {
+                decode_record(line)
+            } else {
+                Err("line has no end".into())
+            };
             match record {
                 Ok(record) => match record {
                     JournalRecord::Begin { version, fingerprint } => {
                         if line_no != 1 {
-                            return Err(ParseError { line: line_no, reason: "begin record in the middle".into() });
+                            return Err(ParseError {
+                                line: line_no,
+                                reason: "begin record in the middle".into(),
+                            });
                         }
                         if version > JOURNAL_VERSION {
-                            return Err(ParseError { line: line_no, reason: format!("journal version {version} is newer than this build") });
+                            return Err(ParseError {
+                                line: line_no,
+                                reason: format!("journal version {version} is newer than this build"),
+                            });
                         }
                         load.fingerprint = Some(fingerprint);
                         load.committed_len = next as u64;
                     }
                     JournalRecord::Segment { segment } => {
                         if line_no == 1 {
-                            return Err(ParseError { line: 1, reason: "missing begin record".into() });
+                            return Err(ParseError {
+                                line: 1,
+                                reason: "missing begin record".into(),
+                            });
                         }
                         pending.push(segment);
                     }
                     JournalRecord::Window { end_sample } => {
                         if line_no == 1 {
-                            return Err(ParseError { line: 1, reason: "missing begin record".into() });
+                            return Err(ParseError {
+                                line: 1,
+                                reason: "missing begin record".into(),
+                            });
                         }
                         if end_sample < load.committed_samples {
-                            return Err(ParseError { line: line_no, reason: "window goes backwards".into() });
+                            return Err(ParseError {
+                                line: line_no,
+                                reason: "window goes backwards".into(),
+                            });
                         }
                         load.segments.append(&mut pending);
                         load.committed_samples = end_sample;
@@ -151,7 +173,10 @@ pub struct Journal {
 impl Journal {
     /// Starts a new journal for an input, replacing any old one.
     pub fn create(path: &Path, fingerprint: Fingerprint) -> Result<Self, JournalError> {
-        let io_err = |source| JournalError::Io { path: path.to_owned(), source };
+        let io_err = |source| JournalError::Io {
+            path: path.to_owned(),
+            source,
+        };
         let file = OpenOptions::new()
             .create(true)
             .write(true)
@@ -159,9 +184,18 @@ impl Journal {
             .mode_private()
             .open(path)
             .map_err(io_err)?;
-        let mut journal = Journal { path: path.to_owned(), file };
+        let mut journal = Journal {
+            path: path.to_owned(),
+            file,
+        };
         let mut buf = Vec::new();
-        encode_record(&JournalRecord::Begin { version: JOURNAL_VERSION, fingerprint }, &mut buf);
+        encode_record(
+            &JournalRecord::Begin {
+                version: JOURNAL_VERSION,
+                fingerprint,
+            },
+            &mut buf,
+        );
         journal.append_durably(&buf)?;
         if let Some(dir) = path.parent() {
             crate::atomic_file::sync_dir(dir).map_err(io_err)?;
@@ -172,7 +206,10 @@ impl Journal {
     /// Opens an existing journal, dropping (and cutting off) anything not committed.
     /// `Ok(None)` if there is no journal.
     pub fn open(path: &Path) -> Result<Option<(Self, JournalLoad)>, JournalError> {
-        let io_err = |source| JournalError::Io { path: path.to_owned(), source };
+        let io_err = |source| JournalError::Io {
+            path: path.to_owned(),
+            source,
+        };
         let bytes = match crate::atomic_file::read_limited(path, MAX_JOURNAL_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -184,14 +221,21 @@ impl Journal {
             reason: e.reason,
         })?;
         if load.fingerprint.is_none() {
-            return Err(JournalError::Corrupt { path: path.to_owned(), line: 1, reason: "empty journal".into() });
+            return Err(JournalError::Corrupt {
+                path: path.to_owned(),
+                line: 1,
+                reason: "empty journal".into(),
+            });
         }
         let file = OpenOptions::new().write(true).open(path).map_err(io_err)?;
         if load.committed_len < bytes.len() as u64 {
             file.set_len(load.committed_len).map_err(io_err)?;
             file.sync_data().map_err(io_err)?;
         }
-        let mut journal = Journal { path: path.to_owned(), file };
+        let mut journal = Journal {
+            path: path.to_owned(),
+            file,
+        };
         use std::io::Seek;
         journal.file.seek(io::SeekFrom::End(0)).map_err(io_err)?;
         Ok(Some((journal, load)))
@@ -202,14 +246,22 @@ impl Journal {
     pub fn commit_window(&mut self, segments: &[Segment], end_sample: u64) -> Result<(), JournalError> {
         let mut buf = Vec::with_capacity(128 * (segments.len() + 1));
         for segment in segments {
-            encode_record(&JournalRecord::Segment { segment: segment.clone() }, &mut buf);
+            encode_record(
+                &JournalRecord::Segment {
+                    segment: segment.clone(),
+                },
+                &mut buf,
+            );
         }
         encode_record(&JournalRecord::Window { end_sample }, &mut buf);
         self.append_durably(&buf)
     }
 
     fn append_durably(&mut self, buf: &[u8]) -> Result<(), JournalError> {
-        let io_err = |source| JournalError::Io { path: self.path.clone(), source };
+        let io_err = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
         self.file.write_all(buf).map_err(io_err)?;
         self.file.sync_data().map_err(io_err)
     }
@@ -231,11 +283,20 @@ mod tests {
     use super::*;
 
     fn seg(i: u64) -> Segment {
-        Segment { start_ms: i * 1000, end_ms: i * 1000 + 900, text: format!("segment {i}"), confidence: 0.5 }
+        Segment {
+            start_ms: i * 1000,
+            end_ms: i * 1000 + 900,
+            text: format!("segment {i}"),
+            confidence: 0.5,
+        }
     }
 
     fn fp() -> Fingerprint {
-        Fingerprint { size: 10, modified_ns: 5, sample_crc32: 7 }
+        Fingerprint {
+            size: 10,
+            modified_ns: 5,
+            sample_crc32: 7,
+        }
     }
 
     #[test]
@@ -259,7 +320,13 @@ mod tests {
     #[test]
     fn a_cut_at_any_byte_keeps_exactly_the_committed_windows() {
         let mut bytes = Vec::new();
-        encode_record(&JournalRecord::Begin { version: 1, fingerprint: fp() }, &mut bytes);
+        encode_record(
+            &JournalRecord::Begin {
+                version: 1,
+                fingerprint: fp(),
+            },
+            &mut bytes,
+        );
         let begin_len = bytes.len();
         encode_record(&JournalRecord::Segment { segment: seg(0) }, &mut bytes);
         encode_record(&JournalRecord::Window { end_sample: 16_000 }, &mut bytes);
@@ -268,7 +335,13 @@ mod tests {
         encode_record(&JournalRecord::Window { end_sample: 32_000 }, &mut bytes);
         for cut in begin_len..=bytes.len() {
             let load = JournalLoad::parse(&bytes[..cut]).expect("parse");
-            let expected = if cut == bytes.len() { 2 } else if cut >= first_commit { 1 } else { 0 };
+            let expected = if cut == bytes.len() {
+                2
+            } else if cut >= first_commit {
+                1
+            } else {
+                0
+            };
             assert_eq!(load.segments.len(), expected, "cut at {cut}");
             assert!(load.committed_len as usize <= cut);
         }
@@ -294,7 +367,13 @@ mod tests {
     #[test]
     fn damage_before_the_last_line_is_corruption() {
         let mut bytes = Vec::new();
-        encode_record(&JournalRecord::Begin { version: 1, fingerprint: fp() }, &mut bytes);
+        encode_record(
+            &JournalRecord::Begin {
+                version: 1,
+                fingerprint: fp(),
+            },
+            &mut bytes,
+        );
         encode_record(&JournalRecord::Segment { segment: seg(0) }, &mut bytes);
         encode_record(&JournalRecord::Window { end_sample: 16_000 }, &mut bytes);
         let flip_at = bytes.len() - 5;

@@ -10,11 +10,18 @@ use crate::protocol::{MAX_LINE_BYTES, WorkerEvent};
 pub enum Incoming {
     Event(WorkerEvent),
     /// Valid JSON with a `type` this reader does not know (a newer worker).
-    Unknown { type_name: String },
+    Unknown {
+        type_name: String,
+    },
     /// Not a protocol line; `excerpt` is its start, for the log.
-    Malformed { error: String, excerpt: String },
+    Malformed {
+        error: String,
+        excerpt: String,
+    },
     /// A line longer than the cap; its content was discarded.
-    Oversized { len: usize },
+    Oversized {
+        len: usize,
+    },
 }
 
 /// Push-based decoder: feed byte chunks as they arrive, take complete lines out.

@@ -146,9 +146,17 @@ pub fn validate<R: Read + Seek>(mut r: R) -> Result<ModelSummary, ModelFileError
         n_tensors += 1;
     }
     if n_tensors != expected {
-        return Err(ModelFileError::TensorCount { found: n_tensors, expected });
+        return Err(ModelFileError::TensorCount {
+            found: n_tensors,
+            expected,
+        });
     }
-    Ok(ModelSummary { hparams, n_vocab_words: n_words as usize, n_tensors, file_len })
+    Ok(ModelSummary {
+        hparams,
+        n_vocab_words: n_words as usize,
+        n_tensors,
+        file_len,
+    })
 }
 
 fn check_hparams(h: &WhisperHparams) -> Result<(), ModelFileError> {
@@ -199,13 +207,14 @@ fn read_tensor<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<(), ModelFile
         elements = elements.saturating_mul(d as u64);
     }
     let mut name = vec![0u8; name_len as usize];
-    r.read_exact(&mut name).map_err(|_| ModelFileError::Truncated("tensor name"))?;
+    r.read_exact(&mut name)
+        .map_err(|_| ModelFileError::Truncated("tensor name"))?;
     let name = String::from_utf8_lossy(&name).into_owned();
     let (block, block_bytes) = ggml_type_layout(ttype).ok_or_else(|| ModelFileError::BadTensor {
         name: name.clone(),
         reason: format!("unknown element type {ttype}"),
     })?;
-    if first_dim % block != 0 {
+    if !first_dim.is_multiple_of(block) {
         return Err(ModelFileError::BadTensor {
             name,
             reason: format!("row of {first_dim} is not a multiple of the block size {block}"),
@@ -218,21 +227,21 @@ fn read_tensor<R: Read + Seek>(r: &mut R, file_len: u64) -> Result<(), ModelFile
 /// (elements per block, bytes per block) of a GGML element type.
 pub fn ggml_type_layout(ttype: i32) -> Option<(u64, u64)> {
     Some(match ttype {
-        0 => (1, 4),    // f32
-        1 => (1, 2),    // f16
-        2 => (32, 18),  // q4_0
-        3 => (32, 20),  // q4_1
-        6 => (32, 22),  // q5_0
-        7 => (32, 24),  // q5_1
-        8 => (32, 34),  // q8_0
-        9 => (32, 36),  // q8_1
+        0 => (1, 4),      // f32
+        1 => (1, 2),      // f16
+        2 => (32, 18),    // q4_0
+        3 => (32, 20),    // q4_1
+        6 => (32, 22),    // q5_0
+        7 => (32, 24),    // q5_1
+        8 => (32, 34),    // q8_0
+        9 => (32, 36),    // q8_1
         10 => (256, 84),  // q2_k
         11 => (256, 110), // q3_k
         12 => (256, 144), // q4_k
         13 => (256, 176), // q5_k
         14 => (256, 210), // q6_k
         15 => (256, 292), // q8_k
-        30 => (1, 2),   // bf16
+        30 => (1, 2),     // bf16
         _ => return None,
     })
 }
@@ -264,15 +273,24 @@ mod tests {
     #[test]
     fn garbage_and_truncations_are_errors() {
         assert!(matches!(validate(Cursor::new(b"")), Err(ModelFileError::Truncated(_))));
-        assert!(matches!(validate(Cursor::new(b"RIFF....WAVE")), Err(ModelFileError::BadMagic(_))));
+        assert!(matches!(
+            validate(Cursor::new(b"RIFF....WAVE")),
+            Err(ModelFileError::BadMagic(_))
+        ));
         let mut header = GGML_MAGIC.to_le_bytes().to_vec();
-        for v in [51864, 1500, 384, 6, 4, 448, 384, 6, 4, 80, 1] {
-            header.extend_from_slice(&(v as i32).to_le_bytes());
+        for v in [51864i32, 1500, 384, 6, 4, 448, 384, 6, 4, 80, 1] {
+            header.extend_from_slice(&v.to_le_bytes());
         }
-        assert!(matches!(validate(Cursor::new(&header)), Err(ModelFileError::Truncated(_))));
+        assert!(matches!(
+            validate(Cursor::new(&header)),
+            Err(ModelFileError::Truncated(_))
+        ));
         header.extend_from_slice(&80i32.to_le_bytes());
         header.extend_from_slice(&201i32.to_le_bytes());
-        assert!(matches!(validate(Cursor::new(&header)), Err(ModelFileError::Truncated("mel filters"))));
+        assert!(matches!(
+            validate(Cursor::new(&header)),
+            Err(ModelFileError::Truncated("mel filters"))
+        ));
     }
 
     #[test]

@@ -70,7 +70,10 @@ pub enum WorkerEvent {
         batch_total_s: Option<f64>,
     },
     /// A committed (durable) segment.
-    Segment { file_index: usize, segment: Segment },
+    Segment {
+        file_index: usize,
+        segment: Segment,
+    },
     /// Something a person should know that is not an error (e.g. an input changed since the
     /// last run and is being redone).
     Notice {
@@ -88,16 +91,25 @@ pub enum WorkerEvent {
         input: String,
         reason: String,
     },
-    Heartbeat { seq: u64 },
-    Memory { rss_bytes: u64 },
+    Heartbeat {
+        seq: u64,
+    },
+    Memory {
+        rss_bytes: u64,
+    },
     Paused,
     Resumed,
-    Stopping { cause: StopCause },
+    Stopping {
+        cause: StopCause,
+    },
     Finished {
         files_done: usize,
         files_failed: usize,
     },
-    Error { kind: ErrorKind, message: String },
+    Error {
+        kind: ErrorKind,
+        message: String,
+    },
 }
 
 impl WorkerEvent {

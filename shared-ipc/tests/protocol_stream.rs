@@ -6,15 +6,35 @@ use shared_ipc::{EventReader, Incoming, LineDecoder, Segment, Stage, WorkerEvent
 
 fn sample_events() -> Vec<WorkerEvent> {
     vec![
-        WorkerEvent::Hello { protocol_version: 1, pid: 7, worker_version: "0.1.0".into() },
-        WorkerEvent::Stage { stage: Stage::Transcribing, file_index: Some(0) },
+        WorkerEvent::Hello {
+            protocol_version: 1,
+            pid: 7,
+            worker_version: "0.1.0".into(),
+        },
+        WorkerEvent::Stage {
+            stage: Stage::Transcribing,
+            file_index: Some(0),
+        },
         WorkerEvent::Segment {
             file_index: 0,
-            segment: Segment { start_ms: 0, end_ms: 1500, text: " Grüße, \"quoted\" – ünïcödé ✓".into(), confidence: 0.875 },
+            segment: Segment {
+                start_ms: 0,
+                end_ms: 1500,
+                text: " Grüße, \"quoted\" – ünïcödé ✓".into(),
+                confidence: 0.875,
+            },
         },
-        WorkerEvent::Progress { file_index: 0, file_done_s: 1.5, file_total_s: Some(30.0), batch_done_s: 1.5, batch_total_s: None },
+        WorkerEvent::Progress {
+            file_index: 0,
+            file_done_s: 1.5,
+            file_total_s: Some(30.0),
+            batch_done_s: 1.5,
+            batch_total_s: None,
+        },
         WorkerEvent::Heartbeat { seq: 3 },
-        WorkerEvent::Stopping { cause: StopCause::Requested },
+        WorkerEvent::Stopping {
+            cause: StopCause::Requested,
+        },
     ]
 }
 
@@ -80,21 +100,32 @@ fn very_long_lines_are_capped_reported_and_skipped() {
     bytes.extend_from_slice(long_json.as_bytes());
     bytes.extend_from_slice(WorkerEvent::Resumed.to_line().as_bytes());
     let items: Vec<Incoming> = EventReader::with_max_line(&bytes[..], cap).collect();
-    assert_eq!(items, vec![
-        Incoming::Oversized { len: 10 * 1024 * 1024 },
-        Incoming::Event(WorkerEvent::Paused),
-        Incoming::Oversized { len: long_json.len() - 1 },
-        Incoming::Event(WorkerEvent::Resumed),
-    ]);
+    assert_eq!(
+        items,
+        vec![
+            Incoming::Oversized { len: 10 * 1024 * 1024 },
+            Incoming::Event(WorkerEvent::Paused),
+            Incoming::Oversized {
+                len: long_json.len() - 1
+            },
+            Incoming::Event(WorkerEvent::Resumed),
+        ]
+    );
 }
 
 #[test]
 fn event_types_from_a_newer_worker_are_reported_as_unknown() {
-    let bytes = b"{\"type\":\"gpu_temperature\",\"celsius\":71}\n{\"type\":\"heartbeat\",\"seq\":1,\"added_later\":true}\n";
+    let bytes =
+        b"{\"type\":\"gpu_temperature\",\"celsius\":71}\n{\"type\":\"heartbeat\",\"seq\":1,\"added_later\":true}\n";
     let items: Vec<Incoming> = EventReader::new(&bytes[..]).collect();
-    assert_eq!(items, vec![
-        Incoming::Unknown { type_name: "gpu_temperature".into() },
-        // New fields on a known event are ignored.
-        Incoming::Event(WorkerEvent::Heartbeat { seq: 1 }),
-    ]);
+    assert_eq!(
+        items,
+        vec![
+            Incoming::Unknown {
+                type_name: "gpu_temperature".into()
+            },
+            // New fields on a known event are ignored.
+            Incoming::Event(WorkerEvent::Heartbeat { seq: 1 }),
+        ]
+    );
 }

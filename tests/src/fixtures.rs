@@ -20,7 +20,12 @@ pub fn reference_text(name: &str) -> String {
 /// All three clips one after another in one 16 kHz WAV (about 93 s, several windows).
 pub fn long_clip(dest: &Path) -> PathBuf {
     let path = dest.join("long episode.wav");
-    let spec = hound::WavSpec { channels: 1, sample_rate: 16_000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut writer = hound::WavWriter::create(&path, spec).expect("create wav");
     for name in CLIPS {
         let mut reader = hound::WavReader::open(clip(name, "wav")).expect("open fixture");

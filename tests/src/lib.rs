@@ -8,13 +8,22 @@ pub mod worker;
 
 use std::path::PathBuf;
 
-/// The folder holding the built `castmill` and `batch-processor` (next to the test binary's
-/// `deps/` folder).
+/// The folder holding the built `castmill` and `batch-processor`: the bench binary's own
+/// folder, or the one above a test binary's `deps/` folder.
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir").to_owned();
+    let own = exe.parent().expect("exe dir");
+    let dir = if own.ends_with("deps") {
+        own.parent().expect("target dir").to_owned()
+    } else {
+        own.to_owned()
+    };
     for name in ["castmill", "batch-processor"] {
-        assert!(dir.join(name).is_file(), "{} is missing: build the workspace first (`cargo build --workspace`, or scripts/test.sh)", dir.join(name).display());
+        assert!(
+            dir.join(name).is_file(),
+            "{} is missing: build the workspace first (`cargo build --workspace`, or scripts/test.sh)",
+            dir.join(name).display()
+        );
     }
     dir
 }
@@ -37,6 +46,10 @@ pub fn model_path() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".local/share/castmill"));
     let path = data.join("models/tiny.en.bin");
-    assert!(path.is_file(), "model {} is missing: run scripts/setup.sh (or set CASTMILL_TEST_MODEL)", path.display());
+    assert!(
+        path.is_file(),
+        "model {} is missing: run scripts/setup.sh (or set CASTMILL_TEST_MODEL)",
+        path.display()
+    );
     path
 }

@@ -43,8 +43,19 @@ impl TestJob {
         std::fs::create_dir_all(folder.root()).expect("job dir");
         let out = dir.path().join("out");
         std::fs::create_dir_all(&out).expect("out dir");
-        let options = TranscribeOptions { threads: 2, ..TranscribeOptions::default() };
-        let spec = JobSpec { format_version: JOB_SPEC_VERSION, job_id: "test".into(), created_at_ms: 0, inputs, output_dir: out.clone(), model, options };
+        let options = TranscribeOptions {
+            threads: 2,
+            ..TranscribeOptions::default()
+        };
+        let spec = JobSpec {
+            format_version: JOB_SPEC_VERSION,
+            job_id: "test".into(),
+            created_at_ms: 0,
+            inputs,
+            output_dir: out.clone(),
+            model,
+            options,
+        };
         spec.save(&folder.spec()).expect("save spec");
         Self { dir, folder, out, spec }
     }
@@ -82,9 +93,16 @@ impl RunningWorker {
     }
 
     pub fn start_with_env(job: &TestJob, env: &[(&str, &str)]) -> Self {
-        let stderr = std::fs::OpenOptions::new().create(true).append(true).open(job.dir.path().join("worker.stderr")).expect("stderr file");
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(job.dir.path().join("worker.stderr"))
+            .expect("stderr file");
         let mut cmd = Command::new(crate::worker_bin());
-        cmd.arg(job.folder.root()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr);
+        cmd.arg(job.folder.root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -99,7 +117,12 @@ impl RunningWorker {
             }
             let _ = tx.send(None);
         });
-        Self { child, rx, lines: Vec::new(), closed: false }
+        Self {
+            child,
+            rx,
+            lines: Vec::new(),
+            closed: false,
+        }
     }
 
     pub fn pid(&self) -> Pid {
@@ -162,7 +185,16 @@ impl RunningWorker {
 
 /// Events only, in order.
 pub fn events(lines: &[Incoming]) -> Vec<WorkerEvent> {
-    lines.iter().filter_map(|l| if let Incoming::Event(e) = l { Some(e.clone()) } else { None }).collect()
+    lines
+        .iter()
+        .filter_map(|l| {
+            if let Incoming::Event(e) = l {
+                Some(e.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// Runs a job to the end.

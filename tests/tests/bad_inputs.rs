@@ -8,7 +8,16 @@ use shared_ipc::protocol::ErrorKind;
 use shared_ipc::{WorkerEvent, exit_code};
 
 fn failures(events: &[WorkerEvent]) -> Vec<(usize, String)> {
-    events.iter().filter_map(|e| if let WorkerEvent::FileFailed { file_index, reason, .. } = e { Some((*file_index, reason.clone())) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| {
+            if let WorkerEvent::FileFailed { file_index, reason, .. } = e {
+                Some((*file_index, reason.clone()))
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn truncated_copy(src: &Path, dest: &Path, keep: f64) -> PathBuf {
@@ -23,7 +32,13 @@ fn each_bad_input_fails_alone_and_the_good_files_finish() {
     let media = tempfile::tempdir().expect("tempdir");
     let m = media.path();
     let noise = m.join("noise.mp3");
-    std::fs::write(&noise, (0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect::<Vec<_>>()).expect("write");
+    std::fs::write(
+        &noise,
+        (0..50_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .expect("write");
     let empty = m.join("empty.wav");
     std::fs::write(&empty, b"").expect("write");
     let dir_like = m.join("folder.wav");
@@ -32,8 +47,14 @@ fn each_bad_input_fails_alone_and_the_good_files_finish() {
         (fixtures::clip("bread", "mp3"), ""),
         (noise, "not a recognised audio format"),
         (empty, "empty"),
-        (truncated_copy(&fixtures::clip("garden", "flac"), &m.join("cut.flac"), 0.5), "truncated"),
-        (truncated_copy(&fixtures::clip("garden", "wav"), &m.join("cut.wav"), 0.5), "truncated"),
+        (
+            truncated_copy(&fixtures::clip("garden", "flac"), &m.join("cut.flac"), 0.5),
+            "truncated",
+        ),
+        (
+            truncated_copy(&fixtures::clip("garden", "wav"), &m.join("cut.wav"), 0.5),
+            "truncated",
+        ),
         (fixtures::clip("unsupported-opus", "ogg"), "unsupported codec"),
         (m.join("missing.mp3"), "file not found"),
         (dir_like, "is a folder"),
@@ -50,12 +71,25 @@ fn each_bad_input_fails_alone_and_the_good_files_finish() {
             continue;
         }
         let (_, reason) = failure.unwrap_or_else(|| panic!("{} should have failed ({expected})", path.display()));
-        assert!(reason.contains(&path.display().to_string()), "reason does not name the file: {reason}");
-        assert!(reason.contains(expected), "{}: expected {expected:?} in {reason:?}", path.display());
+        assert!(
+            reason.contains(&path.display().to_string()),
+            "reason does not name the file: {reason}"
+        );
+        assert!(
+            reason.contains(expected),
+            "{}: expected {expected:?} in {reason:?}",
+            path.display()
+        );
     }
     assert!(job.output_text("bread.txt").to_lowercase().contains("flour"));
     assert!(job.output_text("astronomy.txt").to_lowercase().contains("jupiter"));
-    assert!(events.iter().any(|e| matches!(e, WorkerEvent::Finished { files_done: 2, files_failed: 7 })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        WorkerEvent::Finished {
+            files_done: 2,
+            files_failed: 7
+        }
+    )));
 }
 
 #[test]
@@ -68,11 +102,30 @@ fn missing_or_corrupt_model_is_one_clear_error_and_its_own_exit_code() {
     for model in [media.path().join("nope.bin"), truncated, not_a_model] {
         let job = TestJob::with_model(vec![fixtures::clip("bread", "ogg")], model.clone());
         let (status, events) = run_to_end(&job);
-        assert_eq!(status.code(), Some(exit_code::MODEL_ERROR), "{}: {events:#?}", model.display());
-        let errors: Vec<_> = events.iter().filter(|e| matches!(e, WorkerEvent::Error { kind: ErrorKind::Model, .. })).collect();
+        assert_eq!(
+            status.code(),
+            Some(exit_code::MODEL_ERROR),
+            "{}: {events:#?}",
+            model.display()
+        );
+        let errors: Vec<_> = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    WorkerEvent::Error {
+                        kind: ErrorKind::Model,
+                        ..
+                    }
+                )
+            })
+            .collect();
         assert_eq!(errors.len(), 1, "{events:#?}");
         if let WorkerEvent::Error { message, .. } = errors[0] {
-            assert!(message.contains(&model.display().to_string()), "error does not name the model: {message}");
+            assert!(
+                message.contains(&model.display().to_string()),
+                "error does not name the model: {message}"
+            );
         }
     }
 }
@@ -90,7 +143,10 @@ fn unwritable_and_full_output_folders_fail_the_file_and_keep_earlier_outputs() {
         let job = TestJob::new(vec![fixtures::clip("bread", "ogg"), fixtures::clip("garden", "ogg")]);
         let mount_point = job.dir.path().join("mnt");
         std::fs::create_dir(&mount_point).expect("mkdir");
-        let mounted = std::process::Command::new("mount").args(["-t", "tmpfs", "-o", options, "castmill-test"]).arg(&mount_point).status();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "castmill-test"])
+            .arg(&mount_point)
+            .status();
         if !matches!(mounted, Ok(s) if s.success()) {
             eprintln!("skipped: cannot mount tmpfs here");
             return;
@@ -104,7 +160,10 @@ fn unwritable_and_full_output_folders_fail_the_file_and_keep_earlier_outputs() {
         let failed = failures(&events);
         assert_eq!(failed.len(), 2, "{events:#?}");
         for (_, reason) in failed {
-            assert!(reason.contains(expected) && reason.contains("cannot write"), "{options}: {reason}");
+            assert!(
+                reason.contains(expected) && reason.contains("cannot write"),
+                "{options}: {reason}"
+            );
         }
     }
 }

@@ -37,7 +37,13 @@ fn sigusr1_pauses_with_no_progress_and_idle_cpu_and_sigusr2_resumes() {
     let watch_until = Instant::now() + Duration::from_secs(4);
     while Instant::now() < watch_until {
         if let Some(Incoming::Event(e)) = worker.next_line(Duration::from_millis(100)) {
-            assert!(matches!(e, WorkerEvent::Heartbeat { .. } | WorkerEvent::Memory { .. } | WorkerEvent::Paused), "paused worker sent {e:?}");
+            assert!(
+                matches!(
+                    e,
+                    WorkerEvent::Heartbeat { .. } | WorkerEvent::Memory { .. } | WorkerEvent::Paused
+                ),
+                "paused worker sent {e:?}"
+            );
         }
     }
     let cpu_used = cpu_seconds(worker.pid().as_raw()) - cpu_before;
@@ -51,7 +57,11 @@ fn sigusr1_pauses_with_no_progress_and_idle_cpu_and_sigusr2_resumes() {
     assert_eq!(status.code(), Some(exit_code::FINISHED));
     let text = job.output_text("long episode.txt");
     let wer = word_error_rate(&fixtures::long_clip_reference(), &text);
-    assert!(wer < 0.15, "transcript after pause/resume has WER {:.1}%:\n{text}", wer * 100.0);
+    assert!(
+        wer < 0.15,
+        "transcript after pause/resume has WER {:.1}%:\n{text}",
+        wer * 100.0
+    );
 }
 
 #[test]
@@ -69,11 +79,20 @@ fn sigterm_stops_gracefully_and_the_job_resumes_to_the_same_result() {
     let sent = Instant::now();
     worker.signal(Signal::SIGTERM);
     worker.signal(Signal::SIGTERM);
-    worker.wait_for("stopping", |e| matches!(e, WorkerEvent::Stopping { cause: StopCause::Requested }));
+    worker.wait_for("stopping", |e| {
+        matches!(
+            e,
+            WorkerEvent::Stopping {
+                cause: StopCause::Requested
+            }
+        )
+    });
     let (status, _) = worker.finish();
     eprintln!("stopped {:?} after SIGTERM", sent.elapsed());
     assert_eq!(status.code(), Some(exit_code::STOPPED));
-    let cp = shared_ipc::Checkpoint::load(&job.folder.checkpoint()).expect("readable").expect("written");
+    let cp = shared_ipc::Checkpoint::load(&job.folder.checkpoint())
+        .expect("readable")
+        .expect("written");
     assert_eq!(cp.last_stop, Some(shared_ipc::StopReason::Requested));
 
     let (status, _) = run_to_end(&job);
@@ -90,10 +109,20 @@ fn stray_writes_to_fd1_never_reach_the_protocol_stream() {
     let (status, lines) = RunningWorker::start_with_env(&job, &[("CASTMILL_TEST_STRAY_STDOUT", marker)]).finish();
     assert_eq!(status.code(), Some(exit_code::FINISHED));
     for line in &lines {
-        assert!(matches!(line, Incoming::Event(_)), "protocol stream carried a non-event: {line:?}");
+        assert!(
+            matches!(line, Incoming::Event(_)),
+            "protocol stream carried a non-event: {line:?}"
+        );
     }
-    assert!(events(&lines).iter().any(|e| matches!(e, WorkerEvent::FileCompleted { .. })));
-    assert!(job.worker_log().contains(marker), "the stray write should land in the log (stderr)");
+    assert!(
+        events(&lines)
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::FileCompleted { .. }))
+    );
+    assert!(
+        job.worker_log().contains(marker),
+        "the stray write should land in the log (stderr)"
+    );
 }
 
 #[test]
@@ -103,7 +132,19 @@ fn heartbeats_arrive_while_working() {
     let job = TestJob::new(vec![fixtures::long_clip(media.path())]);
     let (status, events) = run_to_end(&job);
     assert_eq!(status.code(), Some(exit_code::FINISHED));
-    let beats: Vec<u64> = events.iter().filter_map(|e| if let WorkerEvent::Heartbeat { seq } = e { Some(*seq) } else { None }).collect();
+    let beats: Vec<u64> = events
+        .iter()
+        .filter_map(|e| {
+            if let WorkerEvent::Heartbeat { seq } = e {
+                Some(*seq)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert!(beats.len() >= 2, "only {} heartbeats", beats.len());
-    assert!(beats.windows(2).all(|w| w[1] == w[0] + 1), "heartbeat sequence has gaps: {beats:?}");
+    assert!(
+        beats.windows(2).all(|w| w[1] == w[0] + 1),
+        "heartbeat sequence has gaps: {beats:?}"
+    );
 }

@@ -21,13 +21,42 @@ fn a_folder_batch_runs_to_the_end_with_json_events() {
     }
     std::fs::write(media.path().join("notes.txt"), "not audio, not taken from a folder").expect("write");
     let out = media.path().join("out dir");
-    let output = data.run(&["--headless", "--json", "--out", out.to_str().expect("utf8"), media.path().to_str().expect("utf8")]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    let events: Vec<WorkerEvent> = String::from_utf8_lossy(&output.stdout).lines().map(|l| serde_json::from_str(l).expect("each stdout line is an event")).collect();
+    let output = data.run(&[
+        "--headless",
+        "--json",
+        "--out",
+        out.to_str().expect("utf8"),
+        media.path().to_str().expect("utf8"),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events: Vec<WorkerEvent> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each stdout line is an event"))
+        .collect();
     assert!(matches!(events.first(), Some(WorkerEvent::Hello { .. })));
-    assert!(events.iter().any(|e| matches!(e, WorkerEvent::Finished { files_done: 2, files_failed: 0 })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        WorkerEvent::Finished {
+            files_done: 2,
+            files_failed: 0
+        }
+    )));
     // Folder order is by name.
-    let completed: Vec<&str> = events.iter().filter_map(|e| if let WorkerEvent::FileCompleted { input, .. } = e { Some(input.as_str()) } else { None }).collect();
+    let completed: Vec<&str> = events
+        .iter()
+        .filter_map(|e| {
+            if let WorkerEvent::FileCompleted { input, .. } = e {
+                Some(input.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
     assert!(completed[0].ends_with("bread.ogg") && completed[1].ends_with("garden.ogg"));
     for name in ["bread.txt", "bread.srt", "bread.vtt", "bread.json", "garden.txt"] {
         assert!(out.join(name).is_file(), "{name} missing");
@@ -35,8 +64,18 @@ fn a_folder_batch_runs_to_the_end_with_json_events() {
     // The job folder is private.
     use std::os::unix::fs::PermissionsExt;
     let job = &data.jobs()[0];
-    assert_eq!(std::fs::metadata(job).expect("job dir").permissions().mode() & 0o777, 0o700);
-    assert_eq!(std::fs::metadata(job.join("checkpoint")).expect("checkpoint").permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(job).expect("job dir").permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        std::fs::metadata(job.join("checkpoint"))
+            .expect("checkpoint")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
 }
 
 #[test]
@@ -48,29 +87,60 @@ fn exit_codes_say_what_happened() {
     let bad = media.path().join("--looks like a flag.mp3");
     std::fs::write(&bad, b"junk").expect("write");
     let good = fixtures::clip("garden", "m4a");
-    let some_failed = data.run(&["--headless", "--out", out.to_str().expect("utf8"), good.to_str().expect("utf8"), "--", bad.to_str().expect("utf8")]);
-    assert_eq!(some_failed.status.code(), Some(1), "{}", String::from_utf8_lossy(&some_failed.stderr));
+    let some_failed = data.run(&[
+        "--headless",
+        "--out",
+        out.to_str().expect("utf8"),
+        good.to_str().expect("utf8"),
+        "--",
+        bad.to_str().expect("utf8"),
+    ]);
+    assert_eq!(
+        some_failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&some_failed.stderr)
+    );
     assert!(String::from_utf8_lossy(&some_failed.stderr).contains("--looks like a flag.mp3"));
     assert!(out.join("garden.txt").is_file());
 
     let usage = data.run(&["--headless", good.to_str().expect("utf8")]);
     assert_eq!(usage.status.code(), Some(2), "missing --out is a usage error");
     let empty_folder = tempfile::tempdir().expect("tempdir");
-    let usage = data.run(&["--headless", "--out", out.to_str().expect("utf8"), empty_folder.path().to_str().expect("utf8")]);
+    let usage = data.run(&[
+        "--headless",
+        "--out",
+        out.to_str().expect("utf8"),
+        empty_folder.path().to_str().expect("utf8"),
+    ]);
     assert_eq!(usage.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&usage.stderr).contains("has no audio files"));
-    let no_model = DataDir::empty().run(&["--headless", "--out", out.to_str().expect("utf8"), good.to_str().expect("utf8")]);
+    let no_model = DataDir::empty().run(&[
+        "--headless",
+        "--out",
+        out.to_str().expect("utf8"),
+        good.to_str().expect("utf8"),
+    ]);
     assert_eq!(no_model.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_model.stderr).contains("not installed"));
 }
 
 /// Starts `castmill --headless --json` on the long clip and waits for its first segment.
-fn start_long_job(data: &DataDir, media: &std::path::Path) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+fn start_long_job(
+    data: &DataDir,
+    media: &std::path::Path,
+) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
     let long = fixtures::long_clip(media);
     let out = media.join("out");
     let mut child = data
         .command()
-        .args(["--headless", "--json", "--out", out.to_str().expect("utf8"), long.to_str().expect("utf8")])
+        .args([
+            "--headless",
+            "--json",
+            "--out",
+            out.to_str().expect("utf8"),
+            long.to_str().expect("utf8"),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -79,7 +149,10 @@ fn start_long_job(data: &DataDir, media: &std::path::Path) -> (std::process::Chi
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(reader.read_line(&mut line).expect("read") > 0, "castmill ended before any segment");
+        assert!(
+            reader.read_line(&mut line).expect("read") > 0,
+            "castmill ended before any segment"
+        );
         if line.contains("\"type\":\"segment\"") {
             break;
         }
@@ -121,7 +194,11 @@ fn killing_the_app_makes_the_worker_stop_gracefully_on_its_own() {
         let file = std::fs::File::open(lock_path).expect("lock file");
         let _ = tx.send(nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockShared).is_ok());
     });
-    assert_eq!(rx.recv_timeout(HANG_GUARD), Ok(true), "the orphaned worker never stopped");
+    assert_eq!(
+        rx.recv_timeout(HANG_GUARD),
+        Ok(true),
+        "the orphaned worker never stopped"
+    );
     let cp = Checkpoint::load(&job.checkpoint()).expect("readable").expect("written");
     assert_eq!(cp.last_stop, Some(StopReason::ParentDied));
 }

@@ -27,10 +27,17 @@ fn a_faster_whisper_folder_imports_as_a_valid_ggml_model_that_can_be_listed_and_
     assert_eq!(summary.n_tensors, 167);
     assert_eq!(summary.hparams.n_vocab, 51864);
     // The same conversion as the one the set-up made (and the transcription tests use).
-    assert_eq!(std::fs::read(&bin).expect("read"), std::fs::read(castmill_e2e::model_path()).expect("read"));
+    assert_eq!(
+        std::fs::read(&bin).expect("read"),
+        std::fs::read(castmill_e2e::model_path()).expect("read")
+    );
 
     let list = data.run(&["models", "list"]);
-    assert!(stdout(&list).contains("tiny.en") && stdout(&list).contains("whisper tiny (English-only)"), "{}", stdout(&list));
+    assert!(
+        stdout(&list).contains("tiny.en") && stdout(&list).contains("whisper tiny (English-only)"),
+        "{}",
+        stdout(&list)
+    );
     let removed = data.run(&["models", "remove", "tiny.en"]);
     assert!(removed.status.success());
     assert!(!bin.exists());
@@ -45,7 +52,11 @@ fn importing_something_that_is_not_a_model_is_refused_with_the_reason() {
     std::fs::write(&fake, b"this is not a model").expect("write");
     let out = data.run(&["models", "import", fake.to_str().expect("utf8")]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("not a usable whisper model") && stderr(&out).contains("ggml-fake.bin"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a usable whisper model") && stderr(&out).contains("ggml-fake.bin"),
+        "{}",
+        stderr(&out)
+    );
     let out = data.run(&["models", "import", media.path().to_str().expect("utf8")]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("no model.bin"), "{}", stderr(&out));
@@ -106,7 +117,9 @@ fn start_server(model: Vec<u8>, plan: Vec<Serve>) -> (String, Arc<AtomicUsize>) 
                 _ => body.len(),
             };
             let header = format!("HTTP/1.1 {status}\r\nContent-Length: {promised}\r\n{extra}Connection: close\r\n\r\n");
-            let _ = stream.write_all(header.as_bytes()).and_then(|_| stream.write_all(&body));
+            let _ = stream
+                .write_all(header.as_bytes())
+                .and_then(|_| stream.write_all(&body));
         }
     });
     (url, served)
@@ -119,25 +132,44 @@ fn sha1_hex(bytes: &[u8]) -> String {
 #[test]
 fn install_resumes_an_interrupted_download_and_verifies_it() {
     let mut model = Vec::new();
-    std::fs::File::open(castmill_e2e::model_path()).expect("model").read_to_end(&mut model).expect("read");
+    std::fs::File::open(castmill_e2e::model_path())
+        .expect("model")
+        .read_to_end(&mut model)
+        .expect("read");
     let sha1 = sha1_hex(&model);
     let (url, served) = start_server(model.clone(), vec![Serve::HalfThenDrop, Serve::Honest]);
     let data = DataDir::empty();
-    let install = |data: &DataDir| data.command().args(["models", "install", "tiny.en", "--sha1", &sha1]).env("CASTMILL_MODEL_BASE_URL", &url).output().expect("run");
+    let install = |data: &DataDir| {
+        data.command()
+            .args(["models", "install", "tiny.en", "--sha1", &sha1])
+            .env("CASTMILL_MODEL_BASE_URL", &url)
+            .output()
+            .expect("run")
+    };
 
     let first = install(&data);
     assert!(!first.status.success(), "an interrupted download must fail");
-    assert!(stderr(&first).contains("interrupted") || stderr(&first).contains("stopped at"), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("interrupted") || stderr(&first).contains("stopped at"),
+        "{}",
+        stderr(&first)
+    );
     let part = data.path().join("models/.ggml-tiny.en.bin.part");
     let kept = std::fs::metadata(&part).expect("partial file kept").len();
     assert!(kept > 0 && (kept as usize) < model.len());
     let partial = std::fs::read(&part).expect("partial");
-    assert!(model.starts_with(&partial), "the partial file must be a prefix of the model");
+    assert!(
+        model.starts_with(&partial),
+        "the partial file must be a prefix of the model"
+    );
 
     let second = install(&data);
     assert!(second.status.success(), "{}", stderr(&second));
     assert_eq!(served.load(Ordering::SeqCst), 2);
-    assert_eq!(std::fs::read(data.path().join("models/tiny.en.bin")).expect("installed"), model);
+    assert_eq!(
+        std::fs::read(data.path().join("models/tiny.en.bin")).expect("installed"),
+        model
+    );
     assert!(!part.exists());
 }
 
@@ -153,7 +185,11 @@ fn install_rejects_a_corrupted_download() {
         .output()
         .expect("run");
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("corrupt") && stderr(&out).contains("SHA-1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("corrupt") && stderr(&out).contains("SHA-1"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!data.path().join("models/tiny.en.bin").exists());
     assert!(!data.path().join("models/.ggml-tiny.en.bin.part").exists());
 }

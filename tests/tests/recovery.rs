@@ -5,10 +5,24 @@ use castmill_e2e::fixtures;
 use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time, run_to_end};
 use shared_ipc::{Checkpoint, FileState, Journal, Segment, WorkerEvent, exit_code};
 
-const OUTPUTS: [&str; 4] = ["long episode.txt", "long episode.srt", "long episode.vtt", "long episode.json"];
+const OUTPUTS: [&str; 4] = [
+    "long episode.txt",
+    "long episode.srt",
+    "long episode.vtt",
+    "long episode.json",
+];
 
 fn segments_of(events: &[WorkerEvent]) -> Vec<Segment> {
-    events.iter().filter_map(|e| if let WorkerEvent::Segment { segment, .. } = e { Some(segment.clone()) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| {
+            if let WorkerEvent::Segment { segment, .. } = e {
+                Some(segment.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[test]
@@ -36,16 +50,41 @@ fn sigkill_mid_file_then_rerun_gives_identical_outputs_and_continues_where_it_st
 
     let (status, after) = run_to_end(&job);
     assert_eq!(status.code(), Some(exit_code::FINISHED), "{after:#?}");
-    assert!(after.iter().any(|e| matches!(e, WorkerEvent::Notice { message, .. } if message.contains("resuming"))));
+    assert!(
+        after
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Notice { message, .. } if message.contains("resuming")))
+    );
     let resumed = segments_of(&after);
     let first_new = resumed.first().expect("new segments after resume");
     let last_committed = load.segments.last().expect("committed");
-    assert!(first_new.start_ms >= last_committed.end_ms, "resumed segment {first_new:?} starts before the last committed one ended {last_committed:?}");
-    let resumed_at = after.iter().find_map(|e| if let WorkerEvent::Progress { file_done_s, .. } = e { Some(*file_done_s) } else { None });
-    assert_eq!(resumed_at, Some(load.committed_samples as f64 / 16_000.0), "resume must start at the committed position");
-    assert_eq!(&all_segments[load.segments.len()..], &resumed[..], "the resumed run must produce exactly the rest");
+    assert!(
+        first_new.start_ms >= last_committed.end_ms,
+        "resumed segment {first_new:?} starts before the last committed one ended {last_committed:?}"
+    );
+    let resumed_at = after.iter().find_map(|e| {
+        if let WorkerEvent::Progress { file_done_s, .. } = e {
+            Some(*file_done_s)
+        } else {
+            None
+        }
+    });
+    assert_eq!(
+        resumed_at,
+        Some(load.committed_samples as f64 / 16_000.0),
+        "resume must start at the committed position"
+    );
+    assert_eq!(
+        &all_segments[load.segments.len()..],
+        &resumed[..],
+        "the resumed run must produce exactly the rest"
+    );
     for name in OUTPUTS {
-        assert_eq!(job.output(name), reference.output(name), "{name} differs from the uninterrupted run");
+        assert_eq!(
+            job.output(name),
+            reference.output(name),
+            "{name} differs from the uninterrupted run"
+        );
     }
 }
 
@@ -66,13 +105,20 @@ fn finished_files_are_skipped_on_rerun_and_changed_inputs_are_redone() {
     assert!(segments_of(&again).is_empty(), "finished files were transcribed again");
 
     // Mark b unfinished, then replace it: its journal no longer matches and it is redone.
-    let mut cp = Checkpoint::load(&job.folder.checkpoint()).expect("load").expect("exists");
+    let mut cp = Checkpoint::load(&job.folder.checkpoint())
+        .expect("load")
+        .expect("exists");
     cp.files[1].state = FileState::InProgress;
     cp.save(&job.folder.checkpoint()).expect("save");
     std::fs::copy(fixtures::clip("astronomy", "flac"), &b).expect("replace");
     let (status, redo) = run_to_end(&job);
     assert_eq!(status.code(), Some(exit_code::FINISHED));
-    assert!(redo.iter().any(|e| matches!(e, WorkerEvent::Notice { message, .. } if message.contains("changed since the last run"))), "{redo:#?}");
+    assert!(
+        redo.iter().any(
+            |e| matches!(e, WorkerEvent::Notice { message, .. } if message.contains("changed since the last run"))
+        ),
+        "{redo:#?}"
+    );
     assert!(job.output_text("b.txt").to_lowercase().contains("jupiter"));
 }
 
@@ -96,8 +142,15 @@ fn corrupt_checkpoint_and_torn_journal_are_recovered_without_loss() {
 
     let (status, second) = run_to_end(&job);
     assert_eq!(status.code(), Some(exit_code::FINISHED), "{second:#?}");
-    assert!(second.iter().any(|e| matches!(e, WorkerEvent::Notice { message, .. } if message.contains("corrupt"))));
-    assert!(segments_of(&second).is_empty(), "committed segments were transcribed again");
+    assert!(
+        second
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Notice { message, .. } if message.contains("corrupt")))
+    );
+    assert!(
+        segments_of(&second).is_empty(),
+        "committed segments were transcribed again"
+    );
     assert_eq!(job.output("bread.txt"), expected);
     assert!(!segments_of(&first).is_empty());
 }

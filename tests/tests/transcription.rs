@@ -8,12 +8,21 @@ use shared_ipc::{WorkerEvent, exit_code};
 #[test]
 fn every_container_transcribes_with_low_word_error_rate() {
     let _guard = one_model_at_a_time();
-    let inputs: Vec<_> = CLIPS.iter().flat_map(|c| CONTAINERS.iter().map(move |ext| fixtures::clip(c, ext))).collect();
+    let inputs: Vec<_> = CLIPS
+        .iter()
+        .flat_map(|c| CONTAINERS.iter().map(move |ext| fixtures::clip(c, ext)))
+        .collect();
     let job = TestJob::new(inputs.clone());
     let (status, events) = run_to_end(&job);
     assert_eq!(status.code(), Some(exit_code::FINISHED), "events: {events:#?}");
-    assert!(matches!(events.first(), Some(WorkerEvent::Hello { .. })), "first line must be hello");
-    let completed: Vec<_> = events.iter().filter(|e| matches!(e, WorkerEvent::FileCompleted { .. })).collect();
+    assert!(
+        matches!(events.first(), Some(WorkerEvent::Hello { .. })),
+        "first line must be hello"
+    );
+    let completed: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, WorkerEvent::FileCompleted { .. }))
+        .collect();
     assert_eq!(completed.len(), inputs.len());
 
     let mut report = Vec::new();
@@ -24,9 +33,17 @@ fn every_container_transcribes_with_low_word_error_rate() {
         let clip = input.file_stem().and_then(|s| s.to_str()).expect("stem");
         let wer = word_error_rate(&fixtures::reference_text(clip), &text);
         report.push(format!("{}: WER {:.1}%", input.display(), wer * 100.0));
-        assert!(wer < 0.15, "{}: word error rate {:.1}% ≥ 15%\n{text}", input.display(), wer * 100.0);
+        assert!(
+            wer < 0.15,
+            "{}: word error rate {:.1}% ≥ 15%\n{text}",
+            input.display(),
+            wer * 100.0
+        );
         for ext in ["srt", "vtt", "json"] {
-            assert!(!job.output(&format!("{stem}.{ext}")).is_empty(), "{stem}.{ext} is empty");
+            assert!(
+                !job.output(&format!("{stem}.{ext}")).is_empty(),
+                "{stem}.{ext} is empty"
+            );
         }
     }
     eprintln!("{}", report.join("\n"));
@@ -51,8 +68,14 @@ fn json_output_has_timed_segments_with_confidence() {
     assert!(segments.len() >= 3);
     let mut last_end = 0;
     for s in segments {
-        let (start, end) = (s["start_ms"].as_u64().expect("start"), s["end_ms"].as_u64().expect("end"));
-        assert!(start <= end && start >= last_end.min(start), "segments out of order: {s}");
+        let (start, end) = (
+            s["start_ms"].as_u64().expect("start"),
+            s["end_ms"].as_u64().expect("end"),
+        );
+        assert!(
+            start <= end && start >= last_end.min(start),
+            "segments out of order: {s}"
+        );
         last_end = end;
         let c = s["confidence"].as_f64().expect("confidence");
         assert!((0.0..=1.0).contains(&c));

@@ -13,15 +13,51 @@ pub struct CatalogEntry {
 }
 
 pub const CATALOG: &[CatalogEntry] = &[
-    CatalogEntry { name: "tiny", sha1: "bd577a113a864445d4c299885e0cb97d4ba92b5f", approx_mib: 75 },
-    CatalogEntry { name: "tiny.en", sha1: "c78c86eb1a8faa21b369bcd33207cc90d64ae9df", approx_mib: 75 },
-    CatalogEntry { name: "base", sha1: "465707469ff3a37a2b9b8d8f89f2f99de7299dac", approx_mib: 142 },
-    CatalogEntry { name: "base.en", sha1: "137c40403d78fd54d454da0f9bd998f78703390c", approx_mib: 142 },
-    CatalogEntry { name: "small", sha1: "55356645c2b361a969dfd0ef2c5a50d530afd8d5", approx_mib: 466 },
-    CatalogEntry { name: "small.en", sha1: "db8a495a91d927739e50b3fc1cc4c6b8f6c2d022", approx_mib: 466 },
-    CatalogEntry { name: "medium", sha1: "fd9727b6e1217c2f614f9b698455c4ffd82463b4", approx_mib: 1500 },
-    CatalogEntry { name: "medium.en", sha1: "8c30f0e44ce9560643ebd10bbe50cd20eafd3723", approx_mib: 1500 },
-    CatalogEntry { name: "large-v3", sha1: "ad82bf6a9043ceed055076d0fd39f5f186ff8062", approx_mib: 2900 },
+    CatalogEntry {
+        name: "tiny",
+        sha1: "bd577a113a864445d4c299885e0cb97d4ba92b5f",
+        approx_mib: 75,
+    },
+    CatalogEntry {
+        name: "tiny.en",
+        sha1: "c78c86eb1a8faa21b369bcd33207cc90d64ae9df",
+        approx_mib: 75,
+    },
+    CatalogEntry {
+        name: "base",
+        sha1: "465707469ff3a37a2b9b8d8f89f2f99de7299dac",
+        approx_mib: 142,
+    },
+    CatalogEntry {
+        name: "base.en",
+        sha1: "137c40403d78fd54d454da0f9bd998f78703390c",
+        approx_mib: 142,
+    },
+    CatalogEntry {
+        name: "small",
+        sha1: "55356645c2b361a969dfd0ef2c5a50d530afd8d5",
+        approx_mib: 466,
+    },
+    CatalogEntry {
+        name: "small.en",
+        sha1: "db8a495a91d927739e50b3fc1cc4c6b8f6c2d022",
+        approx_mib: 466,
+    },
+    CatalogEntry {
+        name: "medium",
+        sha1: "fd9727b6e1217c2f614f9b698455c4ffd82463b4",
+        approx_mib: 1500,
+    },
+    CatalogEntry {
+        name: "medium.en",
+        sha1: "8c30f0e44ce9560643ebd10bbe50cd20eafd3723",
+        approx_mib: 1500,
+    },
+    CatalogEntry {
+        name: "large-v3",
+        sha1: "ad82bf6a9043ceed055076d0fd39f5f186ff8062",
+        approx_mib: 2900,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static CatalogEntry> {

@@ -54,9 +54,17 @@ impl Variable {
         let chunks = self.data.chunks_exact(self.dtype.size());
         Ok(match self.dtype {
             DType::F32 => chunks.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
-            DType::F16 => chunks.map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
-            DType::BF16 => chunks.map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
-            other => return Err(Ct2Error::Unsupported(format!("{other:?} weights (quantized models are not supported; use a float16 or float32 one)"))),
+            DType::F16 => chunks
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+            DType::BF16 => chunks
+                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
+                .collect(),
+            other => {
+                return Err(Ct2Error::Unsupported(format!(
+                    "{other:?} weights (quantized models are not supported; use a float16 or float32 one)"
+                )));
+            }
         })
     }
 
@@ -111,13 +119,18 @@ impl Ct2Model {
             if rank > 8 {
                 return Err(Ct2Error::Format(format!("variable {name} has rank {rank}")));
             }
-            let dims = (0..rank).map(|_| read_u32(&mut r).map(|d| d as usize)).collect::<Result<Vec<_>, _>>()?;
+            let dims = (0..rank)
+                .map(|_| read_u32(&mut r).map(|d| d as usize))
+                .collect::<Result<Vec<_>, _>>()?;
             let dtype_byte = read_u8(&mut r)?;
-            let dtype = DType::from_byte(dtype_byte).ok_or_else(|| Ct2Error::Format(format!("variable {name} has dtype {dtype_byte}")))?;
+            let dtype = DType::from_byte(dtype_byte)
+                .ok_or_else(|| Ct2Error::Format(format!("variable {name} has dtype {dtype_byte}")))?;
             let nbytes = read_u32(&mut r)? as u64;
             let elements: u64 = dims.iter().map(|&d| d as u64).product();
             if nbytes > MAX_VARIABLE_BYTES || elements * dtype.size() as u64 != nbytes {
-                return Err(Ct2Error::Format(format!("variable {name}: {nbytes} bytes for shape {dims:?}")));
+                return Err(Ct2Error::Format(format!(
+                    "variable {name}: {nbytes} bytes for shape {dims:?}"
+                )));
             }
             let mut data = vec![0u8; nbytes as usize];
             r.read_exact(&mut data)?;
@@ -137,7 +150,9 @@ impl Ct2Model {
     }
 
     pub fn get(&self, name: &str) -> Result<&Variable, Ct2Error> {
-        self.variables.get(name).ok_or_else(|| Ct2Error::Missing(name.to_owned()))
+        self.variables
+            .get(name)
+            .ok_or_else(|| Ct2Error::Missing(name.to_owned()))
     }
 }
 

@@ -30,13 +30,19 @@ const GGML_F16: i32 = 1;
 /// Reads `dir/model.bin` and `dir/vocabulary.txt` and writes a GGML f16 model to `out`.
 pub fn convert(dir: &Path, out: &mut impl Write) -> Result<WhisperHparams, ConvertError> {
     let model_path = dir.join("model.bin");
-    let file = File::open(&model_path).map_err(|source| ConvertError::Read { path: model_path.display().to_string(), source })?;
+    let file = File::open(&model_path).map_err(|source| ConvertError::Read {
+        path: model_path.display().to_string(),
+        source,
+    })?;
     let model = Ct2Model::read(BufReader::with_capacity(1 << 20, file))?;
     if model.spec_name != "WhisperSpec" {
         return Err(ConvertError::NotWhisper(format!("the model is a {}", model.spec_name)));
     }
     let vocab_path = dir.join("vocabulary.txt");
-    let vocab_text = std::fs::read_to_string(&vocab_path).map_err(|source| ConvertError::Read { path: vocab_path.display().to_string(), source })?;
+    let vocab_text = std::fs::read_to_string(&vocab_path).map_err(|source| ConvertError::Read {
+        path: vocab_path.display().to_string(),
+        source,
+    })?;
     let hparams = hparams_of(&model)?;
     let mut w = BufWriter::with_capacity(1 << 20, out);
     write_header(&mut w, &hparams, &vocab_text).map_err(ConvertError::Write)?;
@@ -48,13 +54,23 @@ pub fn convert(dir: &Path, out: &mut impl Write) -> Result<WhisperHparams, Conve
 }
 
 fn count_layers(model: &Ct2Model, prefix: &str) -> i32 {
-    (0..).take_while(|i| model.variables.contains_key(&format!("{prefix}/layer_{i}/ffn/linear_0/weight"))).count() as i32
+    (0..)
+        .take_while(|i| {
+            model
+                .variables
+                .contains_key(&format!("{prefix}/layer_{i}/ffn/linear_0/weight"))
+        })
+        .count() as i32
 }
 
 fn hparams_of(model: &Ct2Model) -> Result<WhisperHparams, ConvertError> {
     let dims = |name: &str| model.get(name).map(|v| v.dims.clone());
     let int = |name: &str| -> Result<i32, ConvertError> {
-        model.get(name)?.as_int().map(|v| v as i32).ok_or_else(|| ConvertError::NotWhisper(format!("{name} is not an integer")))
+        model
+            .get(name)?
+            .as_int()
+            .map(|v| v as i32)
+            .ok_or_else(|| ConvertError::NotWhisper(format!("{name} is not an integer")))
     };
     let embed = dims("decoder/embeddings/weight")?;
     let enc_pos = dims("encoder/position_encodings/encodings")?;
@@ -80,7 +96,19 @@ fn hparams_of(model: &Ct2Model) -> Result<WhisperHparams, ConvertError> {
 
 fn write_header(w: &mut impl Write, h: &WhisperHparams, vocab_text: &str) -> std::io::Result<()> {
     w.write_all(&GGML_MAGIC.to_le_bytes())?;
-    for v in [h.n_vocab, h.n_audio_ctx, h.n_audio_state, h.n_audio_head, h.n_audio_layer, h.n_text_ctx, h.n_text_state, h.n_text_head, h.n_text_layer, h.n_mels, h.ftype] {
+    for v in [
+        h.n_vocab,
+        h.n_audio_ctx,
+        h.n_audio_state,
+        h.n_audio_head,
+        h.n_audio_layer,
+        h.n_text_ctx,
+        h.n_text_state,
+        h.n_text_head,
+        h.n_text_layer,
+        h.n_mels,
+        h.ftype,
+    ] {
         w.write_all(&v.to_le_bytes())?;
     }
     let filters = mel::filter_bank(h.n_mels as usize);
@@ -112,112 +140,140 @@ struct Tensor {
     f16: bool,
 }
 
-fn tensor_plan(m: &Ct2Model, h: &WhisperHparams) -> Result<Vec<(String, Tensor)>, ConvertError> {
-    let mut plan = Vec::new();
-    let whole = |name: &str| -> Result<(Vec<usize>, Vec<f32>), ConvertError> {
-        let v = m.get(name)?;
-        Ok((v.dims.clone(), v.to_f32()?))
-    };
-    // Weight matrices (rank ≥ 2) are f16; vectors, conv biases and positional tables f32.
-    let mut push = |plan: &mut Vec<(String, Tensor)>, name: String, dims: Vec<usize>, values: Vec<f32>| {
-        let f16 = dims.len() >= 2 && !name.ends_with("positional_embedding") && !name.ends_with("conv1.bias") && !name.ends_with("conv2.bias");
-        plan.push((name, Tensor { dims, values, f16 }));
-    };
-
-    for conv in ["conv1", "conv2"] {
-        let (d, v) = whole(&format!("encoder/{conv}/weight"))?;
-        push(&mut plan, format!("encoder.{conv}.weight"), d, v);
-        let (d, v) = whole(&format!("encoder/{conv}/bias"))?;
-        push(&mut plan, format!("encoder.{conv}.bias"), vec![d[0], 1], v);
-    }
-    let (d, v) = whole("encoder/position_encodings/encodings")?;
-    push(&mut plan, "encoder.positional_embedding".into(), d, v);
-    for i in 0..h.n_audio_layer {
-        let src = format!("encoder/layer_{i}");
-        let dst = format!("encoder.blocks.{i}");
-        self_attention(m, &src, &dst, &mut plan, &mut push)?;
-        ffn(m, &src, &dst, &mut plan, &mut push)?;
-    }
-    norm(m, "encoder/layer_norm", "encoder.ln_post", &mut plan, &mut push)?;
-
-    let (d, v) = whole("decoder/position_encodings/encodings")?;
-    push(&mut plan, "decoder.positional_embedding".into(), d, v);
-    let (d, v) = whole("decoder/embeddings/weight")?;
-    push(&mut plan, "decoder.token_embedding.weight".into(), d, v);
-    for i in 0..h.n_text_layer {
-        let src = format!("decoder/layer_{i}");
-        let dst = format!("decoder.blocks.{i}");
-        self_attention(m, &src, &dst, &mut plan, &mut push)?;
-        norm(m, &format!("{src}/attention/layer_norm"), &format!("{dst}.cross_attn_ln"), &mut plan, &mut push)?;
-        linear(m, &format!("{src}/attention/linear_0"), &format!("{dst}.cross_attn.query"), &mut plan, &mut push)?;
-        let kv = m.get(&format!("{src}/attention/linear_1/weight"))?;
-        let kv_bias = m.get(&format!("{src}/attention/linear_1/bias"))?;
-        let parts = split_rows(kv, 2)?;
-        let bias_parts = split_rows(kv_bias, 2)?;
-        let [k, v] = parts.as_slice() else { return Err(ConvertError::NotWhisper("cross-attention k/v".into())) };
-        push(&mut plan, format!("{dst}.cross_attn.key.weight"), k.0.clone(), k.1.clone());
-        push(&mut plan, format!("{dst}.cross_attn.value.weight"), v.0.clone(), v.1.clone());
-        push(&mut plan, format!("{dst}.cross_attn.value.bias"), bias_parts[1].0.clone(), bias_parts[1].1.clone());
-        linear(m, &format!("{src}/attention/linear_2"), &format!("{dst}.cross_attn.out"), &mut plan, &mut push)?;
-        ffn(m, &src, &dst, &mut plan, &mut push)?;
-    }
-    norm(m, "decoder/layer_norm", "decoder.ln", &mut plan, &mut push)?;
-    let expected = h.expected_tensors();
-    if plan.len() != expected {
-        return Err(ConvertError::NotWhisper(format!("produced {} tensors, expected {expected}", plan.len())));
-    }
-    Ok(plan)
+/// A slice of a fused tensor.
+struct Part {
+    dims: Vec<usize>,
+    values: Vec<f32>,
 }
 
-type Push<'a> = dyn FnMut(&mut Vec<(String, Tensor)>, String, Vec<usize>, Vec<f32>) + 'a;
+/// The GGML tensors in write order, built from the CTranslate2 variables.
+struct Plan<'m> {
+    model: &'m Ct2Model,
+    tensors: Vec<(String, Tensor)>,
+}
 
-fn self_attention(m: &Ct2Model, src: &str, dst: &str, plan: &mut Vec<(String, Tensor)>, push: &mut Push<'_>) -> Result<(), ConvertError> {
-    norm(m, &format!("{src}/self_attention/layer_norm"), &format!("{dst}.attn_ln"), plan, push)?;
-    // q, k and v are fused row-wise; whisper has no key bias (CTranslate2 stores zeros).
-    let qkv = split_rows(m.get(&format!("{src}/self_attention/linear_0/weight"))?, 3)?;
-    let qkv_bias = split_rows(m.get(&format!("{src}/self_attention/linear_0/bias"))?, 3)?;
-    for (i, part) in ["query", "key", "value"].iter().enumerate() {
-        push(plan, format!("{dst}.attn.{part}.weight"), qkv[i].0.clone(), qkv[i].1.clone());
-        if *part != "key" {
-            push(plan, format!("{dst}.attn.{part}.bias"), qkv_bias[i].0.clone(), qkv_bias[i].1.clone());
+impl Plan<'_> {
+    /// Weight matrices (rank ≥ 2) are f16; vectors, conv biases and positional tables f32,
+    /// as whisper.cpp expects.
+    fn add(&mut self, name: String, dims: Vec<usize>, values: Vec<f32>) {
+        let f16 = dims.len() >= 2
+            && !name.ends_with("positional_embedding")
+            && !name.ends_with("conv1.bias")
+            && !name.ends_with("conv2.bias");
+        self.tensors.push((name, Tensor { dims, values, f16 }));
+    }
+
+    fn add_part(&mut self, name: String, part: &Part) {
+        self.add(name, part.dims.clone(), part.values.clone());
+    }
+
+    fn copy(&mut self, src: &str, dst: &str) -> Result<(), ConvertError> {
+        let v = self.model.get(src)?;
+        let (dims, values) = (v.dims.clone(), v.to_f32()?);
+        self.add(dst.to_owned(), dims, values);
+        Ok(())
+    }
+
+    fn linear(&mut self, src: &str, dst: &str) -> Result<(), ConvertError> {
+        self.copy(&format!("{src}/weight"), &format!("{dst}.weight"))?;
+        self.copy(&format!("{src}/bias"), &format!("{dst}.bias"))
+    }
+
+    fn norm(&mut self, src: &str, dst: &str) -> Result<(), ConvertError> {
+        self.copy(&format!("{src}/gamma"), &format!("{dst}.weight"))?;
+        self.copy(&format!("{src}/beta"), &format!("{dst}.bias"))
+    }
+
+    fn self_attention(&mut self, src: &str, dst: &str) -> Result<(), ConvertError> {
+        self.norm(&format!("{src}/self_attention/layer_norm"), &format!("{dst}.attn_ln"))?;
+        // q, k and v are fused row-wise; whisper has no key bias (CTranslate2 stores zeros).
+        let qkv = split_rows(self.model.get(&format!("{src}/self_attention/linear_0/weight"))?, 3)?;
+        let qkv_bias = split_rows(self.model.get(&format!("{src}/self_attention/linear_0/bias"))?, 3)?;
+        for (i, part) in ["query", "key", "value"].iter().enumerate() {
+            self.add_part(format!("{dst}.attn.{part}.weight"), &qkv[i]);
+            if *part != "key" {
+                self.add_part(format!("{dst}.attn.{part}.bias"), &qkv_bias[i]);
+            }
         }
+        self.linear(&format!("{src}/self_attention/linear_1"), &format!("{dst}.attn.out"))
     }
-    linear(m, &format!("{src}/self_attention/linear_1"), &format!("{dst}.attn.out"), plan, push)
+
+    fn cross_attention(&mut self, src: &str, dst: &str) -> Result<(), ConvertError> {
+        self.norm(&format!("{src}/attention/layer_norm"), &format!("{dst}.cross_attn_ln"))?;
+        self.linear(&format!("{src}/attention/linear_0"), &format!("{dst}.cross_attn.query"))?;
+        // k and v are fused; again no key bias.
+        let kv = split_rows(self.model.get(&format!("{src}/attention/linear_1/weight"))?, 2)?;
+        let kv_bias = split_rows(self.model.get(&format!("{src}/attention/linear_1/bias"))?, 2)?;
+        self.add_part(format!("{dst}.cross_attn.key.weight"), &kv[0]);
+        self.add_part(format!("{dst}.cross_attn.value.weight"), &kv[1]);
+        self.add_part(format!("{dst}.cross_attn.value.bias"), &kv_bias[1]);
+        self.linear(&format!("{src}/attention/linear_2"), &format!("{dst}.cross_attn.out"))
+    }
+
+    fn ffn(&mut self, src: &str, dst: &str) -> Result<(), ConvertError> {
+        self.norm(&format!("{src}/ffn/layer_norm"), &format!("{dst}.mlp_ln"))?;
+        self.linear(&format!("{src}/ffn/linear_0"), &format!("{dst}.mlp.0"))?;
+        self.linear(&format!("{src}/ffn/linear_1"), &format!("{dst}.mlp.2"))
+    }
 }
 
-fn ffn(m: &Ct2Model, src: &str, dst: &str, plan: &mut Vec<(String, Tensor)>, push: &mut Push<'_>) -> Result<(), ConvertError> {
-    norm(m, &format!("{src}/ffn/layer_norm"), &format!("{dst}.mlp_ln"), plan, push)?;
-    linear(m, &format!("{src}/ffn/linear_0"), &format!("{dst}.mlp.0"), plan, push)?;
-    linear(m, &format!("{src}/ffn/linear_1"), &format!("{dst}.mlp.2"), plan, push)
-}
-
-fn linear(m: &Ct2Model, src: &str, dst: &str, plan: &mut Vec<(String, Tensor)>, push: &mut Push<'_>) -> Result<(), ConvertError> {
-    for (s, d) in [("weight", "weight"), ("bias", "bias")] {
-        let v = m.get(&format!("{src}/{s}"))?;
-        push(plan, format!("{dst}.{d}"), v.dims.clone(), v.to_f32()?);
+fn tensor_plan(model: &Ct2Model, h: &WhisperHparams) -> Result<Vec<(String, Tensor)>, ConvertError> {
+    let mut plan = Plan {
+        model,
+        tensors: Vec::new(),
+    };
+    for conv in ["conv1", "conv2"] {
+        plan.copy(&format!("encoder/{conv}/weight"), &format!("encoder.{conv}.weight"))?;
+        // whisper.cpp stores conv biases as n × 1.
+        let bias = model.get(&format!("encoder/{conv}/bias"))?;
+        plan.add(format!("encoder.{conv}.bias"), vec![bias.dims[0], 1], bias.to_f32()?);
     }
-    Ok(())
-}
-
-fn norm(m: &Ct2Model, src: &str, dst: &str, plan: &mut Vec<(String, Tensor)>, push: &mut Push<'_>) -> Result<(), ConvertError> {
-    for (s, d) in [("gamma", "weight"), ("beta", "bias")] {
-        let v = m.get(&format!("{src}/{s}"))?;
-        push(plan, format!("{dst}.{d}"), v.dims.clone(), v.to_f32()?);
+    plan.copy("encoder/position_encodings/encodings", "encoder.positional_embedding")?;
+    for i in 0..h.n_audio_layer {
+        let (src, dst) = (format!("encoder/layer_{i}"), format!("encoder.blocks.{i}"));
+        plan.self_attention(&src, &dst)?;
+        plan.ffn(&src, &dst)?;
     }
-    Ok(())
+    plan.norm("encoder/layer_norm", "encoder.ln_post")?;
+
+    plan.copy("decoder/position_encodings/encodings", "decoder.positional_embedding")?;
+    plan.copy("decoder/embeddings/weight", "decoder.token_embedding.weight")?;
+    for i in 0..h.n_text_layer {
+        let (src, dst) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
+        plan.self_attention(&src, &dst)?;
+        plan.cross_attention(&src, &dst)?;
+        plan.ffn(&src, &dst)?;
+    }
+    plan.norm("decoder/layer_norm", "decoder.ln")?;
+    let expected = h.expected_tensors();
+    if plan.tensors.len() != expected {
+        return Err(ConvertError::NotWhisper(format!(
+            "produced {} tensors, expected {expected}",
+            plan.tensors.len()
+        )));
+    }
+    Ok(plan.tensors)
 }
 
 /// Splits a tensor into `n` equal parts along its first dimension.
-fn split_rows(v: &Variable, n: usize) -> Result<Vec<(Vec<usize>, Vec<f32>)>, ConvertError> {
-    let rows = *v.dims.first().ok_or_else(|| ConvertError::NotWhisper("scalar where a matrix was expected".into()))?;
-    if rows % n != 0 {
+fn split_rows(v: &Variable, n: usize) -> Result<Vec<Part>, ConvertError> {
+    let rows = *v
+        .dims
+        .first()
+        .ok_or_else(|| ConvertError::NotWhisper("scalar where a matrix was expected".into()))?;
+    if !rows.is_multiple_of(n) {
         return Err(ConvertError::NotWhisper(format!("{rows} rows do not split in {n}")));
     }
     let values = v.to_f32()?;
-    let per = values.len() / n;
     let mut dims = v.dims.clone();
     dims[0] = rows / n;
-    Ok(values.chunks_exact(per).map(|c| (dims.clone(), c.to_vec())).collect())
+    Ok(values
+        .chunks_exact(values.len() / n)
+        .map(|c| Part {
+            dims: dims.clone(),
+            values: c.to_vec(),
+        })
+        .collect())
 }
 
 fn write_tensor(w: &mut impl Write, name: &str, t: &Tensor) -> std::io::Result<()> {

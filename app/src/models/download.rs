@@ -20,9 +20,16 @@ pub struct InstallRequest<'a> {
 }
 
 /// Downloads and installs; `progress(done, total)` is called as bytes arrive.
-pub fn install(store: &ModelStore, req: &InstallRequest<'_>, mut progress: impl FnMut(u64, Option<u64>)) -> Result<PathBuf> {
+pub fn install(
+    store: &ModelStore,
+    req: &InstallRequest<'_>,
+    mut progress: impl FnMut(u64, Option<u64>),
+) -> Result<PathBuf> {
     let name = sanitise_name(req.name)?;
-    let expected_sha1 = req.sha1.map(str::to_owned).or_else(|| catalog::find(&name).map(|e| e.sha1.to_owned()));
+    let expected_sha1 = req
+        .sha1
+        .map(str::to_owned)
+        .or_else(|| catalog::find(&name).map(|e| e.sha1.to_owned()));
     crate::data_dirs::DataDirs::ensure_private(store.dir())?;
     let url = format!("{}/{}", req.base_url.trim_end_matches('/'), catalog::file_name(&name));
     let part = store.dir().join(format!(".{}.part", catalog::file_name(&name)));
@@ -41,13 +48,21 @@ pub fn install(store: &ModelStore, req: &InstallRequest<'_>, mut progress: impl 
     let response = request.call().with_context(|| format!("failed to reach {url}"))?;
     let status = response.status().as_u16();
     let (resume_from, total) = match status {
-        206 => (have, content_range_total(&response).or_else(|| content_length(&response).map(|l| have + l))),
+        206 => (
+            have,
+            content_range_total(&response).or_else(|| content_length(&response).map(|l| have + l)),
+        ),
         200 => (0, content_length(&response)),
         416 if have > 0 => (have, Some(have)),
         404 => bail!("model {name} is not on the server ({url})"),
         _ => bail!("download of {url} failed: HTTP {status}"),
     };
-    let mut file = OpenOptions::new().create(true).append(resume_from > 0).write(true).truncate(resume_from == 0).open(&part)?;
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(resume_from > 0)
+        .write(true)
+        .truncate(resume_from == 0)
+        .open(&part)?;
     let mut done = resume_from;
     progress(done, total);
     if status != 416 {
@@ -59,7 +74,9 @@ pub fn install(store: &ModelStore, req: &InstallRequest<'_>, mut progress: impl 
                 Ok(n) => n,
                 Err(e) => {
                     file.sync_all().ok();
-                    bail!("download of {name} was interrupted at {done} bytes ({e}); run the same command again to resume");
+                    bail!(
+                        "download of {name} was interrupted at {done} bytes ({e}); run the same command again to resume"
+                    );
                 }
             };
             file.write_all(&buf[..n])?;
@@ -79,10 +96,14 @@ pub fn install(store: &ModelStore, req: &InstallRequest<'_>, mut progress: impl 
         let actual = sha1_of(&part)?;
         if !actual.eq_ignore_ascii_case(&expected) {
             std::fs::remove_file(&part).ok();
-            bail!("downloaded {name} is corrupt: SHA-1 {actual}, expected {expected}; the partial file was removed, run the command again");
+            bail!(
+                "downloaded {name} is corrupt: SHA-1 {actual}, expected {expected}; the partial file was removed, run the command again"
+            );
         }
     }
-    let installed = store.import(&part, Some(&name)).with_context(|| format!("downloaded {name} is not a usable model"))?;
+    let installed = store
+        .import(&part, Some(&name))
+        .with_context(|| format!("downloaded {name} is not a usable model"))?;
     std::fs::remove_file(&part).ok();
     Ok(store.path_of(&installed))
 }

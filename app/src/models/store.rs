@@ -58,13 +58,24 @@ impl ModelStore {
         for item in read {
             let item = item?;
             let path = item.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".bin")) else { continue };
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".bin"))
+            else {
+                continue;
+            };
             if name.starts_with('.') {
                 continue;
             }
             let size = item.metadata().map(|m| m.len()).unwrap_or(0);
             let check = model_file::validate_file(&path).map_err(|e| e.to_string());
-            entries.push(ModelEntry { name: name.to_owned(), path, size, check });
+            entries.push(ModelEntry {
+                name: name.to_owned(),
+                path,
+                size,
+                check,
+            });
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(entries)
@@ -74,29 +85,42 @@ impl ModelStore {
     pub fn import(&self, source: &Path, name: Option<&str>) -> Result<String> {
         self.ensure_dir()?;
         let meta = std::fs::metadata(source).with_context(|| format!("failed to read {}", source.display()))?;
-        let mut tmp = tempfile::Builder::new().prefix(".import-").suffix(".bin").tempfile_in(&self.dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".import-")
+            .suffix(".bin")
+            .tempfile_in(&self.dir)?;
         let default_name = if meta.is_dir() {
             if !source.join("model.bin").is_file() {
-                bail!("{} is not a model folder: it has no model.bin (sentence-transformers models arrive with the knowledge stage)", source.display());
+                bail!(
+                    "{} is not a model folder: it has no model.bin (sentence-transformers models arrive with the knowledge stage)",
+                    source.display()
+                );
             }
             let hparams = {
                 let mut out = BufWriter::new(tmp.as_file_mut());
-                ct2_to_ggml::convert(source, &mut out).with_context(|| format!("failed to convert {}", source.display()))?
+                ct2_to_ggml::convert(source, &mut out)
+                    .with_context(|| format!("failed to convert {}", source.display()))?
             };
             let lang = if hparams.is_multilingual() { "" } else { ".en" };
             format!("{}{lang}", hparams.size_name())
         } else {
-            model_file::validate_file(source).with_context(|| format!("{} is not a usable whisper model", source.display()))?;
+            model_file::validate_file(source)
+                .with_context(|| format!("{} is not a usable whisper model", source.display()))?;
             std::io::copy(&mut File::open(source)?, tmp.as_file_mut())?;
             let file_name = source.file_name().and_then(|n| n.to_str()).unwrap_or("model");
-            file_name.trim_start_matches("ggml-").trim_end_matches(".bin").to_owned()
+            file_name
+                .trim_start_matches("ggml-")
+                .trim_end_matches(".bin")
+                .to_owned()
         };
         let name = sanitise_name(name.unwrap_or(&default_name))?;
         tmp.as_file().sync_all()?;
         let summary = model_file::validate_file(tmp.path()).context("the imported model does not validate")?;
         tracing::info!("imported {} ({} tensors)", name, summary.n_tensors);
         let dest = self.path_of(&name);
-        tmp.persist(&dest).map_err(|e| e.error).with_context(|| format!("failed to store {}", dest.display()))?;
+        tmp.persist(&dest)
+            .map_err(|e| e.error)
+            .with_context(|| format!("failed to store {}", dest.display()))?;
         shared_ipc::atomic_file::sync_dir(&self.dir)?;
         Ok(name)
     }
@@ -110,7 +134,12 @@ impl ModelStore {
 
 /// Model names become file names: keep them plain.
 pub fn sanitise_name(name: &str) -> Result<String> {
-    let ok = !name.is_empty() && !name.starts_with('.') && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     if !ok {
         bail!("invalid model name {name:?}: use letters, digits, '.', '-' and '_'");
     }

@@ -1,0 +1,309 @@
+//! `castmill-bench`: measures the worker on real speech and prints numbers and ratios.
+//! Run through `scripts/bench.sh` (release build). Nothing here asserts a time.
+//!
+//! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,120")
+//! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use castmill_e2e::fixtures::{self, CLIPS};
+use castmill_e2e::wer::word_error_rate;
+use castmill_e2e::worker::{RunningWorker, TestJob};
+use nix::sys::signal::Signal;
+use shared_ipc::{Fingerprint, Journal, Segment, WorkerEvent};
+
+fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Peak resident memory of a live process (VmHWM), in MiB.
+fn peak_rss_mib(pid: i32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+struct Run {
+    wall_s: f64,
+    audio_s: f64,
+    peak_rss_mib: f64,
+    text: String,
+}
+
+/// Runs one job to the end, sampling peak RSS while it runs.
+fn run_job(inputs: Vec<PathBuf>) -> Run {
+    let job = TestJob::new(inputs);
+    let started = Instant::now();
+    let mut worker = RunningWorker::start(&job);
+    let pid = worker.pid().as_raw();
+    let mut peak = 0.0f64;
+    let mut audio_s = 0.0;
+    loop {
+        if let Some(p) = peak_rss_mib(pid) {
+            peak = peak.max(p);
+        }
+        match worker.next_line(Duration::from_millis(100)) {
+            Some(shared_ipc::Incoming::Event(WorkerEvent::FileCompleted { audio_s: a, .. })) => audio_s += a,
+            Some(shared_ipc::Incoming::Event(WorkerEvent::Finished { .. })) => break,
+            Some(_) => {}
+            None => {}
+        }
+        if started.elapsed() > Duration::from_secs(6 * 3600) {
+            panic!("bench run did not finish");
+        }
+    }
+    let (status, _) = worker.finish();
+    assert!(status.success(), "worker failed: {}", job.worker_log());
+    let wall_s = started.elapsed().as_secs_f64();
+    let mut transcripts: Vec<PathBuf> = std::fs::read_dir(&job.out)
+        .expect("outputs")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    // Inputs are in name order, so their transcripts are too.
+    transcripts.sort();
+    let text = transcripts
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Run {
+        wall_s,
+        audio_s,
+        peak_rss_mib: peak,
+        text,
+    }
+}
+
+/// A 16 kHz WAV of `minutes` minutes, made by repeating the speech fixtures.
+fn long_wav(dir: &Path, minutes: u32) -> PathBuf {
+    let path = dir.join(format!("long-{minutes}min.wav"));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let clips: Vec<Vec<i16>> = CLIPS
+        .iter()
+        .map(|c| {
+            hound::WavReader::open(fixtures::clip(c, "wav"))
+                .expect("fixture")
+                .samples::<i16>()
+                .map(|s| s.expect("sample"))
+                .collect()
+        })
+        .collect();
+    let target = minutes as usize * 60 * 16_000;
+    let mut writer = hound::WavWriter::create(&path, spec).expect("create");
+    let mut written = 0;
+    'outer: loop {
+        for clip in &clips {
+            for &s in clip {
+                if written == target {
+                    break 'outer;
+                }
+                writer.write_sample(s).expect("write");
+                written += 1;
+            }
+        }
+    }
+    writer.finalize().expect("finalize");
+    path
+}
+
+fn bench_sample_clips(repeats: usize) {
+    println!(
+        "\n## Sample clips (3 clips, {:.0} s of speech, wav)",
+        0.0_f64.max(CLIPS.len() as f64 * 31.0)
+    );
+    let inputs: Vec<PathBuf> = CLIPS.iter().map(|c| fixtures::clip(c, "wav")).collect();
+    let mut rtfs = Vec::new();
+    let mut wers = Vec::new();
+    for _ in 0..repeats {
+        let run = run_job(inputs.clone());
+        rtfs.push(run.wall_s / run.audio_s);
+        let reference: String = CLIPS
+            .iter()
+            .map(|c| fixtures::reference_text(c))
+            .collect::<Vec<_>>()
+            .join("\n");
+        wers.push(word_error_rate(&reference, &run.text));
+    }
+    let (min, max) = (
+        rtfs.iter().cloned().fold(f64::INFINITY, f64::min),
+        rtfs.iter().cloned().fold(0.0, f64::max),
+    );
+    println!("| metric | value |\n|---|---|");
+    println!(
+        "| real-time factor (wall / audio), median of {repeats} | {:.3} (min {min:.3}, max {max:.3}) |",
+        median(rtfs.clone())
+    );
+    println!("| speed | {:.1}× real time |", 1.0 / median(rtfs));
+    println!("| word error rate (all clips) | {:.1}% |", median(wers) * 100.0);
+}
+
+fn bench_long_files(dir: &Path) {
+    let long_minutes: u32 = env_or("BENCH_LONG_MINUTES", 60);
+    let rss_minutes: Vec<u32> = std::env::var("BENCH_RSS_MINUTES")
+        .unwrap_or_else(|_| "10,120".into())
+        .split(',')
+        .filter_map(|m| m.trim().parse().ok())
+        .collect();
+    println!("\n## Long files (fixtures repeated; one run each)");
+    println!("| input | audio | wall | real-time factor | worker peak RSS |\n|---|---|---|---|---|");
+    let mut minutes: Vec<u32> = rss_minutes.clone();
+    if !minutes.contains(&long_minutes) {
+        minutes.push(long_minutes);
+    }
+    minutes.sort();
+    let mut peaks = Vec::new();
+    for m in minutes {
+        let wav = long_wav(dir, m);
+        let run = run_job(vec![wav.clone()]);
+        let _ = std::fs::remove_file(&wav);
+        println!(
+            "| {m}-minute wav | {:.0} s | {:.1} s | {:.3} | {:.1} MiB |",
+            run.audio_s,
+            run.wall_s,
+            run.wall_s / run.audio_s,
+            run.peak_rss_mib
+        );
+        if rss_minutes.contains(&m) {
+            peaks.push((m, run.peak_rss_mib));
+        }
+    }
+    if let (Some(first), Some(last)) = (peaks.first(), peaks.last())
+        && first.0 != last.0
+    {
+        println!(
+            "\nPeak RSS ratio {}-minute / {}-minute: {:.2}",
+            last.0,
+            first.0,
+            last.1 / first.1
+        );
+    }
+}
+
+fn bench_control_latency(dir: &Path, repeats: usize) {
+    println!("\n## Control latency (signal → event or exit), {repeats} runs each");
+    let long = fixtures::long_clip(dir);
+    let mut pause_ms = Vec::new();
+    let mut resume_ms = Vec::new();
+    {
+        let job = TestJob::new(vec![long.clone()]);
+        let mut worker = RunningWorker::start(&job);
+        worker.wait_for("first segment", |e| matches!(e, WorkerEvent::Segment { .. }));
+        for _ in 0..repeats {
+            let t = Instant::now();
+            worker.signal(Signal::SIGUSR1);
+            worker.wait_for("paused", |e| matches!(e, WorkerEvent::Paused));
+            pause_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            let t = Instant::now();
+            worker.signal(Signal::SIGUSR2);
+            worker.wait_for("resumed", |e| matches!(e, WorkerEvent::Resumed));
+            resume_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        worker.signal(Signal::SIGTERM);
+        let _ = worker.finish();
+    }
+    let mut stop_ms = Vec::new();
+    for _ in 0..repeats {
+        let job = TestJob::new(vec![long.clone()]);
+        let mut worker = RunningWorker::start(&job);
+        worker.wait_for("first segment", |e| matches!(e, WorkerEvent::Segment { .. }));
+        let t = Instant::now();
+        worker.signal(Signal::SIGTERM);
+        let (status, _) = worker.finish();
+        stop_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(status.code(), Some(shared_ipc::exit_code::STOPPED));
+    }
+    println!("| control | median | max |\n|---|---|---|");
+    for (name, v) in [
+        ("SIGUSR1 → paused", pause_ms),
+        ("SIGUSR2 → resumed", resume_ms),
+        ("SIGTERM → exit (stopping sent, checkpoint written)", stop_ms),
+    ] {
+        let max = v.iter().cloned().fold(0.0, f64::max);
+        println!("| {name} | {:.0} ms | {max:.0} ms |", median(v));
+    }
+}
+
+fn bench_commit_cost(dir: &Path) {
+    println!("\n## Cost of committing progress (journal append + fdatasync)");
+    let fingerprint = Fingerprint {
+        size: 1,
+        modified_ns: 1,
+        sample_crc32: 1,
+    };
+    let segment = Segment {
+        start_ms: 1_000,
+        end_ms: 4_500,
+        text: " A typical sentence of about twelve words, spoken in three seconds.".into(),
+        confidence: 0.9,
+    };
+    let per_window = 6;
+    let windows = 300;
+    let mut journal = Journal::create(&dir.join("bench.journal"), fingerprint).expect("journal");
+    let segments = vec![segment; per_window];
+    let mut times = Vec::new();
+    for i in 0..windows {
+        let t = Instant::now();
+        journal.commit_window(&segments, (i + 1) * 480_000).expect("commit");
+        times.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let early = median(times[..50].to_vec());
+    let late = median(times[windows as usize - 50..].to_vec());
+    println!("| measure | value |\n|---|---|");
+    println!(
+        "| one window ({per_window} segments) committed, median | {:.0} µs |",
+        median(times.clone())
+    );
+    println!("| per segment | {:.0} µs |", median(times) / per_window as f64);
+    println!("| first 50 vs last 50 windows (journal of {windows} windows) | {early:.0} µs vs {late:.0} µs |");
+    println!(
+        "| share of a 30 s window transcribed at 0.07 × real time (2.1 s) | {:.3}% |",
+        early / 1e6 / 2.1 * 100.0
+    );
+}
+
+fn main() {
+    let repeats: usize = env_or("BENCH_REPEATS", 3);
+    let dir = tempfile::tempdir().expect("tempdir");
+    println!("# Castmill worker benchmark\n");
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        cpu_model()
+    );
+    println!("model: {} (threads: 2, greedy)", castmill_e2e::model_path().display());
+    bench_commit_cost(dir.path());
+    bench_sample_clips(repeats);
+    bench_control_latency(dir.path(), repeats.max(3));
+    bench_long_files(dir.path());
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
