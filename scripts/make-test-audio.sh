@@ -11,40 +11,33 @@ mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-for text in "$texts"/*.txt; do
-  name=$(basename "$text" .txt)
-  parts=()
-  : > "$out/$name.ref.txt"
-  i=0
+# speak SCRIPT OUT.wav REF.txt: one clip from "voice|sentence" lines, with pauses between.
+speak() {
+  local script=$1 wav=$2 ref=$3 parts=() i=0
+  : > "$ref"
   while IFS='|' read -r voice sentence; do
     [ -n "$voice" ] || continue
-    espeak-ng -v "$voice" -s 130 -g 3 -w "$work/$name-$i-raw.wav" "$sentence"
-    sox -D "$work/$name-$i-raw.wav" -r 16000 -c 1 -b 16 "$work/$name-$i.wav" pad 0 0.5
-    parts+=("$work/$name-$i.wav")
-    printf '%s\n' "$sentence" >> "$out/$name.ref.txt"
+    espeak-ng -v "$voice" -s 130 -g 3 -w "$work/part-$i-raw.wav" "$sentence"
+    sox -D "$work/part-$i-raw.wav" -r 16000 -c 1 -b 16 "$work/part-$i.wav" pad 0 0.5
+    parts+=("$work/part-$i.wav")
+    printf '%s\n' "$sentence" >> "$ref"
     i=$((i + 1))
-  done < "$text"
-  sox "${parts[@]}" "$work/$name.wav"
-  cp "$work/$name.wav" "$out/$name.wav"
-  ffmpeg -loglevel error -y -i "$work/$name.wav" -c:a flac "$out/$name.flac"
-  ffmpeg -loglevel error -y -i "$work/$name.wav" -c:a libmp3lame -b:a 64k "$out/$name.mp3"
-  ffmpeg -loglevel error -y -i "$work/$name.wav" -c:a libvorbis -q:a 3 "$out/$name.ogg"
-  ffmpeg -loglevel error -y -i "$work/$name.wav" -c:a aac -b:a 64k "$out/$name.m4a"
+  done < "$script"
+  sox "${parts[@]}" "$wav"
+}
+
+for text in "$texts"/*.txt; do
+  name=$(basename "$text" .txt)
+  speak "$text" "$out/$name.wav" "$out/$name.ref.txt"
+  ffmpeg -loglevel error -y -i "$out/$name.wav" -c:a flac "$out/$name.flac"
+  ffmpeg -loglevel error -y -i "$out/$name.wav" -c:a libmp3lame -b:a 64k "$out/$name.mp3"
+  ffmpeg -loglevel error -y -i "$out/$name.wav" -c:a libvorbis -q:a 3 "$out/$name.ogg"
+  ffmpeg -loglevel error -y -i "$out/$name.wav" -c:a aac -b:a 64k "$out/$name.m4a"
 done
+
 # The sample episode the set-up transcribes, from assets/sample/script.txt.
 sample="$here/assets/sample"
-parts=()
-: > "$sample/episode.ref.txt"
-i=0
-while IFS='|' read -r voice sentence; do
-  [ -n "$voice" ] || continue
-  espeak-ng -v "$voice" -s 130 -g 3 -w "$work/sample-$i-raw.wav" "$sentence"
-  sox -D "$work/sample-$i-raw.wav" -r 16000 -c 1 -b 16 "$work/sample-$i.wav" pad 0 0.6
-  parts+=("$work/sample-$i.wav")
-  printf '%s\n' "$sentence" >> "$sample/episode.ref.txt"
-  i=$((i + 1))
-done < "$sample/script.txt"
-sox "${parts[@]}" "$work/episode.wav"
+speak "$sample/script.txt" "$work/episode.wav" "$sample/episode.ref.txt"
 ffmpeg -loglevel error -y -i "$work/episode.wav" -c:a libmp3lame -b:a 48k "$sample/episode.mp3"
 
 # An Opus stream in Ogg: a real audio file in a codec the worker does not decode.

