@@ -176,6 +176,8 @@ fn finish_file(
         Err(e) => return Err(FileError::Failed(format!("cannot read back progress: {e}"))),
     };
     let audio_ms = total_samples * 1000 / SAMPLE_RATE as u64;
+    // The folder may have been removed mid-batch; a failure here shows up in the write below.
+    let _ = std::fs::create_dir_all(&ctx.spec.output_dir);
     let written = outputs::write_all(
         &ctx.spec.output_dir,
         ctx.stem,
