@@ -7,6 +7,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -181,7 +182,7 @@ impl Journal {
             .create(true)
             .write(true)
             .truncate(true)
-            .mode_private()
+            .mode(0o600)
             .open(path)
             .map_err(io_err)?;
         let mut journal = Journal {
@@ -264,17 +265,6 @@ impl Journal {
         };
         self.file.write_all(buf).map_err(io_err)?;
         self.file.sync_data().map_err(io_err)
-    }
-}
-
-trait PrivateMode {
-    fn mode_private(&mut self) -> &mut Self;
-}
-
-impl PrivateMode for OpenOptions {
-    fn mode_private(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
     }
 }
 
