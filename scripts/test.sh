@@ -14,9 +14,11 @@ if ((need_setup)); then
 fi
 
 # One build, one profile: the binaries the end-to-end tests run and the tests themselves.
-cargo build --workspace --all-targets
+# The worker is built with its test-only fault injection, which some tests drive.
+features=(--features batch-processor/fault-injection,castmill-e2e/fault-injection)
+cargo build --workspace --all-targets "${features[@]}"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --profile ci
+  cargo nextest run --workspace --profile ci "${features[@]}"
 else
-  cargo test --workspace
+  cargo test --workspace "${features[@]}"
 fi

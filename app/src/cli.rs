@@ -32,7 +32,7 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
 
     /// Model name (see `castmill models list`) or path to a GGML whisper file.
-    #[arg(long, default_value = crate::models::catalog::DEFAULT_MODEL)]
+    #[arg(long, default_value = castmill::models::catalog::DEFAULT_MODEL)]
     pub model: String,
 
     /// Spoken language code, or `auto`.
@@ -55,9 +55,36 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 
+    #[command(flatten)]
+    pub supervision: SupervisionArgs,
+
     /// Audio files, or folders whose audio files are taken in name order.
     #[arg(value_name = "FILES/FOLDERS")]
     pub inputs: Vec<PathBuf>,
+}
+
+/// How the supervisor watches and restarts the worker.
+#[derive(Debug, Clone, Args)]
+pub struct SupervisionArgs {
+    /// Seconds the worker may stay silent (while not paused) before it is stopped and restarted.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub watchdog_timeout: f64,
+
+    /// Seconds between asking a stuck worker to stop and killing it.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub kill_grace: f64,
+
+    /// First delay before restarting a crashed worker, doubled on each further crash.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub restart_base_ms: u64,
+
+    /// Longest delay between restarts.
+    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    pub restart_cap_ms: u64,
+
+    /// Restarts allowed in a row without progress before giving up.
+    #[arg(long, default_value_t = 5)]
+    pub max_restarts: u32,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -71,6 +98,39 @@ pub enum Command {
     /// Manage models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// List, inspect, resume, restart or delete jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Every job with its state (running, finished, interrupted, corrupt) and progress.
+    List {
+        /// One JSON object per job.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One job in detail: its files, their states, and the end of its log.
+    Show { id: String },
+    /// Continue an interrupted job from its checkpoint.
+    Resume {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        supervision: SupervisionArgs,
+    },
+    /// Discard a job's progress and run it again from the start.
+    Restart {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        supervision: SupervisionArgs,
+    },
+    /// Remove a job's bookkeeping (never its inputs or outputs).
+    Delete { id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,13 +1,11 @@
-//! `castmill`: the desktop app's binary, also the headless command line and model manager.
+//! `castmill`: the desktop app's binary, also the headless command line, job manager and
+//! model manager. The work happens in the `castmill` library (the supervisor).
 
 mod cli;
-mod data_dirs;
 mod headless;
-mod inputs;
-mod job_setup;
-mod models;
+mod jobs_cmd;
 mod models_cmd;
-mod worker_process;
+mod progress_view;
 
 use std::process::ExitCode;
 
@@ -18,6 +16,7 @@ fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Some(cli::Command::Models(cmd)) => models_cmd::run(cmd).map(|()| headless::EXIT_OK),
+        Some(cli::Command::Jobs(cmd)) => jobs_cmd::run(cmd),
         None if cli.headless => headless::run(cli.run),
         None => {
             eprintln!("castmill: the desktop window is not built yet; use `castmill --headless --out DIR FILES…`");

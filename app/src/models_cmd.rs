@@ -4,9 +4,9 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::ModelsCommand;
-use crate::data_dirs::DataDirs;
-use crate::models::download::{self, InstallRequest};
-use crate::models::{catalog, store::ModelStore};
+use castmill::data_dirs::DataDirs;
+use castmill::models::download::{self, InstallRequest};
+use castmill::models::{catalog, store::ModelStore};
 
 pub fn run(cmd: ModelsCommand) -> Result<()> {
     let store = ModelStore::new(DataDirs::locate()?.models());

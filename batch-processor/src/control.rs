@@ -1,12 +1,12 @@
-//! Pause, resume and stop. Signals (SIGUSR1 pause, SIGUSR2 resume, SIGTERM/SIGINT stop) and
-//! parent death are turned into one shared state that the main loop and whisper's abort
-//! callback consult. All requests are idempotent.
+//! Pause, resume and stop. Signals (SIGUSR1 pause, SIGUSR2 resume, SIGTERM/SIGINT stop,
+//! SIGHUP parent died) are turned into one shared state that the main loop and whisper's
+//! abort callback consult. All requests are idempotent.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use shared_ipc::protocol::StopCause;
-use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::iterator::Signals;
 
 #[derive(Default)]
@@ -36,21 +36,16 @@ impl Control {
             initial_parent: nix::unistd::getppid(),
         };
         crate::parent_death::arm()?;
-        let mut signals = Signals::new([SIGUSR1, SIGUSR2, SIGTERM, SIGINT])?;
+        let mut signals = Signals::new([SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGHUP])?;
         let handle = control.clone();
         std::thread::Builder::new().name("signals".into()).spawn(move || {
             for signal in signals.forever() {
                 match signal {
                     SIGUSR1 => handle.set_paused(true),
                     SIGUSR2 => handle.set_paused(false),
-                    _ => {
-                        let cause = if handle.parent_died() {
-                            StopCause::ParentDied
-                        } else {
-                            StopCause::Requested
-                        };
-                        handle.request_stop(cause);
-                    }
+                    // The parent-death signal (see parent_death.rs).
+                    SIGHUP => handle.request_stop(StopCause::ParentDied),
+                    _ => handle.request_stop(StopCause::Requested),
                 }
             }
         })?;

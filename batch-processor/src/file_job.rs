@@ -89,6 +89,8 @@ fn transcribe_file(
         stage: Stage::Transcribing,
         file_index: Some(index),
     });
+    #[cfg(feature = "fault-injection")]
+    crate::fault_injection::crash_if_requested(input);
 
     let mut previous: Option<Segment> = load.segments.last().cloned();
     let mut windower = Windower::new(load.committed_samples);

@@ -5,6 +5,8 @@
 mod control;
 mod decode;
 mod emitter;
+#[cfg(feature = "fault-injection")]
+mod fault_injection;
 mod file_job;
 mod heartbeat;
 mod job;

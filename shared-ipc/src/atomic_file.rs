@@ -16,20 +16,46 @@ pub enum Visibility {
 }
 
 /// Replaces `path` with `bytes` atomically and durably.
+///
+/// The temporary file is named `.<name>.castmill-tmp-XXXXXX`. A process killed mid-write
+/// leaves one behind; the next write of the same file removes it.
 pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> io::Result<()> {
     let dir = parent_dir(path);
     let mode = match visibility {
         Visibility::Private => 0o600,
         Visibility::Public => 0o644,
     };
+    let prefix = temp_prefix(path);
+    remove_stale_temps(dir, &prefix);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".castmill-tmp-")
+        .prefix(&prefix)
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)
+}
+
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".{name}.castmill-tmp-")
+}
+
+/// Removes leftovers of earlier, interrupted writes of the same file.
+fn remove_stale_temps(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // Exactly our pattern: the prefix and tempfile's six random characters.
+        if name.len() == prefix.len() + 6 && name.starts_with(prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Flushes a folder's entries (a rename or a new file) to disk.
@@ -81,6 +107,19 @@ mod tests {
         assert_eq!(names.len(), 1);
         let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn leftovers_of_an_interrupted_write_are_cleaned_up() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("episode.txt");
+        let leftover = dir.path().join(".episode.txt.castmill-tmp-AbC123");
+        let unrelated = dir.path().join(".other.txt.castmill-tmp-AbC123");
+        std::fs::write(&leftover, b"half").expect("write");
+        std::fs::write(&unrelated, b"half").expect("write");
+        write_atomic(&path, b"whole", Visibility::Public).expect("write");
+        assert!(!leftover.exists());
+        assert!(unrelated.exists(), "only this file's leftovers are removed");
     }
 
     #[test]

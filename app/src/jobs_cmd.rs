@@ -1,0 +1,175 @@
+//! `castmill jobs list|show|resume|restart|delete`.
+
+use anyhow::{Result, bail};
+use castmill::data_dirs::DataDirs;
+use castmill::supervisor::jobs;
+use castmill::supervisor::recovery::{self, JobState, JobSummary};
+use shared_ipc::{Checkpoint, FileState};
+
+use crate::cli::JobsCommand;
+use crate::headless::{self, EXIT_OK, EXIT_USAGE};
+use crate::progress_view::clock;
+
+pub fn run(cmd: JobsCommand) -> Result<u8> {
+    let dirs = DataDirs::locate()?;
+    match cmd {
+        JobsCommand::List { json } => {
+            let all = recovery::scan(&dirs.jobs());
+            if json {
+                for job in &all {
+                    println!("{}", summary_json(job));
+                }
+            } else if all.is_empty() {
+                println!("no jobs in {}", dirs.jobs().display());
+            } else {
+                println!(
+                    "{:<22} {:<34} {:>7} {:>19} {:<19} FIRST INPUT",
+                    "ID", "STATE", "FILES", "AUDIO", "LAST ACTIVITY"
+                );
+                for job in &all {
+                    let first = job
+                        .inputs
+                        .first()
+                        .and_then(|p| p.file_name())
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    println!(
+                        "{:<22} {:<34} {:>7} {:>19} {:<19} {first}",
+                        job.id,
+                        state_text(&job.state),
+                        format!("{}/{}", job.files_done, job.files_total),
+                        audio_text(job),
+                        time_text(job.last_activity_ms)
+                    );
+                }
+            }
+            Ok(EXIT_OK)
+        }
+        JobsCommand::Show { id } => {
+            let folder = jobs::find(&dirs, &id)?;
+            let job = recovery::summarize(&folder);
+            println!(
+                "job        {}\nstate      {}\nfolder     {}",
+                job.id,
+                state_text(&job.state),
+                job.folder.display()
+            );
+            if let Some(out) = &job.output_dir {
+                println!("outputs    {}", out.display());
+            }
+            println!(
+                "files      {} done, {} failed, {} in all\naudio      {}\nactivity   {}",
+                job.files_done,
+                job.files_failed,
+                job.files_total,
+                audio_text(&job),
+                time_text(job.last_activity_ms)
+            );
+            if let Ok(Some(cp)) = Checkpoint::load(&folder.checkpoint()) {
+                for (i, file) in cp.files.iter().enumerate() {
+                    let state = match &file.state {
+                        FileState::Pending => "pending".to_owned(),
+                        FileState::InProgress => "in progress".to_owned(),
+                        FileState::Done { .. } => "done".to_owned(),
+                        FileState::Failed { reason } => format!("failed: {reason}"),
+                    };
+                    println!("  {:>3}. {}  [{state}]", i + 1, file.input.display());
+                }
+            }
+            if let Ok(log) = std::fs::read_to_string(folder.log()) {
+                let tail: Vec<&str> = log.lines().rev().take(10).collect();
+                if !tail.is_empty() {
+                    println!("last log lines:");
+                    for line in tail.iter().rev() {
+                        println!("  {line}");
+                    }
+                }
+            }
+            Ok(EXIT_OK)
+        }
+        JobsCommand::Resume { id, json, supervision } => {
+            let folder = jobs::find(&dirs, &id)?;
+            let job = recovery::summarize(&folder);
+            match job.state {
+                JobState::Running => bail!("job {id} is already running"),
+                JobState::Corrupt(reason) => bail!("job {id} cannot be resumed: {reason}"),
+                JobState::Finished => {
+                    eprintln!("job {id} is already finished");
+                    return Ok(EXIT_OK);
+                }
+                JobState::Interrupted(_) => {}
+            }
+            headless::supervise(&folder, job.files_total, json, &supervision)
+        }
+        JobsCommand::Restart { id, json, supervision } => {
+            let folder = jobs::find(&dirs, &id)?;
+            jobs::reset(&folder)?;
+            let files = recovery::summarize(&folder).files_total;
+            headless::supervise(&folder, files, json, &supervision)
+        }
+        JobsCommand::Delete { id } => {
+            let folder = jobs::find(&dirs, &id)?;
+            let job = recovery::summarize(&folder);
+            if job.state == JobState::Running {
+                eprintln!("job {id} is running; stop it first");
+                return Ok(EXIT_USAGE);
+            }
+            jobs::delete(&dirs, &folder)?;
+            let outputs = job
+                .output_dir
+                .map(|o| format!(" (outputs in {} are kept)", o.display()))
+                .unwrap_or_default();
+            println!("deleted job {id}{outputs}");
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn state_text(state: &JobState) -> String {
+    match state {
+        JobState::Running => "running".into(),
+        JobState::Finished => "finished".into(),
+        JobState::Interrupted(why) => format!("interrupted: {}", why.describe()),
+        JobState::Corrupt(reason) => format!("corrupt: {reason}"),
+    }
+}
+
+fn audio_text(job: &JobSummary) -> String {
+    let done = clock(job.audio_done_ms as f64 / 1000.0);
+    match job.audio_total_ms {
+        Some(total) => format!("{done} / {}", clock(total as f64 / 1000.0)),
+        None => format!("{done} / ?"),
+    }
+}
+
+fn time_text(ms: u64) -> String {
+    let age_s = shared_ipc::now_unix_ms().saturating_sub(ms) / 1000;
+    match age_s {
+        0..60 => format!("{age_s} s ago"),
+        60..3600 => format!("{} min ago", age_s / 60),
+        3600..86_400 => format!("{} h ago", age_s / 3600),
+        _ => format!("{} days ago", age_s / 86_400),
+    }
+}
+
+fn summary_json(job: &JobSummary) -> String {
+    let (state, detail) = match &job.state {
+        JobState::Running => ("running", String::new()),
+        JobState::Finished => ("finished", String::new()),
+        JobState::Interrupted(why) => ("interrupted", why.describe().to_owned()),
+        JobState::Corrupt(reason) => ("corrupt", reason.clone()),
+    };
+    serde_json::json!({
+        "id": job.id,
+        "state": state,
+        "detail": detail,
+        "files_total": job.files_total,
+        "files_done": job.files_done,
+        "files_failed": job.files_failed,
+        "audio_done_ms": job.audio_done_ms,
+        "audio_total_ms": job.audio_total_ms,
+        "last_activity_ms": job.last_activity_ms,
+        "output_dir": job.output_dir,
+    })
+    .to_string()
+}

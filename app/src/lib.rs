@@ -1,0 +1,8 @@
+//! Castmill's app library: the supervisor that runs and recovers jobs, model management and
+//! the data directories. The headless command line (and the desktop app) are thin layers on
+//! top, so both run the same code.
+
+pub mod data_dirs;
+pub mod inputs;
+pub mod models;
+pub mod supervisor;

@@ -1,0 +1,14 @@
+//! The supervisor: creates job folders, runs the worker with a progress-based watchdog,
+//! restarts it from its checkpoint with backoff, quarantines poison files, and scans the
+//! jobs folder for recovery.
+
+pub mod backoff;
+pub mod control;
+pub mod events;
+pub mod jobs;
+pub mod poison;
+pub mod recovery;
+pub mod run_state;
+pub mod runner;
+pub mod watchdog;
+pub mod worker_process;

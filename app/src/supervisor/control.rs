@@ -1,0 +1,100 @@
+//! A handle through which the UI (Ctrl-C handler, GUI buttons) controls the supervised job:
+//! pause, resume, stop, kill. It survives restarts: a worker started while the job is paused
+//! is paused straight away.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+#[derive(Default)]
+struct State {
+    worker: Option<Pid>,
+    paused: bool,
+    stop: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct JobControl {
+    inner: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl JobControl {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn signal(state: &State, signal: Signal) {
+        if let Some(pid) = state.worker {
+            let _ = killpg(pid, signal);
+        }
+    }
+
+    pub fn pause(&self) {
+        let mut s = self.lock();
+        s.paused = true;
+        Self::signal(&s, Signal::SIGUSR1);
+    }
+
+    pub fn resume(&self) {
+        let mut s = self.lock();
+        s.paused = false;
+        Self::signal(&s, Signal::SIGUSR2);
+    }
+
+    /// Graceful stop: the worker commits and exits; no restart follows.
+    pub fn stop(&self) {
+        let mut s = self.lock();
+        s.stop = true;
+        Self::signal(&s, Signal::SIGTERM);
+        self.inner.1.notify_all();
+    }
+
+    /// Immediate stop (second Ctrl-C): at most the window in flight is lost.
+    pub fn kill(&self) {
+        let mut s = self.lock();
+        s.stop = true;
+        Self::signal(&s, Signal::SIGKILL);
+        self.inner.1.notify_all();
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.lock().paused
+    }
+
+    pub fn stop_requested(&self) -> bool {
+        self.lock().stop
+    }
+
+    /// Registers the running worker (its process group); applies a pending pause.
+    pub(crate) fn attach(&self, pid: Pid) {
+        let mut s = self.lock();
+        s.worker = Some(pid);
+        if s.paused {
+            Self::signal(&s, Signal::SIGUSR1);
+        }
+        if s.stop {
+            Self::signal(&s, Signal::SIGTERM);
+        }
+    }
+
+    pub(crate) fn detach(&self) {
+        self.lock().worker = None;
+    }
+
+    pub(crate) fn signal_worker(&self, signal: Signal) {
+        Self::signal(&self.lock(), signal);
+    }
+
+    /// Waits for `delay` unless a stop is requested first; true if stopped.
+    pub(crate) fn wait_or_stop(&self, delay: Duration) -> bool {
+        let guard = self.lock();
+        let (guard, _) = self
+            .inner
+            .1
+            .wait_timeout_while(guard, delay, |s| !s.stop)
+            .unwrap_or_else(|p| p.into_inner());
+        guard.stop
+    }
+}

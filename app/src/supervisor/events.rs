@@ -1,0 +1,62 @@
+//! What the supervisor reports: the worker's own events, plus its decisions. Serialized in
+//! the protocol's style (`{"type": …}`) for `--json`.
+
+use serde::Serialize;
+use shared_ipc::WorkerEvent;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SupervisorEvent {
+    /// A line from the worker, passed through.
+    #[serde(skip)]
+    Worker(WorkerEvent),
+    /// The worker sent a line that is not a protocol event.
+    WorkerLine { problem: String },
+    /// The worker was silent too long (while not paused) and is being stopped.
+    Watchdog { silent_s: f64 },
+    /// The worker ended abnormally and will be restarted from its checkpoint.
+    Restarting {
+        attempt: u32,
+        max_attempts: u32,
+        delay_ms: u64,
+        reason: String,
+    },
+    /// A file killed the worker twice at the same place; it is marked failed.
+    Quarantined {
+        file_index: usize,
+        input: String,
+        reason: String,
+    },
+}
+
+impl SupervisorEvent {
+    pub fn to_line(&self) -> String {
+        match self {
+            SupervisorEvent::Worker(event) => event.to_line(),
+            other => {
+                let mut line = serde_json::to_string(other).unwrap_or_else(|_| String::from("{}"));
+                line.push('\n');
+                line
+            }
+        }
+    }
+}
+
+/// How a supervised run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Finished {
+        files_done: usize,
+        files_failed: usize,
+    },
+    /// Stopped on request; resumable.
+    Stopped,
+    /// The worker cannot run this job (bad model, bad job folder, already running).
+    Unrunnable {
+        reason: String,
+    },
+    /// The worker kept dying without progress.
+    GaveUp {
+        reason: String,
+    },
+}

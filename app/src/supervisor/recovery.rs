@@ -1,0 +1,194 @@
+//! The recovery scan: every job in the jobs folder with its state, and for unfinished ones
+//! how far they got and why they ended. Reads only; never panics on a damaged folder.
+
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use shared_ipc::atomic_file;
+use shared_ipc::journal::JournalLoad;
+use shared_ipc::{Checkpoint, FileState, JobFolder, JobLock, JobSpec, StopReason};
+
+use super::run_state::{self, RunEnd};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobState {
+    /// A worker holds the job's lock.
+    Running,
+    Finished,
+    Interrupted(WhyEnded),
+    /// The job cannot be read; only Delete makes sense.
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhyEnded {
+    Crashed,
+    StoppedByUser,
+    AppClosed,
+    Watchdog,
+    GaveUp,
+    Unrunnable,
+    NeverStarted,
+}
+
+impl WhyEnded {
+    pub fn describe(self) -> &'static str {
+        match self {
+            WhyEnded::Crashed => "the worker or the machine crashed",
+            WhyEnded::StoppedByUser => "stopped by you",
+            WhyEnded::AppClosed => "the app closed",
+            WhyEnded::Watchdog => "the worker stopped responding",
+            WhyEnded::GaveUp => "the worker kept crashing",
+            WhyEnded::Unrunnable => "the model or job could not be used",
+            WhyEnded::NeverStarted => "never started",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSummary {
+    pub id: String,
+    pub folder: PathBuf,
+    pub state: JobState,
+    pub created_at_ms: u64,
+    pub files_total: usize,
+    pub files_done: usize,
+    pub files_failed: usize,
+    pub audio_done_ms: u64,
+    /// `None` when some durations are unknown.
+    pub audio_total_ms: Option<u64>,
+    /// Latest write to the checkpoint, journals or log (ms since the epoch).
+    pub last_activity_ms: u64,
+    pub inputs: Vec<PathBuf>,
+    pub output_dir: Option<PathBuf>,
+}
+
+/// All jobs, newest first.
+pub fn scan(jobs_dir: &Path) -> Vec<JobSummary> {
+    let Ok(entries) = std::fs::read_dir(jobs_dir) else {
+        return Vec::new();
+    };
+    let mut jobs: Vec<JobSummary> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| summarize(&JobFolder::new(e.path())))
+        .collect();
+    jobs.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms).then_with(|| b.id.cmp(&a.id)));
+    jobs
+}
+
+pub fn summarize(folder: &JobFolder) -> JobSummary {
+    let id = folder
+        .root()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut summary = JobSummary {
+        id,
+        folder: folder.root().to_owned(),
+        state: JobState::Corrupt(String::new()),
+        created_at_ms: 0,
+        files_total: 0,
+        files_done: 0,
+        files_failed: 0,
+        audio_done_ms: 0,
+        audio_total_ms: None,
+        last_activity_ms: mtime_ms(folder.root()),
+        inputs: Vec::new(),
+        output_dir: None,
+    };
+    let spec = match JobSpec::load(&folder.spec()) {
+        Ok(spec) => spec,
+        Err(e) => {
+            summary.state = JobState::Corrupt(e.to_string());
+            return summary;
+        }
+    };
+    summary.created_at_ms = spec.created_at_ms;
+    summary.files_total = spec.inputs.len();
+    summary.inputs = spec.inputs.clone();
+    summary.output_dir = Some(spec.output_dir.clone());
+    if matches!(JobLock::is_held(&folder.lock()), Ok(true)) {
+        summary.state = JobState::Running;
+    }
+    let checkpoint = match Checkpoint::load(&folder.checkpoint()) {
+        Ok(cp) => cp,
+        Err(e) => {
+            if summary.state != JobState::Running {
+                summary.state = JobState::Corrupt(e.to_string());
+            }
+            return summary;
+        }
+    };
+    summary.last_activity_ms = summary
+        .last_activity_ms
+        .max(mtime_ms(&folder.checkpoint()))
+        .max(mtime_ms(&folder.log()));
+    let Some(cp) = checkpoint else {
+        if summary.state != JobState::Running {
+            summary.state = JobState::Interrupted(why_ended(folder, None));
+        }
+        return summary;
+    };
+    let mut total = Some(0u64);
+    for (index, file) in cp.files.iter().enumerate() {
+        match &file.state {
+            FileState::Done { audio_ms, .. } => {
+                summary.files_done += 1;
+                summary.audio_done_ms += audio_ms;
+                total = total.map(|t| t + audio_ms);
+            }
+            FileState::Failed { .. } => summary.files_failed += 1,
+            FileState::InProgress => {
+                let journal = folder.journal(index);
+                summary.audio_done_ms += committed_ms(&journal);
+                summary.last_activity_ms = summary.last_activity_ms.max(mtime_ms(&journal));
+                total = total.zip(file.duration_ms).map(|(t, d)| t + d);
+            }
+            FileState::Pending => total = total.zip(file.duration_ms).map(|(t, d)| t + d),
+        }
+    }
+    summary.audio_total_ms = total;
+    if summary.state != JobState::Running {
+        summary.state = match cp.last_stop {
+            Some(StopReason::Finished) if run_state::load(folder.root()).is_none() => JobState::Finished,
+            last => JobState::Interrupted(why_ended(folder, last)),
+        };
+    }
+    summary
+}
+
+fn why_ended(folder: &JobFolder, last_stop: Option<StopReason>) -> WhyEnded {
+    // The supervisor's note is newer than the worker's when both exist.
+    if let Some(state) = run_state::load(folder.root()) {
+        return match state.ended {
+            RunEnd::Watchdog => WhyEnded::Watchdog,
+            RunEnd::GaveUp => WhyEnded::GaveUp,
+            RunEnd::Unrunnable => WhyEnded::Unrunnable,
+        };
+    }
+    match last_stop {
+        Some(StopReason::Requested) => WhyEnded::StoppedByUser,
+        Some(StopReason::ParentDied) => WhyEnded::AppClosed,
+        Some(StopReason::Finished) | None if !folder.checkpoint().exists() => WhyEnded::NeverStarted,
+        _ => WhyEnded::Crashed,
+    }
+}
+
+/// Committed audio in a journal, read without changing it.
+fn committed_ms(journal: &Path) -> u64 {
+    atomic_file::read_limited(journal, 512 * 1024 * 1024)
+        .ok()
+        .and_then(|bytes| JournalLoad::parse(&bytes).ok())
+        .map(|load| load.committed_samples * 1000 / 16_000)
+        .unwrap_or(0)
+}
+
+fn mtime_ms(path: &Path) -> u64 {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,55 @@
+//! The supervisor's own note in a job folder (`supervisor.json`): why the last supervised run
+//! ended when the worker could not say so itself (watchdog, crashes beyond retries).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use shared_ipc::atomic_file::{self, Visibility};
+
+pub const RUN_STATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunState {
+    pub format_version: u32,
+    pub ended: RunEnd,
+    pub detail: String,
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunEnd {
+    /// The last worker was killed by the watchdog.
+    Watchdog,
+    /// The worker crashed more times in a row than the restart limit allows.
+    GaveUp,
+    /// The worker refused the job (model or job folder unusable).
+    Unrunnable,
+}
+
+pub fn path(job_root: &Path) -> PathBuf {
+    job_root.join("supervisor.json")
+}
+
+pub fn save(job_root: &Path, ended: RunEnd, detail: &str) {
+    let state = RunState {
+        format_version: RUN_STATE_VERSION,
+        ended,
+        detail: detail.to_owned(),
+        at_ms: shared_ipc::now_unix_ms(),
+    };
+    if let Ok(bytes) = serde_json::to_vec(&state)
+        && let Err(e) = atomic_file::write_atomic(&path(job_root), &bytes, Visibility::Private)
+    {
+        tracing::warn!("failed to record the run state in {}: {e}", job_root.display());
+    }
+}
+
+pub fn load(job_root: &Path) -> Option<RunState> {
+    let bytes = atomic_file::read_limited(&path(job_root), 64 * 1024).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+pub fn clear(job_root: &Path) {
+    let _ = std::fs::remove_file(path(job_root));
+}

@@ -1,0 +1,280 @@
+//! Runs one job under supervision until it finishes, is stopped, or cannot go on.
+
+use std::os::unix::process::ExitStatusExt;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use shared_ipc::{Checkpoint, FileState, Incoming, JobFolder, JobLock, Stage, WorkerEvent, exit_code};
+
+use super::backoff::RestartPolicy;
+use super::control::JobControl;
+use super::events::{Outcome, SupervisorEvent};
+use super::poison::{DeathSite, PoisonTracker};
+use super::run_state::{self, RunEnd};
+use super::watchdog::Watchdog;
+use super::worker_process::{WorkerMessage, WorkerProcess};
+
+#[derive(Debug, Clone, Copy)]
+pub struct SupervisorConfig {
+    /// Silence (while not paused) after which the worker is asked to stop.
+    pub watchdog_timeout: Duration,
+    /// Time between SIGTERM and SIGKILL when the watchdog stops a worker.
+    pub kill_grace: Duration,
+    pub restart: RestartPolicy,
+}
+
+impl Default for SupervisorConfig {
+    fn default() -> Self {
+        Self {
+            watchdog_timeout: Duration::from_secs(30),
+            kill_grace: Duration::from_secs(5),
+            restart: RestartPolicy::default(),
+        }
+    }
+}
+
+/// How often the supervisor looks at the watchdog when the worker is quiet.
+const TICK: Duration = Duration::from_millis(200);
+
+/// What one worker process did before it ended.
+#[derive(Default)]
+struct Attempt {
+    /// File being worked on and its committed position, from `stage` and `progress`.
+    file_index: Option<usize>,
+    position_ms: u64,
+    /// New segments committed during this attempt.
+    progressed: bool,
+    finished: Option<(usize, usize)>,
+    killed_by_watchdog: bool,
+    error: Option<String>,
+}
+
+/// Runs the job in `folder`, reporting every event to `sink`.
+pub fn run(
+    folder: &JobFolder,
+    config: &SupervisorConfig,
+    control: &JobControl,
+    mut sink: impl FnMut(SupervisorEvent),
+) -> Outcome {
+    run_state::clear(folder.root());
+    let mut poison = PoisonTracker::default();
+    let mut failures_in_a_row = 0u32;
+    loop {
+        if control.stop_requested() {
+            return Outcome::Stopped;
+        }
+        let mut worker = match WorkerProcess::spawn(folder) {
+            Ok(w) => w,
+            Err(e) => return Outcome::Unrunnable { reason: e.to_string() },
+        };
+        control.attach(worker.pid());
+        let attempt = watch(&mut worker, config, control, &mut sink);
+        let status = worker.wait();
+        control.detach();
+        let status = match status {
+            Ok(s) => s,
+            Err(e) => {
+                return Outcome::GaveUp {
+                    reason: format!("failed to wait for the worker: {e}"),
+                };
+            }
+        };
+
+        let code = status.code();
+        if let Some((files_done, files_failed)) = attempt.finished
+            && code == Some(exit_code::FINISHED)
+        {
+            return Outcome::Finished {
+                files_done,
+                files_failed,
+            };
+        }
+        if control.stop_requested() {
+            return Outcome::Stopped;
+        }
+        match code {
+            Some(exit_code::STOPPED) => return Outcome::Stopped,
+            Some(exit_code::MODEL_ERROR | exit_code::JOB_ERROR | exit_code::ALREADY_RUNNING | exit_code::USAGE) => {
+                let reason = attempt
+                    .error
+                    .unwrap_or_else(|| exit_code::describe(code.unwrap_or_default()).to_owned());
+                run_state::save(folder.root(), RunEnd::Unrunnable, &reason);
+                return Outcome::Unrunnable { reason };
+            }
+            _ => {}
+        }
+
+        // The worker died. Decide whether the file it was on is to blame, then restart.
+        let how = match (code, status.signal()) {
+            (_, Some(sig)) => Signal::try_from(sig)
+                .map(|s| format!("killed by {s}"))
+                .unwrap_or_else(|_| format!("killed by signal {sig}")),
+            (Some(c), None) => format!("exited with code {c} ({})", exit_code::describe(c)),
+            (None, None) => "ended".to_owned(),
+        };
+        let how = if attempt.killed_by_watchdog {
+            format!("stopped responding and was {how}")
+        } else {
+            how
+        };
+        let tail = worker.stderr_tail();
+        tracing::warn!("worker {how}; last log lines:\n{tail}");
+        let blames_input = attempt.killed_by_watchdog || is_crash(code, status.signal());
+        if let (true, Some(file_index)) = (blames_input, attempt.file_index) {
+            let site = DeathSite {
+                file_index,
+                position_ms: attempt.position_ms,
+            };
+            if poison.record(site) {
+                let reason = format!(
+                    "the worker {how} twice at {:.1} s of this file",
+                    site.position_ms as f64 / 1000.0
+                );
+                match quarantine(folder, file_index, &reason) {
+                    Ok(input) => sink(SupervisorEvent::Quarantined {
+                        file_index,
+                        input,
+                        reason,
+                    }),
+                    Err(e) => {
+                        return Outcome::GaveUp {
+                            reason: format!("failed to quarantine file {file_index}: {e}"),
+                        };
+                    }
+                }
+                poison.forget_file(file_index);
+            }
+        }
+        if attempt.killed_by_watchdog {
+            run_state::save(folder.root(), RunEnd::Watchdog, &how);
+        }
+        failures_in_a_row = if attempt.progressed { 1 } else { failures_in_a_row + 1 };
+        if failures_in_a_row > config.restart.max_attempts {
+            let reason = format!(
+                "the worker {how}, {} times in a row without progress",
+                failures_in_a_row
+            );
+            run_state::save(folder.root(), RunEnd::GaveUp, &reason);
+            return Outcome::GaveUp { reason };
+        }
+        let delay = config.restart.delay(failures_in_a_row);
+        sink(SupervisorEvent::Restarting {
+            attempt: failures_in_a_row,
+            max_attempts: config.restart.max_attempts,
+            delay_ms: delay.as_millis() as u64,
+            reason: how,
+        });
+        if control.wait_or_stop(delay) {
+            return Outcome::Stopped;
+        }
+    }
+}
+
+/// Reads the worker's events until its stdout closes, enforcing the watchdog.
+fn watch(
+    worker: &mut WorkerProcess,
+    config: &SupervisorConfig,
+    control: &JobControl,
+    sink: &mut impl FnMut(SupervisorEvent),
+) -> Attempt {
+    let mut attempt = Attempt::default();
+    let mut watchdog = Watchdog::new(config.watchdog_timeout, Instant::now());
+    let mut term_sent_at: Option<Instant> = None;
+    loop {
+        match worker.events.recv_timeout(TICK) {
+            Ok(WorkerMessage::Line(Incoming::Event(event))) => {
+                let now = Instant::now();
+                watchdog.activity(now);
+                observe(&event, &mut attempt, &mut watchdog, now);
+                sink(SupervisorEvent::Worker(event));
+            }
+            Ok(WorkerMessage::Line(other)) => {
+                watchdog.activity(Instant::now());
+                sink(SupervisorEvent::WorkerLine {
+                    problem: format!("{other:?}"),
+                });
+            }
+            Ok(WorkerMessage::Closed) | Err(RecvTimeoutError::Disconnected) => return attempt,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = Instant::now();
+        match term_sent_at {
+            None if watchdog.expired(now) && !control.is_paused() => {
+                sink(SupervisorEvent::Watchdog {
+                    silent_s: watchdog.silence(now).as_secs_f64(),
+                });
+                attempt.killed_by_watchdog = true;
+                control.signal_worker(Signal::SIGTERM);
+                term_sent_at = Some(now);
+            }
+            Some(at) if now.duration_since(at) >= config.kill_grace => {
+                control.signal_worker(Signal::SIGKILL);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn observe(event: &WorkerEvent, attempt: &mut Attempt, watchdog: &mut Watchdog, now: Instant) {
+    match event {
+        WorkerEvent::Stage {
+            stage: Stage::Transcribing,
+            file_index: Some(i),
+        } if attempt.file_index != Some(*i) => {
+            attempt.file_index = Some(*i);
+            attempt.position_ms = 0;
+        }
+        WorkerEvent::Progress {
+            file_index,
+            file_done_s,
+            ..
+        } => {
+            attempt.file_index = Some(*file_index);
+            attempt.position_ms = (file_done_s * 1000.0).round() as u64;
+        }
+        WorkerEvent::Segment { .. } | WorkerEvent::FileCompleted { .. } => attempt.progressed = true,
+        WorkerEvent::FileFailed { .. } => attempt.file_index = None,
+        WorkerEvent::Paused => watchdog.pause(now),
+        WorkerEvent::Resumed => watchdog.resume(now),
+        WorkerEvent::Finished {
+            files_done,
+            files_failed,
+        } => attempt.finished = Some((*files_done, *files_failed)),
+        WorkerEvent::Error { message, .. } => attempt.error = Some(message.clone()),
+        _ => {}
+    }
+}
+
+/// Deaths that say something about the input: fatal signals raised by the process itself,
+/// panics and internal errors. A plain SIGKILL or SIGTERM came from outside.
+fn is_crash(code: Option<i32>, signal: Option<i32>) -> bool {
+    match signal {
+        Some(s) => [
+            Signal::SIGSEGV,
+            Signal::SIGABRT,
+            Signal::SIGBUS,
+            Signal::SIGILL,
+            Signal::SIGFPE,
+        ]
+        .iter()
+        .any(|c| *c as i32 == s),
+        None => matches!(code, Some(exit_code::INTERNAL_ERROR) | Some(101)),
+    }
+}
+
+/// Marks a file failed in the checkpoint, holding the job lock while doing so.
+fn quarantine(folder: &JobFolder, file_index: usize, reason: &str) -> Result<String, String> {
+    let _lock = JobLock::try_acquire(&folder.lock()).map_err(|e| e.to_string())?;
+    let mut checkpoint = Checkpoint::load(&folder.checkpoint())
+        .map_err(|e| e.to_string())?
+        .ok_or("no checkpoint")?;
+    let file = checkpoint.files.get_mut(file_index).ok_or("no such file")?;
+    file.state = FileState::Failed {
+        reason: format!("quarantined: {reason}"),
+    };
+    let input = file.input.display().to_string();
+    checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
+    checkpoint.save(&folder.checkpoint()).map_err(|e| e.to_string())?;
+    Ok(input)
+}

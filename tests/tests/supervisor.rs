@@ -1,0 +1,496 @@
+//! The supervisor through the real `castmill` command: restarts after crashes (crash torture),
+//! the watchdog, poison files, recovery after the app dies, and job management.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use castmill_e2e::fixtures;
+use castmill_e2e::headless::DataDir;
+use castmill_e2e::worker::{HANG_GUARD, one_model_at_a_time};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+/// `castmill --headless --json …` with its stdout lines on a channel.
+struct Headless {
+    child: Child,
+    lines: Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Headless {
+    fn start(data: &DataDir, out: &Path, inputs: &[PathBuf], extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = data.command();
+        cmd.args(["--headless", "--json", "--out"])
+            .arg(out)
+            .args(extra)
+            .arg("--")
+            .args(inputs);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn castmill");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+                if tx.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// The next event within `timeout`; `Err(true)` when the stream ended.
+    fn next(&mut self, timeout: Duration) -> Result<Value, bool> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(v) => {
+                self.seen.push(v.clone());
+                Ok(v)
+            }
+            Err(RecvTimeoutError::Timeout) => Err(false),
+            Err(RecvTimeoutError::Disconnected) => Err(true),
+        }
+    }
+
+    fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + HANG_GUARD;
+        while Instant::now() < deadline {
+            match self.next(Duration::from_millis(200)) {
+                Ok(v) if pred(&v) => return v,
+                Err(true) => break,
+                _ => {}
+            }
+        }
+        panic!(
+            "never saw {what}; saw {} events, the last: {:?}",
+            self.seen.len(),
+            self.seen.iter().rev().take(5).collect::<Vec<_>>()
+        );
+    }
+
+    fn finish(mut self) -> (Option<i32>, Vec<Value>) {
+        while self.next(HANG_GUARD) != Err(true) {}
+        let status = self.child.wait().expect("wait");
+        (status.code(), self.seen)
+    }
+}
+
+fn is_type(v: &Value, t: &str) -> bool {
+    v["type"] == t
+}
+
+fn read_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("outputs")
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A small deterministic generator, so the kill schedule is reproducible.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn torture_inputs() -> Vec<PathBuf> {
+    vec![
+        fixtures::clip("bread", "mp3"),
+        fixtures::clip("garden", "ogg"),
+        fixtures::clip("astronomy", "flac"),
+        fixtures::clip("bread", "m4a"),
+        fixtures::clip("garden", "wav"),
+        fixtures::clip("astronomy", "mp3"),
+    ]
+}
+
+#[test]
+fn crash_torture_twenty_random_sigkills_end_with_identical_outputs() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let inputs = torture_inputs();
+
+    let reference_out = media.path().join("reference");
+    let (code, _) = Headless::start(&data, &reference_out, &inputs, &[], &[]).finish();
+    assert_eq!(code, Some(0));
+
+    let out = media.path().join("tortured");
+    let fast_restarts = [
+        "--max-restarts",
+        "1000",
+        "--restart-base-ms",
+        "20",
+        "--restart-cap-ms",
+        "100",
+    ];
+    let mut run = Headless::start(&data, &out, &inputs, &fast_restarts, &[]);
+    let mut rng = XorShift(0x5eed_cafe_f00d_1234);
+    let mut kills = 0;
+    while kills < 20 {
+        let hello = run.wait_for("a worker's hello", |v| is_type(v, "hello"));
+        let worker = Pid::from_raw(hello["pid"].as_i64().expect("pid") as i32);
+        // Half the kills land while the model loads; the others just after a commit, so the
+        // batch keeps moving.
+        if kills % 2 == 1 {
+            run.wait_for("a segment", |v| is_type(v, "segment"));
+        }
+        let delay = Duration::from_millis(rng.below(if kills % 2 == 1 { 800 } else { 400 }));
+        let _ = run.next(delay);
+        if kill(worker, Signal::SIGKILL).is_ok() {
+            kills += 1;
+        }
+    }
+    let (code, events) = run.finish();
+    assert_eq!(code, Some(0), "the tortured batch must finish");
+    let restarts = events.iter().filter(|v| is_type(v, "restarting")).count();
+    assert!(restarts >= 20, "only {restarts} restarts");
+    assert!(
+        !events.iter().any(|v| is_type(v, "quarantined")),
+        "SIGKILL from outside must not quarantine a file"
+    );
+
+    assert_eq!(
+        read_outputs(&out),
+        read_outputs(&reference_out),
+        "outputs differ from the uninterrupted run"
+    );
+    // Every committed segment is reported once: nothing was transcribed twice.
+    let mut seen = HashSet::new();
+    for v in events.iter().filter(|v| is_type(v, "segment")) {
+        let key = (
+            v["file_index"].as_u64(),
+            v["segment"]["start_ms"].as_u64(),
+            v["segment"]["text"].as_str().map(str::to_owned),
+        );
+        assert!(seen.insert(key.clone()), "segment reported twice: {key:?}");
+    }
+}
+
+#[test]
+fn a_frozen_worker_is_killed_by_the_watchdog_and_the_batch_completes() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let inputs = vec![fixtures::long_clip(media.path())];
+    let mut run = Headless::start(
+        &data,
+        &out,
+        &inputs,
+        &[
+            "--watchdog-timeout",
+            "2",
+            "--kill-grace",
+            "1",
+            "--restart-base-ms",
+            "50",
+        ],
+        &[],
+    );
+    let hello = run.wait_for("hello", |v| is_type(v, "hello"));
+    run.wait_for("a segment", |v| is_type(v, "segment"));
+    kill(
+        Pid::from_raw(hello["pid"].as_i64().expect("pid") as i32),
+        Signal::SIGSTOP,
+    )
+    .expect("freeze worker");
+    run.wait_for("the watchdog", |v| is_type(v, "watchdog"));
+    run.wait_for("a restart", |v| is_type(v, "restarting"));
+    let (code, _) = run.finish();
+    assert_eq!(code, Some(0));
+    let text = std::fs::read_to_string(out.join("long episode.txt")).expect("transcript");
+    assert!(castmill_e2e::wer::word_error_rate(&fixtures::long_clip_reference(), &text) < 0.15);
+}
+
+#[test]
+fn a_paused_job_is_never_killed_by_the_watchdog() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let inputs = vec![fixtures::long_clip(media.path())];
+    // Heartbeats come every second; 3 s of silence is well past that.
+    let mut run = Headless::start(
+        &data,
+        &out,
+        &inputs,
+        &["--watchdog-timeout", "3", "--kill-grace", "1"],
+        &[],
+    );
+    let hello = run.wait_for("hello", |v| is_type(v, "hello"));
+    let worker = Pid::from_raw(hello["pid"].as_i64().expect("pid") as i32);
+    run.wait_for("a segment", |v| is_type(v, "segment"));
+    kill(run.pid(), Signal::SIGUSR1).expect("pause");
+    run.wait_for("paused", |v| is_type(v, "paused"));
+    // Even a paused worker that sends nothing at all (frozen) is left alone.
+    kill(worker, Signal::SIGSTOP).expect("freeze");
+    let watch_until = Instant::now() + Duration::from_secs(6);
+    while Instant::now() < watch_until {
+        if let Ok(v) = run.next(Duration::from_millis(100)) {
+            assert!(
+                !is_type(&v, "watchdog") && !is_type(&v, "restarting"),
+                "paused job was treated as stuck: {v}"
+            );
+        }
+    }
+    kill(worker, Signal::SIGCONT).expect("thaw");
+    kill(run.pid(), Signal::SIGUSR2).expect("resume");
+    run.wait_for("resumed", |v| is_type(v, "resumed"));
+    let (code, events) = run.finish();
+    assert_eq!(code, Some(0));
+    assert!(
+        !events
+            .iter()
+            .any(|v| is_type(v, "watchdog") || is_type(v, "restarting"))
+    );
+}
+
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_file_that_always_crashes_the_worker_is_quarantined_and_the_rest_complete() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let inputs = vec![
+        fixtures::clip("bread", "ogg"),
+        fixtures::clip("garden", "ogg"),
+        fixtures::clip("astronomy", "ogg"),
+    ];
+    let run = Headless::start(
+        &data,
+        &out,
+        &inputs,
+        &["--restart-base-ms", "20"],
+        &[("CASTMILL_FAULT_CRASH_ON", "garden")],
+    );
+    let (code, events) = run.finish();
+    assert_eq!(code, Some(1), "some files failed");
+    let crashes = events.iter().filter(|v| is_type(v, "restarting")).count();
+    assert_eq!(crashes, 2, "quarantined after two deaths at the same place");
+    let q = events
+        .iter()
+        .find(|v| is_type(v, "quarantined"))
+        .expect("quarantined event");
+    assert_eq!(q["file_index"], 1);
+    assert!(q["input"].as_str().expect("input").ends_with("garden.ogg"));
+    assert!(q["reason"].as_str().expect("reason").contains("SIGABRT"), "{q}");
+    assert!(out.join("bread.txt").is_file() && out.join("astronomy.txt").is_file());
+    assert!(!out.join("garden.txt").exists());
+    assert!(
+        events
+            .iter()
+            .any(|v| is_type(v, "finished") && v["files_done"] == 2 && v["files_failed"] == 1)
+    );
+}
+
+fn jobs_list(data: &DataDir) -> Vec<Value> {
+    let out = data.run(&["jobs", "list", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+/// Waits until no worker holds the job's lock (the worker has exited).
+fn wait_until_unlocked(job: &Path) {
+    let (tx, rx) = mpsc::channel();
+    let lock = job.join("lock");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(lock).expect("lock file");
+        let _ = tx.send(nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockShared).is_ok());
+    });
+    assert_eq!(
+        rx.recv_timeout(HANG_GUARD),
+        Ok(true),
+        "the worker never let go of the job"
+    );
+}
+
+#[test]
+fn after_the_app_is_killed_the_job_is_listed_as_interrupted_and_resume_completes_it() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let inputs = vec![fixtures::long_clip(media.path()), fixtures::clip("bread", "ogg")];
+    let mut run = Headless::start(&data, &out, &inputs, &[], &[]);
+    run.wait_for("a segment", |v| is_type(v, "segment"));
+    kill(run.pid(), Signal::SIGKILL).expect("kill the app");
+    let _ = run.child.wait();
+    let job = data.jobs().pop().expect("job folder");
+    wait_until_unlocked(&job);
+
+    let listed = jobs_list(&data);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["state"], "interrupted", "{}", listed[0]);
+    assert_eq!(listed[0]["detail"], "the app closed");
+    assert!(listed[0]["audio_done_ms"].as_u64().expect("audio") > 0);
+    assert_eq!(listed[0]["files_total"], 2);
+
+    let id = listed[0]["id"].as_str().expect("id").to_owned();
+    let resumed = data.run(&["jobs", "resume", &id]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(out.join("long episode.txt").is_file() && out.join("bread.txt").is_file());
+    assert_eq!(jobs_list(&data)[0]["state"], "finished");
+}
+
+#[test]
+fn jobs_delete_removes_bookkeeping_and_keeps_every_output() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let input = fixtures::clip("bread", "ogg");
+    let (code, _) = Headless::start(&data, &out, std::slice::from_ref(&input), &[], &[]).finish();
+    assert_eq!(code, Some(0));
+    let before = read_outputs(&out);
+    assert_eq!(before.len(), 4);
+    let id = jobs_list(&data)[0]["id"].as_str().expect("id").to_owned();
+
+    // A link planted in the jobs folder is refused, and its target left alone.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    std::fs::write(elsewhere.path().join("precious.txt"), "keep me").expect("write");
+    std::os::unix::fs::symlink(elsewhere.path(), data.path().join("jobs/linked-job")).expect("symlink");
+    let refused = data.run(&["jobs", "delete", "linked-job"]);
+    assert!(!refused.status.success());
+    assert!(elsewhere.path().join("precious.txt").is_file());
+    assert!(!data.run(&["jobs", "delete", "../../etc"]).status.success());
+
+    let deleted = data.run(&["jobs", "delete", &id]);
+    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    assert!(String::from_utf8_lossy(&deleted.stdout).contains("are kept"));
+    assert!(!data.path().join("jobs").join(&id).exists());
+    assert_eq!(read_outputs(&out), before, "delete must not touch outputs");
+    assert!(input.is_file());
+}
+
+#[test]
+fn the_recovery_scan_lists_a_hundred_jobs_including_damaged_ones() {
+    use shared_ipc::job_spec::JOB_SPEC_VERSION;
+    use shared_ipc::{Checkpoint, FileState, JobFolder, JobSpec, StopReason, TranscribeOptions};
+
+    let data = DataDir::empty();
+    let jobs = data.path().join("jobs");
+    for i in 0..100u64 {
+        let folder = JobFolder::new(jobs.join(format!("job-{i:03}")));
+        std::fs::create_dir_all(folder.root()).expect("mkdir");
+        let inputs = vec![
+            PathBuf::from(format!("/media/ep{i}.mp3")),
+            PathBuf::from(format!("/media/ep{i}b.mp3")),
+        ];
+        let spec = JobSpec {
+            format_version: JOB_SPEC_VERSION,
+            job_id: format!("job-{i:03}"),
+            created_at_ms: 1_700_000_000_000 + i,
+            inputs: inputs.clone(),
+            output_dir: PathBuf::from("/out"),
+            model: PathBuf::from("/models/tiny.en.bin"),
+            options: TranscribeOptions::default(),
+        };
+        match i {
+            0 => continue, // missing spec
+            _ => spec.save(&folder.spec()).expect("spec"),
+        }
+        let mut cp = Checkpoint::new(&spec.job_id, &inputs);
+        cp.files[0].state = FileState::Done {
+            outputs: vec![],
+            audio_ms: 60_000,
+        };
+        cp.files[1].duration_ms = Some(30_000);
+        cp.last_stop = if i % 2 == 0 {
+            Some(StopReason::Finished)
+        } else {
+            Some(StopReason::Requested)
+        };
+        if i % 2 == 0 {
+            cp.files[1].state = FileState::Done {
+                outputs: vec![],
+                audio_ms: 30_000,
+            };
+        }
+        match i {
+            1 => std::fs::write(folder.checkpoint(), b"").expect("empty checkpoint"),
+            2 => std::fs::write(
+                folder.checkpoint(),
+                b"castmill-checkpoint 1 5 00000000\n\xff\xfe garbage",
+            )
+            .expect("garbage"),
+            3 => {
+                cp.save(&folder.checkpoint()).expect("checkpoint");
+                std::fs::write(folder.lock(), b"12345\n").expect("dangling lock");
+            }
+            _ => cp.save(&folder.checkpoint()).expect("checkpoint"),
+        }
+    }
+    std::fs::write(jobs.join("stray-file"), b"not a job").expect("stray");
+
+    let started = Instant::now();
+    let listed = jobs_list(&data);
+    eprintln!("jobs list over 100 jobs took {:?}", started.elapsed());
+    assert_eq!(listed.len(), 100);
+    let state_of = |id: &str| {
+        listed
+            .iter()
+            .find(|j| j["id"] == id)
+            .map(|j| j["state"].as_str().unwrap_or("").to_owned())
+    };
+    assert_eq!(state_of("job-000").as_deref(), Some("corrupt"));
+    assert_eq!(state_of("job-001").as_deref(), Some("corrupt"));
+    assert_eq!(state_of("job-002").as_deref(), Some("corrupt"));
+    assert_eq!(
+        state_of("job-003").as_deref(),
+        Some("interrupted"),
+        "a lock nobody holds is not a running job"
+    );
+    assert_eq!(state_of("job-004").as_deref(), Some("finished"));
+    let stopped = listed.iter().find(|j| j["id"] == "job-005").expect("job-005");
+    assert_eq!(stopped["detail"], "stopped by you");
+    assert_eq!(stopped["files_done"], 1);
+    assert_eq!(stopped["audio_done_ms"], 60_000);
+    assert_eq!(stopped["audio_total_ms"], 90_000);
+    // The scan only reads: a damaged job is still there to be looked at or deleted.
+    assert!(jobs.join("job-002/checkpoint").is_file());
+    let show = data.run(&["jobs", "show", "job-002"]);
+    assert!(show.status.success() && String::from_utf8_lossy(&show.stdout).contains("corrupt"));
+    assert!(data.run(&["jobs", "delete", "job-002"]).status.success());
+}
