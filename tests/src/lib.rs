@@ -3,6 +3,7 @@
 
 pub mod fixtures;
 pub mod headless;
+pub mod jobs_fixture;
 pub mod wer;
 pub mod worker;
 

@@ -406,62 +406,17 @@ fn jobs_delete_removes_bookkeeping_and_keeps_every_output() {
 
 #[test]
 fn the_recovery_scan_lists_a_hundred_jobs_including_damaged_ones() {
-    use shared_ipc::job_spec::JOB_SPEC_VERSION;
-    use shared_ipc::{Checkpoint, FileState, JobFolder, JobSpec, StopReason, TranscribeOptions};
-
     let data = DataDir::empty();
     let jobs = data.path().join("jobs");
-    for i in 0..100u64 {
-        let folder = JobFolder::new(jobs.join(format!("job-{i:03}")));
-        std::fs::create_dir_all(folder.root()).expect("mkdir");
-        let inputs = vec![
-            PathBuf::from(format!("/media/ep{i}.mp3")),
-            PathBuf::from(format!("/media/ep{i}b.mp3")),
-        ];
-        let spec = JobSpec {
-            format_version: JOB_SPEC_VERSION,
-            job_id: format!("job-{i:03}"),
-            created_at_ms: 1_700_000_000_000 + i,
-            inputs: inputs.clone(),
-            output_dir: PathBuf::from("/out"),
-            model: PathBuf::from("/models/tiny.en.bin"),
-            options: TranscribeOptions::default(),
-        };
-        match i {
-            0 => continue, // missing spec
-            _ => spec.save(&folder.spec()).expect("spec"),
-        }
-        let mut cp = Checkpoint::new(&spec.job_id, &inputs);
-        cp.files[0].state = FileState::Done {
-            outputs: vec![],
-            audio_ms: 60_000,
-        };
-        cp.files[1].duration_ms = Some(30_000);
-        cp.last_stop = if i % 2 == 0 {
-            Some(StopReason::Finished)
-        } else {
-            Some(StopReason::Requested)
-        };
-        if i % 2 == 0 {
-            cp.files[1].state = FileState::Done {
-                outputs: vec![],
-                audio_ms: 30_000,
-            };
-        }
-        match i {
-            1 => std::fs::write(folder.checkpoint(), b"").expect("empty checkpoint"),
-            2 => std::fs::write(
-                folder.checkpoint(),
-                b"castmill-checkpoint 1 5 00000000\n\xff\xfe garbage",
-            )
-            .expect("garbage"),
-            3 => {
-                cp.save(&folder.checkpoint()).expect("checkpoint");
-                std::fs::write(folder.lock(), b"12345\n").expect("dangling lock");
-            }
-            _ => cp.save(&folder.checkpoint()).expect("checkpoint"),
-        }
-    }
+    let folders = castmill_e2e::jobs_fixture::write_jobs(&jobs, 100);
+    std::fs::remove_file(folders[0].spec()).expect("missing spec");
+    std::fs::write(folders[1].checkpoint(), b"").expect("empty checkpoint");
+    std::fs::write(
+        folders[2].checkpoint(),
+        b"castmill-checkpoint 1 5 00000000\n\xff\xfe garbage",
+    )
+    .expect("garbage");
+    std::fs::write(folders[3].lock(), b"12345\n").expect("dangling lock");
     std::fs::write(jobs.join("stray-file"), b"not a job").expect("stray");
 
     let started = Instant::now();
@@ -474,23 +429,23 @@ fn the_recovery_scan_lists_a_hundred_jobs_including_damaged_ones() {
             .find(|j| j["id"] == id)
             .map(|j| j["state"].as_str().unwrap_or("").to_owned())
     };
-    assert_eq!(state_of("job-000").as_deref(), Some("corrupt"));
-    assert_eq!(state_of("job-001").as_deref(), Some("corrupt"));
-    assert_eq!(state_of("job-002").as_deref(), Some("corrupt"));
+    assert_eq!(state_of("job-0000").as_deref(), Some("corrupt"));
+    assert_eq!(state_of("job-0001").as_deref(), Some("corrupt"));
+    assert_eq!(state_of("job-0002").as_deref(), Some("corrupt"));
     assert_eq!(
-        state_of("job-003").as_deref(),
+        state_of("job-0003").as_deref(),
         Some("interrupted"),
         "a lock nobody holds is not a running job"
     );
-    assert_eq!(state_of("job-004").as_deref(), Some("finished"));
-    let stopped = listed.iter().find(|j| j["id"] == "job-005").expect("job-005");
+    assert_eq!(state_of("job-0004").as_deref(), Some("finished"));
+    let stopped = listed.iter().find(|j| j["id"] == "job-0005").expect("job-0005");
     assert_eq!(stopped["detail"], "stopped by you");
     assert_eq!(stopped["files_done"], 1);
     assert_eq!(stopped["audio_done_ms"], 60_000);
     assert_eq!(stopped["audio_total_ms"], 90_000);
     // The scan only reads: a damaged job is still there to be looked at or deleted.
-    assert!(jobs.join("job-002/checkpoint").is_file());
-    let show = data.run(&["jobs", "show", "job-002"]);
+    assert!(jobs.join("job-0002/checkpoint").is_file());
+    let show = data.run(&["jobs", "show", "job-0002"]);
     assert!(show.status.success() && String::from_utf8_lossy(&show.stdout).contains("corrupt"));
-    assert!(data.run(&["jobs", "delete", "job-002"]).status.success());
+    assert!(data.run(&["jobs", "delete", "job-0002"]).status.success());
 }

@@ -3,7 +3,7 @@
 //!
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,120")
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
-//! comma list of sections (commit, clips, faster-whisper, control, long);
+//! comma list of sections (commit, clips, faster-whisper, control, supervisor, long);
 //! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
 
 use std::path::{Path, PathBuf};
@@ -351,6 +351,121 @@ print(f"ELAPSED {time.time() - start}")
     }
 }
 
+/// CPU time (user + system) of a live process, in seconds.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    Some((fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?) / 100.0)
+}
+
+/// `castmill --headless --json` on a data directory holding the test model.
+fn headless(
+    data: &castmill_e2e::headless::DataDir,
+    out: &Path,
+    inputs: &[PathBuf],
+    extra: &[&str],
+) -> std::process::Child {
+    data.command()
+        .args(["--headless", "--json", "--out"])
+        .arg(out)
+        .args(extra)
+        .arg("--")
+        .args(inputs)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn castmill")
+}
+
+fn bench_supervisor(dir: &Path, repeats: usize) {
+    use std::io::BufRead;
+    println!("\n## Supervisor");
+    let data = castmill_e2e::headless::DataDir::with_model();
+    let long = fixtures::long_clip(dir);
+
+    // Worker death → the replacement's first new segment (restart delay set to 0 here; the
+    // default first backoff adds 500 ms).
+    let mut recovery_ms = Vec::new();
+    for r in 0..repeats {
+        let out = dir.join(format!("recovery-{r}"));
+        let mut child = headless(&data, &out, std::slice::from_ref(&long), &["--restart-base-ms", "0"]);
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .lines()
+            .map_while(Result::ok);
+        let mut worker = 0;
+        let mut killed_at = None;
+        let mut replacement_started = false;
+        for line in lines.by_ref() {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            match (v["type"].as_str(), killed_at) {
+                (Some("hello"), None) => worker = v["pid"].as_i64().unwrap_or(0) as i32,
+                (Some("hello"), Some(_)) => replacement_started = true,
+                (Some("segment"), None) => {
+                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(worker), Signal::SIGKILL);
+                    killed_at = Some(Instant::now());
+                }
+                // Segments still in the pipe from the killed worker do not count.
+                (Some("segment"), Some(at)) if replacement_started => {
+                    recovery_ms.push(at.elapsed().as_secs_f64() * 1000.0);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+        lines.for_each(drop);
+        let _ = child.wait();
+    }
+
+    // Supervisor CPU while a 10-minute job runs.
+    let wav = long_wav(dir, 10);
+    let out = dir.join("cpu");
+    let started = Instant::now();
+    let mut child = headless(&data, &out, std::slice::from_ref(&wav), &[]);
+    let pid = child.id();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let mut cpu = 0.0;
+    while child.try_wait().ok().flatten().is_none() {
+        if let Some(c) = cpu_seconds(pid) {
+            cpu = c;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = reader.join();
+    let wall = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&wav);
+
+    // Recovery scan over made-up jobs, through the command a user runs.
+    let mut scan = Vec::new();
+    for n in [100, 1000] {
+        let scan_data = castmill_e2e::headless::DataDir::empty();
+        castmill_e2e::jobs_fixture::write_jobs(&scan_data.path().join("jobs"), n);
+        let mut times = Vec::new();
+        for _ in 0..repeats {
+            let t = Instant::now();
+            let out = scan_data.run(&["jobs", "list", "--json"]);
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), n);
+        }
+        scan.push((n, median(times)));
+    }
+
+    println!("| measure | value |\n|---|---|");
+    println!(
+        "| worker SIGKILLed → replacement's first new segment, median of {repeats} | {:.0} ms (max {:.0} ms) |",
+        median(recovery_ms.clone()),
+        recovery_ms.iter().cloned().fold(0.0, f64::max)
+    );
+    println!(
+        "| supervisor (castmill) CPU during a 10-minute job | {cpu:.2} s of {wall:.0} s wall ({:.2}% of one core) |",
+        cpu / wall * 100.0
+    );
+    for (n, ms) in scan {
+        println!("| `castmill jobs list` over {n} jobs (process start included) | {ms:.0} ms |");
+    }
+}
+
 fn main() {
     let repeats: usize = env_or("BENCH_REPEATS", 3);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -374,6 +489,9 @@ fn main() {
     }
     if wanted("control") {
         bench_control_latency(dir.path(), repeats.max(3));
+    }
+    if wanted("supervisor") {
+        bench_supervisor(dir.path(), repeats);
     }
     if wanted("long") {
         bench_long_files(dir.path());
