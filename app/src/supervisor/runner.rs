@@ -159,6 +159,13 @@ pub fn run(
             return Outcome::GaveUp { reason };
         }
         let delay = config.restart.delay(failures_in_a_row);
+        log_decision(
+            folder,
+            &format!(
+                "the worker {how}; restarting in {} ms (attempt {failures_in_a_row})",
+                delay.as_millis()
+            ),
+        );
         sink(SupervisorEvent::Restarting {
             attempt: failures_in_a_row,
             max_attempts: config.restart.max_attempts,
@@ -277,4 +284,19 @@ fn quarantine(folder: &JobFolder, file_index: usize, reason: &str) -> Result<Str
     checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
     checkpoint.save(&folder.checkpoint()).map_err(|e| e.to_string())?;
     Ok(input)
+}
+
+/// Appends one of the supervisor's decisions to the job log, next to the worker's own lines.
+/// Called only between worker runs, so the two never write at once.
+fn log_decision(folder: &JobFolder, line: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(folder.log());
+    if let Ok(mut log) = opened {
+        let _ = writeln!(log, "[supervisor {}] {line}", shared_ipc::now_unix_ms());
+    }
 }
