@@ -12,6 +12,8 @@ APT_PACKAGES=(
   build-essential cmake clang libclang-dev pkg-config   # whisper.cpp through whisper-rs
   python3 python3-pip                                   # fetching model packages
   espeak-ng sox libsox-fmt-all ffmpeg                   # speech fixtures and benchmarks
+  libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6  # the desktop window
+  xvfb xauth                                            # the window under test, without a screen
 )
 
 say() { printf '\n== %s\n' "$*"; }

@@ -3,6 +3,7 @@
 //! top, so both run the same code.
 
 pub mod data_dirs;
+pub mod gui;
 pub mod inputs;
 pub mod models;
 pub mod supervisor;

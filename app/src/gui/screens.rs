@@ -1,0 +1,5 @@
+//! One module per screen.
+
+pub mod results;
+pub mod running;
+pub mod start;

@@ -1,0 +1,125 @@
+//! The running job: overall and per-file progress in audio time, stage, elapsed, ETA, speed,
+//! worker memory, the live transcript and the log, with Pause/Resume and Stop.
+
+use egui::Ui;
+
+use crate::gui::app::{FileStatus, RunningJob};
+use crate::gui::theme;
+
+pub fn show(ui: &mut Ui, job: &mut RunningJob) {
+    let file_name = job
+        .current
+        .and_then(|i| job.files.get(i))
+        .and_then(|f| f.input.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    ui.heading(if job.paused {
+        "Paused"
+    } else if job.stopping {
+        "Stopping…"
+    } else {
+        "Transcribing"
+    });
+    ui.add_space(theme::SPACING);
+
+    let elapsed = job.started.elapsed().as_secs_f64();
+    let new_work = job.batch_done_s - job.batch_start_s.unwrap_or(0.0);
+    let speed = if elapsed > 1.0 { new_work / elapsed } else { 0.0 };
+    let eta = job
+        .batch_total_s
+        .filter(|_| speed > 0.0)
+        .map(|t| (t - job.batch_done_s) / speed);
+
+    let overall = fraction(job.batch_done_s, job.batch_total_s);
+    ui.label("All files");
+    ui.add(egui::ProgressBar::new(overall).text(format!(
+        "{} of {}",
+        clock(job.batch_done_s),
+        job.batch_total_s.map(clock).unwrap_or_else(|| "?".into())
+    )));
+    let done = job
+        .files
+        .iter()
+        .filter(|f| matches!(f.status, FileStatus::Done { .. }))
+        .count();
+    ui.label(format!(
+        "File {} of {}: {file_name} — {}",
+        job.current.map(|i| i + 1).unwrap_or(0),
+        job.files.len(),
+        job.stage
+    ));
+    ui.add(
+        egui::ProgressBar::new(fraction(job.file_done_s, job.file_total_s)).text(format!(
+            "{} of {}",
+            clock(job.file_done_s),
+            job.file_total_s.map(clock).unwrap_or_else(|| "?".into())
+        )),
+    );
+    ui.horizontal(|ui| {
+        ui.label(format!("Elapsed {}", clock(elapsed)));
+        if let Some(eta) = eta {
+            ui.label(format!("· about {} left", clock(eta)));
+        }
+        if speed > 0.0 {
+            ui.label(format!("· {speed:.1}× real time"));
+        }
+        if let Some(rss) = job.rss_bytes {
+            ui.label(format!("· worker memory {:.0} MB", rss as f64 / 1e6));
+        }
+        ui.label(format!("· {done} of {} files done", job.files.len()));
+    });
+    ui.add_space(theme::SPACING);
+    ui.horizontal(|ui| {
+        let pause_label = if job.paused { "Resume" } else { "Pause" };
+        if ui.add_enabled(!job.stopping, egui::Button::new(pause_label)).clicked() {
+            if job.paused {
+                job.thread.control.resume()
+            } else {
+                job.thread.control.pause()
+            }
+        }
+        if ui
+            .add_enabled(!job.stopping, egui::Button::new("Stop"))
+            .on_hover_text("Stop now; the job can be resumed later")
+            .clicked()
+        {
+            job.stopping = true;
+            job.thread.control.stop();
+        }
+    });
+    ui.add_space(theme::SECTION_GAP);
+    ui.label("Transcript");
+    egui::ScrollArea::vertical()
+        .id_salt("transcript")
+        .max_height(ui.available_height() * 0.6)
+        .stick_to_bottom(true)
+        .show(ui, |ui| {
+            for line in &job.transcript {
+                ui.label(line);
+            }
+        });
+    if !job.log.is_empty() {
+        ui.add_space(theme::SPACING);
+        ui.label("Log");
+        egui::ScrollArea::vertical()
+            .id_salt("log")
+            .stick_to_bottom(true)
+            .show(ui, |ui| {
+                for line in &job.log {
+                    ui.colored_label(theme::MUTED, line);
+                }
+            });
+    }
+}
+
+fn fraction(done: f64, total: Option<f64>) -> f32 {
+    total
+        .filter(|t| *t > 0.0)
+        .map(|t| (done / t).clamp(0.0, 1.0) as f32)
+        .unwrap_or(0.0)
+}
+
+pub fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}

@@ -1,0 +1,66 @@
+//! The start screen in the real `eframe::App`, driven through egui_kittest: the queue takes
+//! files and folders, shows them, reorders and trims them, and Start is only offered when
+//! there is something to do.
+
+use castmill::gui::app::{CastmillApp, Screen};
+use castmill::gui::settings::Settings;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/audio")
+}
+
+fn harness() -> Harness<'static, CastmillApp> {
+    Harness::builder()
+        .with_size([900.0, 640.0])
+        .build_eframe(|_cc| CastmillApp::with_settings(Settings::default()))
+}
+
+#[test]
+fn files_and_folders_join_the_queue_and_can_be_reordered_and_removed() {
+    let mut harness = harness();
+    harness.run();
+    assert!(harness.query_by_label("The queue is empty.").is_some());
+
+    let folder = tempfile::tempdir().expect("tempdir");
+    for name in ["b episode.ogg", "a episode.mp3"] {
+        std::fs::copy(fixtures().join("bread.ogg"), folder.path().join(name)).expect("copy");
+    }
+    std::fs::write(folder.path().join("notes.txt"), "not audio").expect("write");
+    harness
+        .state_mut()
+        .add_paths(&[fixtures().join("garden.flac"), folder.path().to_owned()]);
+    harness.run();
+
+    let names: Vec<String> = harness.state().queue.items.iter().map(|i| i.name()).collect();
+    assert_eq!(
+        names,
+        vec!["garden.flac", "a episode.mp3", "b episode.ogg"],
+        "folders expand to their audio files, sorted"
+    );
+    for name in &names {
+        assert!(harness.query_by_label(name).is_some(), "{name} is not shown");
+    }
+
+    // Reorder with the arrows, then trim.
+    harness.get_all_by_label("Down").next().expect("move down").click();
+    harness.run();
+    let names: Vec<String> = harness.state().queue.items.iter().map(|i| i.name()).collect();
+    assert_eq!(names, vec!["a episode.mp3", "garden.flac", "b episode.ogg"]);
+    harness.get_all_by_label("Remove").nth(2).expect("remove").click();
+    harness.run();
+    assert_eq!(harness.state().queue.items.len(), 2);
+    assert!(matches!(harness.state().screen, Screen::Start));
+}
+
+#[test]
+fn adding_a_folder_without_audio_says_so() {
+    let mut harness = harness();
+    let empty = tempfile::tempdir().expect("tempdir");
+    harness.state_mut().add_paths(&[empty.path().to_owned()]);
+    harness.run();
+    let notice = harness.state().notice.clone().expect("a notice");
+    assert!(notice.contains("has no audio files"), "{notice}");
+    assert!(harness.query_by_label_contains("has no audio files").is_some());
+}
