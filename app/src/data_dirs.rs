@@ -24,6 +24,11 @@ impl DataDirs {
         })
     }
 
+    /// Data kept under `root` (tests, portable installs).
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
     pub fn models(&self) -> PathBuf {
         self.root.join("models")
     }

@@ -67,6 +67,7 @@ pub fn config_from(args: &SupervisionArgs) -> SupervisorConfig {
             cap: Duration::from_millis(args.restart_cap_ms.max(args.restart_base_ms)),
             max_attempts: args.max_restarts,
         },
+        worker: None,
     }
 }
 

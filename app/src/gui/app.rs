@@ -69,6 +69,8 @@ pub struct CastmillApp {
     pub screen: Screen,
     /// A message for the user (e.g. why a job could not start).
     pub notice: Option<String>,
+    /// How jobs are supervised (watchdog, restarts, which worker binary).
+    pub supervisor: SupervisorConfig,
     dirs: Option<DataDirs>,
 }
 
@@ -82,16 +84,25 @@ impl CastmillApp {
     }
 
     pub fn with_settings(settings: Settings) -> Self {
-        let (dirs, notice) = match DataDirs::locate() {
-            Ok(d) => (Some(d), None),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        };
+        match DataDirs::locate() {
+            Ok(dirs) => Self::with_dirs(settings, dirs),
+            Err(e) => {
+                let mut app = Self::with_dirs(settings, DataDirs::at("."));
+                app.dirs = None;
+                app.notice = Some(format!("{e:#}"));
+                app
+            }
+        }
+    }
+
+    pub fn with_dirs(settings: Settings, dirs: DataDirs) -> Self {
         Self {
             settings,
             queue: Queue::default(),
             screen: Screen::Start,
-            notice,
-            dirs,
+            notice: None,
+            supervisor: SupervisorConfig::default(),
+            dirs: Some(dirs),
         }
     }
 

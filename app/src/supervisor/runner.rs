@@ -1,6 +1,7 @@
 //! Runs one job under supervision until it finishes, is stopped, or cannot go on.
 
 use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
@@ -15,13 +16,15 @@ use super::run_state::{self, RunEnd};
 use super::watchdog::Watchdog;
 use super::worker_process::{WorkerMessage, WorkerProcess};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SupervisorConfig {
     /// Silence (while not paused) after which the worker is asked to stop.
     pub watchdog_timeout: Duration,
     /// Time between SIGTERM and SIGKILL when the watchdog stops a worker.
     pub kill_grace: Duration,
     pub restart: RestartPolicy,
+    /// The worker binary; `None` finds it as `worker_process::worker_path` says.
+    pub worker: Option<PathBuf>,
 }
 
 impl Default for SupervisorConfig {
@@ -30,6 +33,7 @@ impl Default for SupervisorConfig {
             watchdog_timeout: Duration::from_secs(30),
             kill_grace: Duration::from_secs(5),
             restart: RestartPolicy::default(),
+            worker: None,
         }
     }
 }
@@ -64,7 +68,7 @@ pub fn run(
         if control.stop_requested() {
             return Outcome::Stopped;
         }
-        let mut worker = match WorkerProcess::spawn(folder) {
+        let mut worker = match WorkerProcess::spawn(folder, config.worker.as_deref()) {
             Ok(w) => w,
             Err(e) => return Outcome::Unrunnable { reason: e.to_string() },
         };

@@ -54,8 +54,12 @@ pub fn worker_path() -> Result<PathBuf, SpawnError> {
 }
 
 impl WorkerProcess {
-    pub fn spawn(folder: &JobFolder) -> Result<Self, SpawnError> {
-        let worker = worker_path()?;
+    /// Starts `program` (default: [`worker_path`]) on the job folder.
+    pub fn spawn(folder: &JobFolder, program: Option<&std::path::Path>) -> Result<Self, SpawnError> {
+        let worker = match program {
+            Some(p) => p.to_owned(),
+            None => worker_path()?,
+        };
         let log_path = folder.log();
         let mut log = OpenOptions::new()
             .create(true)
