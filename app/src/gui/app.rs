@@ -141,7 +141,7 @@ impl CastmillApp {
         let inputs = self.queue.paths();
         let (folder, _) = crate::supervisor::jobs::create_job(&dirs, inputs.clone(), out, model, options)?;
         let repaint_ctx = ctx.clone();
-        let thread = JobThread::start(folder.clone(), SupervisorConfig::default(), move || {
+        let thread = JobThread::start(folder.clone(), self.supervisor.clone(), move || {
             repaint_ctx.request_repaint()
         })?;
         self.screen = Screen::Running(Box::new(RunningJob {
