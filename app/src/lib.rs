@@ -6,4 +6,5 @@ pub mod data_dirs;
 pub mod gui;
 pub mod inputs;
 pub mod models;
+pub mod progress;
 pub mod supervisor;

@@ -5,6 +5,8 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
+pub use castmill::progress::clock;
+use castmill::progress::speed_and_eta;
 use castmill::supervisor::events::SupervisorEvent;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use shared_ipc::WorkerEvent;
@@ -84,18 +86,15 @@ impl View {
                 batch_total_s,
             } => {
                 let from = *self.resumed_from_s.get_or_insert(*batch_done_s);
-                let elapsed = self.started.elapsed().as_secs_f64();
-                let speed = if elapsed > 0.0 {
-                    (batch_done_s - from) / elapsed
-                } else {
-                    0.0
-                };
+                let (speed, eta) = speed_and_eta(
+                    self.started.elapsed().as_secs_f64(),
+                    from,
+                    *batch_done_s,
+                    *batch_total_s,
+                );
                 if let Some((_, overall, file)) = &self.bars {
                     set_fraction(overall, *batch_done_s, *batch_total_s);
                     set_fraction(file, *file_done_s, *file_total_s);
-                    let eta = batch_total_s
-                        .filter(|_| speed > 0.0)
-                        .map(|t| (t - batch_done_s) / speed);
                     overall.set_message(format!(
                         "{} / {}  {speed:.1}× real time{}",
                         clock(*batch_done_s),
@@ -149,9 +148,4 @@ fn set_fraction(bar: &ProgressBar, done: f64, total: Option<f64>) {
     if let Some(total) = total.filter(|t| *t > 0.0) {
         bar.set_position(((done / total).clamp(0.0, 1.0) * 1000.0) as u64);
     }
-}
-
-pub fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0) as u64;
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }

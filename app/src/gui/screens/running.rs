@@ -5,6 +5,7 @@ use egui::Ui;
 
 use crate::gui::app::{FileStatus, RunningJob};
 use crate::gui::theme;
+use crate::progress::{clock, speed_and_eta};
 
 pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     let file_name = job
@@ -23,12 +24,8 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     ui.add_space(theme::SPACING);
 
     let elapsed = job.started.elapsed().as_secs_f64();
-    let new_work = job.batch_done_s - job.batch_start_s.unwrap_or(0.0);
-    let speed = if elapsed > 1.0 { new_work / elapsed } else { 0.0 };
-    let eta = job
-        .batch_total_s
-        .filter(|_| speed > 0.0)
-        .map(|t| (t - job.batch_done_s) / speed);
+    let start_s = job.batch_start_s.unwrap_or(0.0);
+    let (speed, eta) = speed_and_eta(elapsed, start_s, job.batch_done_s, job.batch_total_s);
 
     let overall = fraction(job.batch_done_s, job.batch_total_s);
     ui.label("All files");
@@ -117,9 +114,4 @@ fn fraction(done: f64, total: Option<f64>) -> f32 {
         .filter(|t| *t > 0.0)
         .map(|t| (done / t).clamp(0.0, 1.0) as f32)
         .unwrap_or(0.0)
-}
-
-pub fn clock(seconds: f64) -> String {
-    let s = seconds.max(0.0) as u64;
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
