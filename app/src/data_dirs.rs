@@ -38,11 +38,7 @@ impl DataDirs {
     }
 
     /// Creates a folder (and its parents) readable by the user only.
-    pub fn ensure_private(path: &Path) -> Result<()> {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(path)
-            .with_context(|| format!("failed to create {}", path.display()))
+    pub fn ensure_private(path: &Path) -> std::io::Result<()> {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
     }
 }

@@ -30,7 +30,8 @@ pub fn install(
         .sha1
         .map(str::to_owned)
         .or_else(|| catalog::find(&name).map(|e| e.sha1.to_owned()));
-    crate::data_dirs::DataDirs::ensure_private(store.dir())?;
+    crate::data_dirs::DataDirs::ensure_private(store.dir())
+        .with_context(|| format!("failed to create {}", store.dir().display()))?;
     let url = format!("{}/{}", req.base_url.trim_end_matches('/'), catalog::file_name(&name));
     let part = store.dir().join(format!(".{}.part", catalog::file_name(&name)));
     let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);

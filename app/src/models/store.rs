@@ -32,7 +32,7 @@ impl ModelStore {
     }
 
     fn ensure_dir(&self) -> Result<()> {
-        DataDirs::ensure_private(&self.dir)
+        DataDirs::ensure_private(&self.dir).with_context(|| format!("failed to create {}", self.dir.display()))
     }
 
     pub fn path_of(&self, name: &str) -> PathBuf {

@@ -48,19 +48,11 @@ pub fn create_job(
     options: TranscribeOptions,
 ) -> Result<(JobFolder, JobSpec), JobError> {
     let jobs = dirs.jobs();
-    DataDirs::ensure_private(&jobs).map_err(|e| JobError::Io {
-        what: "create",
-        path: jobs.clone(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    DataDirs::ensure_private(&jobs).map_err(io("create", &jobs))?;
     let created_at_ms = shared_ipc::now_unix_ms();
     let job_id = format!("{created_at_ms}-{}", std::process::id());
     let folder = JobFolder::new(jobs.join(&job_id));
-    DataDirs::ensure_private(folder.root()).map_err(|e| JobError::Io {
-        what: "create",
-        path: folder.root().to_owned(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    DataDirs::ensure_private(folder.root()).map_err(io("create", folder.root()))?;
     let spec = JobSpec {
         format_version: JOB_SPEC_VERSION,
         job_id,
