@@ -202,3 +202,19 @@ pub fn run_to_end(job: &TestJob) -> (ExitStatus, Vec<WorkerEvent>) {
     let (status, lines) = RunningWorker::start(job).finish();
     (status, events(&lines))
 }
+
+/// Waits until no worker holds the job's lock (the worker has exited): a blocking shared
+/// lock returns exactly when the worker's exclusive one is gone.
+pub fn wait_until_unlocked(job_root: &std::path::Path) {
+    let (tx, rx) = mpsc::channel();
+    let lock = job_root.join("lock");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(lock).expect("lock file");
+        let _ = tx.send(nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockShared).is_ok());
+    });
+    assert_eq!(
+        rx.recv_timeout(HANG_GUARD),
+        Ok(true),
+        "the worker never let go of the job"
+    );
+}

@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
-use castmill_e2e::worker::{HANG_GUARD, one_model_at_a_time};
+use castmill_e2e::worker::{one_model_at_a_time, wait_until_unlocked};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use shared_ipc::{Checkpoint, JobFolder, JobLock, StopReason, WorkerEvent};
@@ -187,18 +187,7 @@ fn killing_the_app_makes_the_worker_stop_gracefully_on_its_own() {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("kill app");
     let _ = child.wait();
     let job = JobFolder::new(&data.jobs()[0]);
-    // The worker holds the job lock until it exits: a blocking lock returns when it is gone.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let lock_path = job.lock();
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(lock_path).expect("lock file");
-        let _ = tx.send(nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockShared).is_ok());
-    });
-    assert_eq!(
-        rx.recv_timeout(HANG_GUARD),
-        Ok(true),
-        "the orphaned worker never stopped"
-    );
+    wait_until_unlocked(job.root());
     let cp = Checkpoint::load(&job.checkpoint()).expect("readable").expect("written");
     assert_eq!(cp.last_stop, Some(StopReason::ParentDied));
 }

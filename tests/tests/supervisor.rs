@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
-use castmill_e2e::worker::{HANG_GUARD, one_model_at_a_time};
+use castmill_e2e::worker::{HANG_GUARD, one_model_at_a_time, wait_until_unlocked};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -324,21 +324,6 @@ fn jobs_list(data: &DataDir) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json"))
         .collect()
-}
-
-/// Waits until no worker holds the job's lock (the worker has exited).
-fn wait_until_unlocked(job: &Path) {
-    let (tx, rx) = mpsc::channel();
-    let lock = job.join("lock");
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(lock).expect("lock file");
-        let _ = tx.send(nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockShared).is_ok());
-    });
-    assert_eq!(
-        rx.recv_timeout(HANG_GUARD),
-        Ok(true),
-        "the worker never let go of the job"
-    );
 }
 
 #[test]
