@@ -9,12 +9,14 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
   1  done, but some files failed (see the messages)
   2  bad usage
   3  stopped (Ctrl-C); the job can be resumed
-  4  the worker failed (model unusable, job folder unusable, or it crashed)";
+  4  the worker failed (model unusable, job folder unusable, or it crashed)
+  5  (window) another Castmill window is already open";
 
 #[derive(Debug, Parser)]
 #[command(name = "castmill", version, about = "Batch transcription of podcasts and long audio, on your own machine.", after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// Run without a window: transcribe FILES/FOLDERS and show progress in the terminal.
+    /// Without it, the window opens with FILES/FOLDERS in its queue.
     #[arg(long)]
     pub headless: bool,
 

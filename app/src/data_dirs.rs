@@ -29,6 +29,15 @@ impl DataDirs {
         Self { root: root.into() }
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Held by the desktop app while it runs (one per user).
+    pub fn app_lock(&self) -> PathBuf {
+        self.root.join("app.lock")
+    }
+
     pub fn models(&self) -> PathBuf {
         self.root.join("models")
     }

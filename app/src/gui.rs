@@ -1,8 +1,17 @@
-//! The desktop app (eframe/egui) on top of the supervisor: queue, live progress, results.
+//! The desktop app (eframe/egui) on top of the supervisor: queue, live progress, results,
+//! recovery of interrupted jobs, settings and models.
 
 pub mod app;
+pub mod duration_probe;
+pub mod file_dialogs;
+pub mod frame_stats;
 pub mod job_thread;
+pub mod model_manager;
+pub mod open_path;
 pub mod queue;
+pub mod recovery_dialog;
+pub mod running_job;
 pub mod screens;
 pub mod settings;
+pub mod shortcuts;
 pub mod theme;

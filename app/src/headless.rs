@@ -22,6 +22,8 @@ pub const EXIT_SOME_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_STOPPED: u8 = 3;
 pub const EXIT_WORKER_FAILED: u8 = 4;
+/// The desktop window was not opened because another one is open.
+pub const EXIT_ALREADY_OPEN: u8 = 5;
 
 pub fn run(args: RunArgs) -> Result<u8> {
     let Some(out) = args.out.clone() else {

@@ -8,7 +8,6 @@ use shared_ipc::{Checkpoint, FileState};
 
 use crate::cli::JobsCommand;
 use crate::headless::{self, EXIT_OK, EXIT_USAGE};
-use crate::progress_view::clock;
 
 pub fn run(cmd: JobsCommand) -> Result<u8> {
     let dirs = DataDirs::locate()?;
@@ -38,8 +37,8 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
                         job.id,
                         state_text(&job.state),
                         format!("{}/{}", job.files_done, job.files_total),
-                        audio_text(job),
-                        time_text(job.last_activity_ms)
+                        job.audio_text(),
+                        castmill::progress::ago(job.last_activity_ms)
                     );
                 }
             }
@@ -62,8 +61,8 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
                 job.files_done,
                 job.files_failed,
                 job.files_total,
-                audio_text(&job),
-                time_text(job.last_activity_ms)
+                job.audio_text(),
+                castmill::progress::ago(job.last_activity_ms)
             );
             if let Ok(Some(cp)) = Checkpoint::load(&folder.checkpoint()) {
                 for (i, file) in cp.files.iter().enumerate() {
@@ -72,6 +71,7 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
                         FileState::InProgress => "in progress".to_owned(),
                         FileState::Done { .. } => "done".to_owned(),
                         FileState::Failed { reason } => format!("failed: {reason}"),
+                        FileState::Skipped => "skipped".to_owned(),
                     };
                     println!("  {:>3}. {}  [{state}]", i + 1, file.input.display());
                 }
@@ -131,24 +131,6 @@ fn state_text(state: &JobState) -> String {
         JobState::Finished => "finished".into(),
         JobState::Interrupted(why) => format!("interrupted: {}", why.describe()),
         JobState::Corrupt(reason) => format!("corrupt: {reason}"),
-    }
-}
-
-fn audio_text(job: &JobSummary) -> String {
-    let done = clock(job.audio_done_ms as f64 / 1000.0);
-    match job.audio_total_ms {
-        Some(total) => format!("{done} / {}", clock(total as f64 / 1000.0)),
-        None => format!("{done} / ?"),
-    }
-}
-
-fn time_text(ms: u64) -> String {
-    let age_s = shared_ipc::now_unix_ms().saturating_sub(ms) / 1000;
-    match age_s {
-        0..60 => format!("{age_s} s ago"),
-        60..3600 => format!("{} min ago", age_s / 60),
-        3600..86_400 => format!("{} h ago", age_s / 3600),
-        _ => format!("{} days ago", age_s / 86_400),
     }
 }
 

@@ -7,4 +7,5 @@ pub mod gui;
 pub mod inputs;
 pub mod models;
 pub mod progress;
+pub mod single_instance;
 pub mod supervisor;

@@ -6,6 +6,7 @@ mod headless;
 mod jobs_cmd;
 mod models_cmd;
 mod progress_view;
+mod window;
 
 use std::process::ExitCode;
 
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Models(cmd)) => models_cmd::run(cmd).map(|()| headless::EXIT_OK),
         Some(cli::Command::Jobs(cmd)) => jobs_cmd::run(cmd),
         None if cli.headless => headless::run(cli.run),
-        None => run_window(),
+        None => window::run(cli.run.inputs),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -27,24 +28,6 @@ fn main() -> ExitCode {
             ExitCode::from(headless::EXIT_USAGE)
         }
     }
-}
-
-/// The desktop window.
-fn run_window() -> anyhow::Result<u8> {
-    let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("Castmill")
-            .with_inner_size([900.0, 640.0])
-            .with_min_inner_size([600.0, 400.0]),
-        ..Default::default()
-    };
-    eframe::run_native(
-        "Castmill",
-        options,
-        Box::new(|cc| Ok(Box::new(castmill::gui::app::CastmillApp::new(cc)))),
-    )
-    .map_err(|e| anyhow::anyhow!("failed to open the window: {e}"))?;
-    Ok(headless::EXIT_OK)
 }
 
 fn init_logging() {

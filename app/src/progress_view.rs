@@ -70,6 +70,7 @@ impl View {
                 "the worker {reason}; restarting from the checkpoint in {:.1} s (attempt {attempt} of {max_attempts})",
                 *delay_ms as f64 / 1000.0
             )),
+            SupervisorEvent::Skipped { input, .. } => self.println(&format!("SKIPPED {input}")),
             SupervisorEvent::Quarantined { input, reason, .. } => {
                 self.println(&format!("FAILED  {input}: quarantined: {reason}"))
             }

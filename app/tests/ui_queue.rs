@@ -2,6 +2,7 @@
 //! files and folders, shows them, reorders and trims them, and Start is only offered when
 //! there is something to do.
 
+use castmill::data_dirs::DataDirs;
 use castmill::gui::app::{CastmillApp, Screen};
 use castmill::gui::settings::Settings;
 use egui_kittest::Harness;
@@ -11,10 +12,12 @@ fn fixtures() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/audio")
 }
 
+/// The app on an empty data folder of its own (no models, no earlier jobs).
 fn harness() -> Harness<'static, CastmillApp> {
+    let data = tempfile::tempdir().expect("tempdir").keep();
     Harness::builder()
         .with_size([900.0, 640.0])
-        .build_eframe(|_cc| CastmillApp::with_settings(Settings::default()))
+        .build_eframe(move |_cc| CastmillApp::with_dirs(Settings::default(), DataDirs::at(data)))
 }
 
 #[test]

@@ -80,7 +80,7 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
                 batch_done_s += *audio_ms as f64 / 1000.0;
                 continue;
             }
-            FileState::Failed { .. } => continue,
+            FileState::Failed { .. } | FileState::Skipped => continue,
             FileState::Pending | FileState::InProgress => {}
         }
         let ctx = FileContext {
@@ -179,7 +179,7 @@ fn batch_total(checkpoint: &Checkpoint) -> Option<f64> {
     for file in &checkpoint.files {
         match (&file.state, file.duration_ms) {
             (FileState::Done { audio_ms, .. }, _) => total += *audio_ms as f64 / 1000.0,
-            (FileState::Failed { .. }, _) => {}
+            (FileState::Failed { .. } | FileState::Skipped, _) => {}
             (_, Some(ms)) => total += ms as f64 / 1000.0,
             (_, None) => return None,
         }

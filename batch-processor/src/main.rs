@@ -12,6 +12,7 @@ mod heartbeat;
 mod job;
 mod outputs;
 mod parent_death;
+mod probe;
 mod repetition;
 mod resample;
 mod stdout_guard;
@@ -23,6 +24,9 @@ use std::process::ExitCode;
 use shared_ipc::{JobFolder, PROTOCOL_VERSION, WorkerEvent, exit_code};
 
 const USAGE: &str = "usage: batch-processor <job-folder>
+       batch-processor --probe <file>...
+
+--probe prints each file's length (or why it cannot be read) as a JSON line.
 
 Runs one Castmill job: reads <job-folder>/job.json, writes progress to the folder and the
 outputs to the job's output folder. Speaks JSON lines on stdout (see docs/PROTOCOL.md).
@@ -49,6 +53,10 @@ fn main() -> ExitCode {
         }
         [flag] if flag == "--version" => {
             eprintln!("batch-processor {}", env!("CARGO_PKG_VERSION"));
+            return exit(exit_code::FINISHED);
+        }
+        [flag, files @ ..] if flag == "--probe" => {
+            probe::run(files, protocol_out);
             return exit(exit_code::FINISHED);
         }
         [folder] => JobFolder::new(folder),

@@ -14,8 +14,9 @@ use thiserror::Error;
 use crate::atomic_file::{self, Visibility};
 use crate::fingerprint::Fingerprint;
 
-/// Format version of the checkpoint body.
-pub const CHECKPOINT_VERSION: u32 = 1;
+/// Format version of the checkpoint body. 2 added the `skipped` file state; version 1
+/// bodies are a subset and load unchanged.
+pub const CHECKPOINT_VERSION: u32 = 2;
 
 const MAGIC: &str = "castmill-checkpoint";
 const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
@@ -53,6 +54,8 @@ pub enum FileState {
     Failed {
         reason: String,
     },
+    /// The user chose to skip it; never retried.
+    Skipped,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +191,10 @@ impl Checkpoint {
             .filter(|f| matches!(f.state, FileState::Failed { .. }))
             .count()
     }
+
+    pub fn files_skipped(&self) -> usize {
+        self.files.iter().filter(|f| f.state == FileState::Skipped).count()
+    }
 }
 
 fn parse_field<T: std::str::FromStr>(field: Option<&str>) -> Option<T> {
@@ -249,8 +256,28 @@ mod tests {
     #[test]
     fn newer_versions_are_refused_by_name() {
         let text = String::from_utf8(sample().encode()).expect("utf8");
-        let newer = text.replacen("castmill-checkpoint 1 ", "castmill-checkpoint 9 ", 1);
+        let newer = text.replacen("castmill-checkpoint 2 ", "castmill-checkpoint 9 ", 1);
         assert_eq!(Checkpoint::decode(newer.as_bytes()), Err(DecodeError::Version(9)));
+    }
+
+    #[test]
+    fn skipped_files_round_trip() {
+        let mut cp = sample();
+        cp.files[1].state = FileState::Skipped;
+        assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp.clone()));
+        assert_eq!(cp.files_skipped(), 1);
+    }
+
+    /// A checkpoint written by a version-1 build (before `skipped` existed), byte for byte.
+    #[test]
+    fn version_1_checkpoints_still_load() {
+        let body = br#"{"job_id":"job-1","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"done","outputs":["/out/a.txt"],"audio_ms":1234}},{"input":"/b.wav","fingerprint":null,"duration_ms":null,"state":{"state":"in_progress"}}],"updated_at_ms":5,"last_stop":"parent_died"}"#;
+        let mut bytes = format!("castmill-checkpoint 1 {} {:08x}\n", body.len(), crc32fast::hash(body)).into_bytes();
+        bytes.extend_from_slice(body);
+        let cp = Checkpoint::decode(&bytes).expect("a version-1 checkpoint loads");
+        assert_eq!(cp.files_done(), 1);
+        assert_eq!(cp.files[1].state, FileState::InProgress);
+        assert_eq!(cp.last_stop, Some(StopReason::ParentDied));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod job_spec;
 pub mod journal;
 pub mod line_reader;
 pub mod model_file;
+pub mod probe;
 pub mod protocol;
 pub mod segment;
 

@@ -19,7 +19,7 @@ fn app_harness(data: &DataDir, out: &std::path::Path) -> Harness<'static, Castmi
         ..Settings::default()
     };
     let mut app = CastmillApp::with_dirs(settings, DataDirs::at(data.path()));
-    app.supervisor.worker = Some(castmill_e2e::worker_bin());
+    app.worker_override = Some(castmill_e2e::worker_bin());
     Harness::builder()
         .with_size([900.0, 640.0])
         .build_eframe(move |_cc| app)

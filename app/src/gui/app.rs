@@ -1,66 +1,44 @@
-//! The `eframe::App`: owns the settings, the queue and the current screen.
+//! The `eframe::App`: owns the settings, the queue, the current screen and the dialogs, and
+//! routes what the user does to the supervisor.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
 
-use shared_ipc::{Decoding, JobFolder, TranscribeOptions, WorkerEvent};
+use shared_ipc::JobSpec;
+use shared_ipc::probe::ProbeLine;
 
-use super::job_thread::{JobMessage, JobThread};
+use super::duration_probe;
+use super::file_dialogs::{DialogPurpose, FileDialogs};
+use super::frame_stats::FrameStats;
+use super::job_thread::JobThread;
+use super::model_manager::ModelManager;
 use super::queue::Queue;
+use super::recovery_dialog::{RecoveryChoice, RecoveryDialog};
 use super::screens;
+use super::screens::start::StartAction;
 use super::settings::Settings;
-use super::theme;
+use super::{shortcuts, theme};
 use crate::data_dirs::DataDirs;
 use crate::models::store::ModelStore;
-use crate::supervisor::events::{Outcome, SupervisorEvent};
-use crate::supervisor::runner::SupervisorConfig;
+use crate::supervisor::{jobs, recovery};
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum FileStatus {
-    Waiting,
-    Working,
-    Done { outputs: Vec<PathBuf> },
-    Failed { reason: String },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileRow {
-    pub input: PathBuf,
-    pub status: FileStatus,
-}
-
-/// Everything the running screen shows, updated from events.
-pub struct RunningJob {
-    pub thread: JobThread,
-    pub folder: JobFolder,
-    pub files: Vec<FileRow>,
-    pub current: Option<usize>,
-    pub stage: String,
-    pub file_done_s: f64,
-    pub file_total_s: Option<f64>,
-    pub batch_done_s: f64,
-    pub batch_total_s: Option<f64>,
-    pub started: Instant,
-    /// Batch seconds done when this run started (a resumed job), for the speed.
-    pub batch_start_s: Option<f64>,
-    pub rss_bytes: Option<u64>,
-    pub transcript: VecDeque<String>,
-    pub log: VecDeque<String>,
-    pub paused: bool,
-    pub stopping: bool,
-}
-
-pub struct Results {
-    pub files: Vec<FileRow>,
-    pub summary: String,
-    pub output_dir: PathBuf,
-}
+pub use super::running_job::{FileRow, FileStatus, Results, RunningJob};
 
 pub enum Screen {
     Start,
     Running(Box<RunningJob>),
     Results(Results),
+}
+
+/// How the window was launched: when (for the launch-to-window time), files given on the
+/// command line, and the flag a SIGTERM sets.
+pub struct Launch {
+    pub at: Instant,
+    pub inputs: Vec<PathBuf>,
+    pub shutdown: Arc<AtomicBool>,
 }
 
 pub struct CastmillApp {
@@ -69,18 +47,37 @@ pub struct CastmillApp {
     pub screen: Screen,
     /// A message for the user (e.g. why a job could not start).
     pub notice: Option<String>,
-    /// How jobs are supervised (watchdog, restarts, which worker binary).
-    pub supervisor: SupervisorConfig,
+    /// The worker binary to use instead of the one next to the app (tests).
+    pub worker_override: Option<PathBuf>,
+    /// Interrupted jobs waiting for a decision.
+    pub recovery: Option<RecoveryDialog>,
+    pub settings_open: bool,
+    pub models: ModelManager,
+    dialogs: FileDialogs,
+    to_probe: Vec<PathBuf>,
+    probes: Vec<Receiver<ProbeLine>>,
     dirs: Option<DataDirs>,
+    shutdown: Option<Arc<AtomicBool>>,
+    launched: Option<Instant>,
+    frames: FrameStats,
 }
 
+/// How long closing the window waits for a running worker to commit and exit.
+const CLOSE_GRACE: Duration = Duration::from_secs(10);
+
 impl CastmillApp {
-    pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
+    pub fn new(cc: &eframe::CreationContext<'_>, launch: Launch) -> Self {
         let settings = cc
             .storage
             .and_then(|s| eframe::get_value(s, Settings::STORAGE_KEY))
             .unwrap_or_default();
-        Self::with_settings(settings)
+        let mut app = Self::with_settings(settings);
+        app.launched = Some(launch.at);
+        app.shutdown = Some(launch.shutdown);
+        if !launch.inputs.is_empty() {
+            app.add_paths(&launch.inputs);
+        }
+        app
     }
 
     pub fn with_settings(settings: Settings) -> Self {
@@ -89,31 +86,43 @@ impl CastmillApp {
             Err(e) => {
                 let mut app = Self::with_dirs(settings, DataDirs::at("."));
                 app.dirs = None;
+                app.recovery = None;
                 app.notice = Some(format!("{e:#}"));
                 app
             }
         }
     }
 
+    /// The app on the data directory `dirs`; looks for interrupted jobs straight away.
     pub fn with_dirs(settings: Settings, dirs: DataDirs) -> Self {
         Self {
             settings,
             queue: Queue::default(),
             screen: Screen::Start,
             notice: None,
-            supervisor: SupervisorConfig::default(),
+            worker_override: None,
+            recovery: RecoveryDialog::for_jobs(recovery::scan(&dirs.jobs())),
+            settings_open: false,
+            models: ModelManager::new(dirs.models()),
+            dialogs: FileDialogs::default(),
+            to_probe: Vec::new(),
+            probes: Vec::new(),
             dirs: Some(dirs),
+            shutdown: None,
+            launched: None,
+            frames: FrameStats::default(),
         }
     }
 
     pub fn add_paths(&mut self, paths: &[PathBuf]) {
-        let problems = self.queue.add_paths(paths);
+        let (added, problems) = self.queue.add_paths(paths);
+        self.to_probe.extend(added);
         if !problems.is_empty() {
             self.notice = Some(problems.join("\n"));
         }
     }
 
-    /// Creates the job and starts it on a background thread.
+    /// Creates a job from the queue and starts it.
     pub fn start(&mut self, ctx: &egui::Context) {
         if let Err(e) = self.try_start(ctx) {
             self.notice = Some(format!("Could not start: {e:#}"));
@@ -121,190 +130,265 @@ impl CastmillApp {
     }
 
     fn try_start(&mut self, ctx: &egui::Context) -> anyhow::Result<()> {
-        let dirs = self.dirs.clone().ok_or_else(|| anyhow::anyhow!("no data directory"))?;
+        let dirs = self.dirs()?;
         anyhow::ensure!(!self.queue.items.is_empty(), "the queue is empty");
         let out = self.settings.output_dir_or_default();
         std::fs::create_dir_all(&out)?;
         let out = out.canonicalize()?;
         let model = ModelStore::new(dirs.models()).resolve(&self.settings.model);
-        anyhow::ensure!(model.is_file(), "model {} is not installed", self.settings.model);
-        let options = TranscribeOptions {
-            language: self.settings.language.clone(),
-            decoding: if self.settings.beam_search {
-                Decoding::BeamSearch { beam_size: 5 }
-            } else {
-                Decoding::Greedy
-            },
-            threads: self.settings.threads,
-            ..TranscribeOptions::default()
-        };
-        let inputs = self.queue.paths();
-        let (folder, _) = crate::supervisor::jobs::create_job(&dirs, inputs.clone(), out, model, options)?;
-        let repaint_ctx = ctx.clone();
-        let thread = JobThread::start(folder.clone(), self.supervisor.clone(), move || {
-            repaint_ctx.request_repaint()
-        })?;
-        self.screen = Screen::Running(Box::new(RunningJob {
-            thread,
-            folder,
-            files: inputs
-                .into_iter()
-                .map(|input| FileRow {
-                    input,
-                    status: FileStatus::Waiting,
-                })
-                .collect(),
-            current: None,
-            stage: "starting".into(),
-            file_done_s: 0.0,
-            file_total_s: None,
-            batch_done_s: 0.0,
-            batch_total_s: None,
-            started: Instant::now(),
-            batch_start_s: None,
-            rss_bytes: None,
-            transcript: VecDeque::new(),
-            log: VecDeque::new(),
-            paused: false,
-            stopping: false,
-        }));
+        anyhow::ensure!(
+            model.is_file(),
+            "model {} is not installed (Settings → Models)",
+            self.settings.model
+        );
+        let (folder, spec) =
+            jobs::create_job(&dirs, self.queue.paths(), out, model, self.settings.transcribe_options())?;
+        self.run_job(folder, spec, ctx)
+    }
+
+    fn run_job(&mut self, folder: shared_ipc::JobFolder, spec: JobSpec, ctx: &egui::Context) -> anyhow::Result<()> {
+        let repaint = ctx.clone();
+        let config = self.settings.supervisor_config(self.worker_override.clone());
+        let thread = JobThread::start(folder.clone(), config, move || repaint.request_repaint())?;
+        self.screen = Screen::Running(Box::new(RunningJob::new(thread, folder, spec.inputs, spec.output_dir)));
         self.notice = None;
         Ok(())
     }
 
-    /// Applies what the job thread sent since the last frame.
-    fn drain_job_messages(&mut self) {
-        let Screen::Running(job) = &mut self.screen else { return };
-        let mut ended = None;
-        while let Ok(message) = job.thread.messages.try_recv() {
-            match message {
-                JobMessage::Event(event) => apply_event(job, event),
-                JobMessage::Ended(outcome) => ended = Some(outcome),
+    fn dirs(&self) -> anyhow::Result<DataDirs> {
+        self.dirs.clone().ok_or_else(|| anyhow::anyhow!("no data directory"))
+    }
+
+    /// Carries out a choice made in the recovery dialog.
+    pub fn recover(&mut self, choice: RecoveryChoice, ctx: &egui::Context) {
+        let (id, result) = match choice {
+            RecoveryChoice::Later => {
+                self.recovery = None;
+                return;
+            }
+            RecoveryChoice::Resume(id) => {
+                let result = self.resume(&id, false, ctx);
+                (id, result)
+            }
+            RecoveryChoice::Restart(id) => {
+                let result = self.resume(&id, true, ctx);
+                (id, result)
+            }
+            RecoveryChoice::Delete(id) => {
+                let result = self
+                    .dirs()
+                    .and_then(|dirs| Ok(jobs::delete(&dirs, &jobs::find(&dirs, &id)?)?));
+                (id, result)
+            }
+        };
+        match result {
+            Ok(()) => {
+                let none_left = self.recovery.as_mut().is_some_and(|d| d.forget(&id));
+                // Once a job runs, the rest wait for the next launch (or the button on the start screen).
+                if none_left || matches!(self.screen, Screen::Running(_)) {
+                    self.recovery = None;
+                }
+            }
+            Err(e) => self.notice = Some(format!("Job {id}: {e:#}")),
+        }
+    }
+
+    fn resume(&mut self, id: &str, from_scratch: bool, ctx: &egui::Context) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !matches!(self.screen, Screen::Running(_)),
+            "another job is running; stop it first"
+        );
+        let dirs = self.dirs()?;
+        let folder = jobs::find(&dirs, id)?;
+        if from_scratch {
+            jobs::reset(&folder)?;
+        }
+        let spec = JobSpec::load(&folder.spec())?;
+        self.run_job(folder, spec, ctx)
+    }
+
+    /// Rescans the jobs folder and shows the recovery dialog if anything is unfinished.
+    pub fn show_unfinished_jobs(&mut self) {
+        if let Ok(dirs) = self.dirs() {
+            self.recovery = RecoveryDialog::for_jobs(recovery::scan(&dirs.jobs()));
+            if self.recovery.is_none() {
+                self.notice = Some("No unfinished jobs.".into());
             }
         }
-        if let Some(outcome) = ended {
-            let summary = summarize(&job.files, &outcome);
-            let files = std::mem::take(&mut job.files);
-            self.screen = Screen::Results(Results {
-                files,
-                summary,
-                output_dir: self.settings.output_dir_or_default(),
-            });
+    }
+
+    fn open_dialog(&mut self, purpose: DialogPurpose, ctx: &egui::Context) {
+        let start_in = match purpose {
+            DialogPurpose::AddFiles | DialogPurpose::AddFolder => self.settings.last_input_dir.clone(),
+            DialogPurpose::OutputFolder => Some(self.settings.output_dir_or_default()),
+            DialogPurpose::ImportModelFile | DialogPurpose::ImportModelFolder => None,
+        };
+        self.dialogs.open(purpose, start_in, ctx);
+    }
+
+    fn dialog_answered(&mut self, purpose: DialogPurpose, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        let Some(first) = paths.first().cloned() else { return };
+        match purpose {
+            DialogPurpose::AddFiles => {
+                self.settings.last_input_dir = first.parent().map(|p| p.to_owned());
+                self.add_paths(&paths);
+            }
+            DialogPurpose::AddFolder => {
+                self.settings.last_input_dir = Some(first);
+                self.add_paths(&paths);
+            }
+            DialogPurpose::OutputFolder => self.settings.output_dir = Some(first),
+            DialogPurpose::ImportModelFile | DialogPurpose::ImportModelFolder => self.models.import(&first, ctx),
         }
     }
-}
 
-fn push_bounded(list: &mut VecDeque<String>, line: String) {
-    list.push_back(line);
-    while list.len() > theme::TRANSCRIPT_TAIL_LINES {
-        list.pop_front();
+    /// Takes in what background work reported since the last frame.
+    fn poll_background(&mut self, ctx: &egui::Context) {
+        if let Some((purpose, paths)) = self.dialogs.poll() {
+            self.dialog_answered(purpose, paths, ctx);
+        }
+        self.models.poll();
+        if !self.to_probe.is_empty() {
+            let paths = std::mem::take(&mut self.to_probe);
+            self.probes
+                .extend(duration_probe::start(paths, self.worker_override.clone(), ctx));
+        }
+        let queue = &mut self.queue;
+        self.probes.retain(|rx| loop {
+            match rx.try_recv() {
+                Ok(probe) => queue.probed(probe),
+                Err(std::sync::mpsc::TryRecvError::Empty) => break true,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => break false,
+            }
+        });
+        if let Screen::Running(job) = &mut self.screen
+            && let Some(results) = job.drain()
+        {
+            self.screen = Screen::Results(results);
+        }
     }
-}
 
-fn apply_event(job: &mut RunningJob, event: SupervisorEvent) {
-    match event {
-        SupervisorEvent::Worker(event) => match event {
-            WorkerEvent::Stage { stage, file_index } => {
-                job.stage = format!("{stage:?}").replace('_', " ").to_lowercase();
-                if let Some(i) = file_index {
-                    job.current = Some(i);
-                    if let Some(row) = job.files.get_mut(i)
-                        && row.status == FileStatus::Waiting
-                    {
-                        row.status = FileStatus::Working;
+    fn handle_shortcuts(&mut self, ui: &egui::Ui) {
+        if shortcuts::pressed(ui, shortcuts::QUIT) {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if shortcuts::pressed(ui, shortcuts::SETTINGS) {
+            self.settings_open = !self.settings_open;
+        }
+        let ctx = ui.ctx().clone();
+        match &mut self.screen {
+            Screen::Start => {
+                if shortcuts::pressed(ui, shortcuts::ADD_FOLDER) {
+                    self.open_dialog(DialogPurpose::AddFolder, &ctx);
+                } else if shortcuts::pressed(ui, shortcuts::ADD_FILES) {
+                    self.open_dialog(DialogPurpose::AddFiles, &ctx);
+                }
+                if shortcuts::pressed(ui, shortcuts::START) && !self.queue.items.is_empty() && self.recovery.is_none() {
+                    self.start(&ctx);
+                }
+            }
+            Screen::Running(job) => {
+                if shortcuts::pressed(ui, shortcuts::PAUSE_RESUME) {
+                    job.toggle_pause();
+                }
+                if shortcuts::pressed(ui, shortcuts::SKIP) {
+                    job.skip_current();
+                }
+                if shortcuts::pressed(ui, shortcuts::STOP) {
+                    job.stop();
+                }
+            }
+            Screen::Results(_) => {
+                if shortcuts::pressed(ui, shortcuts::NEW_BATCH) {
+                    self.new_batch();
+                }
+            }
+        }
+    }
+
+    fn new_batch(&mut self) {
+        self.queue = Queue::default();
+        self.screen = Screen::Start;
+    }
+
+    fn show_screen(&mut self, ui: &mut egui::Ui) {
+        if let Some(notice) = self.notice.clone() {
+            ui.horizontal(|ui| {
+                ui.colored_label(theme::FAILED, notice);
+                if ui.small_button("Dismiss").clicked() {
+                    self.notice = None;
+                }
+            });
+            ui.add_space(theme::SPACING);
+        }
+        let ctx = ui.ctx().clone();
+        match &mut self.screen {
+            Screen::Start => {
+                match screens::start::show(ui, &mut self.settings, &mut self.queue, &self.models) {
+                    Some(StartAction::Start) => self.start(&ctx),
+                    Some(StartAction::OpenDialog(purpose)) => self.open_dialog(purpose, &ctx),
+                    Some(StartAction::OpenSettings) => self.settings_open = true,
+                    Some(StartAction::ShowUnfinishedJobs) => self.show_unfinished_jobs(),
+                    None => {}
+                }
+            }
+            Screen::Running(job) => screens::running::show(ui, job),
+            Screen::Results(results) => {
+                if let Some(action) = screens::results::show(ui, results) {
+                    match action {
+                        screens::results::ResultsAction::NewBatch => self.new_batch(),
+                        screens::results::ResultsAction::Open(path) => {
+                            if let Err(e) = super::open_path::open(&path) {
+                                self.notice = Some(format!("Could not open {}: {e}", path.display()));
+                            }
+                        }
                     }
                 }
             }
-            WorkerEvent::Progress {
-                file_index,
-                file_done_s,
-                file_total_s,
-                batch_done_s,
-                batch_total_s,
-            } => {
-                job.current = Some(file_index);
-                job.file_done_s = file_done_s;
-                job.file_total_s = file_total_s;
-                job.batch_done_s = batch_done_s;
-                job.batch_total_s = batch_total_s;
-                job.batch_start_s.get_or_insert(batch_done_s);
-            }
-            WorkerEvent::Segment { segment, .. } => push_bounded(&mut job.transcript, segment.text.trim().to_owned()),
-            WorkerEvent::FileCompleted {
-                file_index, outputs, ..
-            } => {
-                if let Some(row) = job.files.get_mut(file_index) {
-                    row.status = FileStatus::Done {
-                        outputs: outputs.into_iter().map(PathBuf::from).collect(),
-                    };
-                }
-            }
-            WorkerEvent::FileFailed { file_index, reason, .. } => {
-                push_bounded(&mut job.log, format!("failed: {reason}"));
-                if let Some(row) = job.files.get_mut(file_index) {
-                    row.status = FileStatus::Failed { reason };
-                }
-            }
-            WorkerEvent::Memory { rss_bytes } => job.rss_bytes = Some(rss_bytes),
-            WorkerEvent::Paused => job.paused = true,
-            WorkerEvent::Resumed => job.paused = false,
-            WorkerEvent::Notice { message, .. } => push_bounded(&mut job.log, message),
-            WorkerEvent::Error { message, .. } => push_bounded(&mut job.log, format!("error: {message}")),
-            _ => {}
-        },
-        SupervisorEvent::Restarting {
-            attempt,
-            max_attempts,
-            reason,
-            ..
-        } => push_bounded(
-            &mut job.log,
-            format!("The worker {reason}. Restarting from the last saved point (attempt {attempt} of {max_attempts})."),
-        ),
-        SupervisorEvent::Quarantined {
-            file_index,
-            input,
-            reason,
-        } => {
-            push_bounded(&mut job.log, format!("Skipped {input}: {reason}."));
-            if let Some(row) = job.files.get_mut(file_index) {
-                row.status = FileStatus::Failed {
-                    reason: format!("the worker kept crashing on it ({reason})"),
-                };
-            }
         }
-        SupervisorEvent::Watchdog { silent_s } => push_bounded(
-            &mut job.log,
-            format!("The worker stopped responding for {silent_s:.0} s; restarting it."),
-        ),
-        SupervisorEvent::WorkerLine { problem } => {
-            push_bounded(&mut job.log, format!("unreadable worker output: {problem}"))
+    }
+
+    fn show_settings_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.settings_open;
+        let mut action = None;
+        egui::Window::new("Settings")
+            .open(&mut open)
+            .default_width(560.0)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    action = screens::settings::show(ui, &mut self.settings, &mut self.models);
+                });
+            });
+        self.settings_open = open;
+        if let Some(screens::settings::SettingsAction::OpenDialog(purpose)) = action {
+            self.open_dialog(purpose, ctx);
         }
+    }
+
+    /// A SIGTERM (logout, `kill`) closes the window the same way the close button does.
+    fn check_shutdown(&mut self, ctx: &egui::Context) {
+        if self.shutdown.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+
+    fn note_frame(&mut self, frame: &eframe::Frame) {
+        if let Some(at) = self.launched.take() {
+            tracing::info!(target: "castmill::gui", "window ready {} ms after launch", at.elapsed().as_millis());
+        }
+        self.frames.record(frame.info().cpu_usage);
     }
 }
 
-fn summarize(files: &[FileRow], outcome: &Outcome) -> String {
-    let done = files
-        .iter()
-        .filter(|f| matches!(f.status, FileStatus::Done { .. }))
-        .count();
-    let failed = files
-        .iter()
-        .filter(|f| matches!(f.status, FileStatus::Failed { .. }))
-        .count();
-    let how = match outcome {
-        Outcome::Finished { .. } => "Finished".to_owned(),
-        Outcome::Stopped => "Stopped (the job can be resumed)".to_owned(),
-        Outcome::Unrunnable { reason } => format!("Could not run: {reason}"),
-        Outcome::GaveUp { reason } => format!("Gave up: {reason}"),
-    };
-    format!("{how}: {done} done, {failed} failed, {} in all.", files.len())
-}
-
 impl eframe::App for CastmillApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.drain_job_messages();
-        let dropped: Vec<PathBuf> = ui.ctx().input(|i| {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.note_frame(frame);
+        let ctx = ui.ctx().clone();
+        self.check_shutdown(&ctx);
+        self.poll_background(&ctx);
+        self.handle_shortcuts(ui);
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
                 .iter()
@@ -315,39 +399,29 @@ impl eframe::App for CastmillApp {
         if !dropped.is_empty() && matches!(self.screen, Screen::Start) {
             self.add_paths(&dropped);
         }
-        egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(notice) = self.notice.clone() {
-                ui.horizontal(|ui| {
-                    ui.colored_label(theme::FAILED, notice);
-                    if ui.small_button("Dismiss").clicked() {
-                        self.notice = None;
-                    }
-                });
-                ui.add_space(theme::SPACING);
-            }
-            match &mut self.screen {
-                Screen::Start => {
-                    if screens::start::show(ui, &mut self.settings, &mut self.queue) {
-                        let ctx = ui.ctx().clone();
-                        self.start(&ctx);
-                    }
-                }
-                Screen::Running(job) => screens::running::show(ui, job),
-                Screen::Results(results) => {
-                    if screens::results::show(ui, results) {
-                        self.queue = Queue::default();
-                        self.screen = Screen::Start;
-                    }
-                }
-            }
-        });
+        egui::CentralPanel::default().show(ui, |ui| self.show_screen(ui));
+        if self.settings_open {
+            self.show_settings_window(&ctx);
+        }
+        if let Some(dialog) = &mut self.recovery
+            && let Some(choice) = dialog.show(&ctx)
+        {
+            self.recover(choice, &ctx);
+        }
         // While a job runs, repaint once a second for the clock even without events.
         if matches!(self.screen, Screen::Running(_)) {
-            ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
+            ctx.request_repaint_after(Duration::from_secs(1));
         }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, Settings::STORAGE_KEY, &self.settings);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // The worker would stop itself when we exit; stopping it first lets it commit calmly.
+        if let Screen::Running(job) = &mut self.screen {
+            job.stop_and_wait(CLOSE_GRACE);
+        }
     }
 }

@@ -2,10 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
+use shared_ipc::probe::ProbeLine;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueItem {
     pub path: PathBuf,
     pub size: u64,
+    /// Length in seconds, once probed.
+    pub duration_s: Option<f64>,
+    /// Why the file looks unreadable, once probed (the job would fail it).
+    pub problem: Option<String>,
 }
 
 impl QueueItem {
@@ -24,27 +30,44 @@ pub struct Queue {
 
 impl Queue {
     /// Adds files as given and the audio files of folders (sorted); skips duplicates.
-    /// Returns what could not be added, with why.
-    pub fn add_paths(&mut self, paths: &[PathBuf]) -> Vec<String> {
+    /// Returns the files added, and what could not be added, with why.
+    pub fn add_paths(&mut self, paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+        let mut added = Vec::new();
         let mut problems = Vec::new();
         for path in paths {
             match crate::inputs::expand(std::slice::from_ref(path)) {
-                Ok(files) => files.into_iter().for_each(|f| self.push(&f)),
+                Ok(files) => added.extend(files.into_iter().filter(|f| self.push(f))),
                 Err(e) => problems.push(format!("{e:#}")),
             }
         }
-        problems
+        (added, problems)
     }
 
-    fn push(&mut self, path: &Path) {
+    fn push(&mut self, path: &Path) -> bool {
         if self.items.iter().any(|i| i.path == path) {
-            return;
+            return false;
         }
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         self.items.push(QueueItem {
             path: path.to_owned(),
             size,
+            duration_s: None,
+            problem: None,
         });
+        true
+    }
+
+    /// Records what probing found about a file.
+    pub fn probed(&mut self, probe: ProbeLine) {
+        if let Some(item) = self.items.iter_mut().find(|i| i.path == probe.path) {
+            item.duration_s = probe.duration_s;
+            item.problem = probe.error;
+        }
+    }
+
+    /// Total length of the queue, when every file's is known.
+    pub fn total_duration_s(&self) -> Option<f64> {
+        self.items.iter().map(|i| i.duration_s).sum()
     }
 
     pub fn remove(&mut self, index: usize) {

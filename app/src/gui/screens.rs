@@ -2,4 +2,5 @@
 
 pub mod results;
 pub mod running;
+pub mod settings;
 pub mod start;

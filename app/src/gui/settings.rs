@@ -2,8 +2,13 @@
 //! saved settings loadable when fields are added.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use shared_ipc::{Decoding, OutputFormats, TranscribeOptions};
+
+use crate::supervisor::backoff::RestartPolicy;
+use crate::supervisor::runner::SupervisorConfig;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -12,19 +17,32 @@ pub struct Settings {
     pub model: String,
     pub language: String,
     pub beam_search: bool,
+    /// Model threads; 0 means all cores.
     pub threads: u32,
+    pub formats: OutputFormats,
     pub last_input_dir: Option<PathBuf>,
+    /// Seconds of silence from the worker (while not paused) before it is restarted.
+    pub watchdog_timeout_s: f64,
+    /// Restarts in a row without progress before a job gives up.
+    pub max_restarts: u32,
+    /// The first wait before restarting a crashed worker; doubled on each further crash.
+    pub restart_delay_s: f64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
+        let supervision = SupervisorConfig::default();
         Self {
             output_dir: None,
             model: crate::models::catalog::DEFAULT_MODEL.to_owned(),
             language: "en".into(),
             beam_search: false,
             threads: 0,
+            formats: OutputFormats::default(),
             last_input_dir: None,
+            watchdog_timeout_s: supervision.watchdog_timeout.as_secs_f64(),
+            max_restarts: supervision.restart.max_attempts,
+            restart_delay_s: supervision.restart.base.as_secs_f64(),
         }
     }
 }
@@ -39,5 +57,68 @@ impl Settings {
                 .map(|u| u.home_dir().join("Castmill"))
                 .unwrap_or_else(|| PathBuf::from("Castmill"))
         })
+    }
+
+    pub fn transcribe_options(&self) -> TranscribeOptions {
+        TranscribeOptions {
+            language: self.language.trim().to_owned(),
+            decoding: if self.beam_search {
+                Decoding::BeamSearch { beam_size: 5 }
+            } else {
+                Decoding::Greedy
+            },
+            threads: self.threads,
+            formats: self.formats,
+            ..TranscribeOptions::default()
+        }
+    }
+
+    /// How jobs are supervised; `worker` overrides where the worker binary is found.
+    pub fn supervisor_config(&self, worker: Option<PathBuf>) -> SupervisorConfig {
+        let defaults = SupervisorConfig::default();
+        let seconds = |s: f64, fallback: Duration| {
+            Duration::try_from_secs_f64(s)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .unwrap_or(fallback)
+        };
+        SupervisorConfig {
+            watchdog_timeout: seconds(self.watchdog_timeout_s, defaults.watchdog_timeout),
+            restart: RestartPolicy {
+                base: seconds(self.restart_delay_s, defaults.restart.base),
+                max_attempts: self.max_restarts,
+                ..defaults.restart
+            },
+            worker,
+            ..defaults
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_saved_by_an_older_version_still_load() {
+        // What the first desktop build saved: no formats, no supervision fields.
+        let old = r#"{"output_dir":"/home/me/Transcripts","model":"base.en","language":"en","beam_search":true,"threads":2,"last_input_dir":null}"#;
+        let settings: Settings = serde_json::from_str(old).expect("old settings load");
+        assert_eq!(settings.model, "base.en");
+        assert!(settings.beam_search);
+        assert_eq!(settings.formats, OutputFormats::default());
+        assert_eq!(settings.watchdog_timeout_s, 30.0);
+    }
+
+    #[test]
+    fn nonsense_durations_fall_back_to_the_defaults() {
+        let settings = Settings {
+            watchdog_timeout_s: -3.0,
+            restart_delay_s: f64::NAN,
+            ..Settings::default()
+        };
+        let config = settings.supervisor_config(None);
+        assert_eq!(config.watchdog_timeout, SupervisorConfig::default().watchdog_timeout);
+        assert_eq!(config.restart.base, SupervisorConfig::default().restart.base);
     }
 }

@@ -13,6 +13,8 @@ struct State {
     worker: Option<Pid>,
     paused: bool,
     stop: bool,
+    /// A file the user asked to skip; taken by the runner once the worker has stopped.
+    skip: Option<usize>,
 }
 
 #[derive(Clone, Default)]
@@ -51,6 +53,17 @@ impl JobControl {
         self.inner.1.notify_all();
     }
 
+    /// Skips file `file_index`: the worker stops gracefully, the file is marked skipped, and
+    /// the job goes on with the next file in a new worker.
+    pub fn skip(&self, file_index: usize) {
+        let mut s = self.lock();
+        if s.stop {
+            return;
+        }
+        s.skip = Some(file_index);
+        Self::signal(&s, Signal::SIGTERM);
+    }
+
     /// Immediate stop (second Ctrl-C): at most the window in flight is lost.
     pub fn kill(&self) {
         let mut s = self.lock();
@@ -77,6 +90,10 @@ impl JobControl {
         if s.stop {
             Self::signal(&s, Signal::SIGTERM);
         }
+    }
+
+    pub(crate) fn take_skip(&self) -> Option<usize> {
+        self.lock().skip.take()
     }
 
     pub(crate) fn detach(&self) {

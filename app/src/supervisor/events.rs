@@ -21,6 +21,8 @@ pub enum SupervisorEvent {
         delay_ms: u64,
         reason: String,
     },
+    /// The user skipped a file; the job goes on without it.
+    Skipped { file_index: usize, input: String },
     /// A file killed the worker twice at the same place; it is marked failed.
     Quarantined {
         file_index: usize,

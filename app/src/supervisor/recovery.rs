@@ -9,6 +9,7 @@ use shared_ipc::journal::JournalLoad;
 use shared_ipc::{Checkpoint, FileState, JobFolder, JobLock, JobSpec, StopReason};
 
 use super::run_state::{self, RunEnd};
+use crate::progress::clock;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum JobState {
@@ -54,6 +55,7 @@ pub struct JobSummary {
     pub files_total: usize,
     pub files_done: usize,
     pub files_failed: usize,
+    pub files_skipped: usize,
     pub audio_done_ms: u64,
     /// `None` when some durations are unknown.
     pub audio_total_ms: Option<u64>,
@@ -61,6 +63,32 @@ pub struct JobSummary {
     pub last_activity_ms: u64,
     pub inputs: Vec<PathBuf>,
     pub output_dir: Option<PathBuf>,
+}
+
+impl JobSummary {
+    /// Audio done of the total, as clocks: "12:04 / 1:02:00".
+    pub fn audio_text(&self) -> String {
+        let done = clock(self.audio_done_ms as f64 / 1000.0);
+        match self.audio_total_ms {
+            Some(total) => format!("{done} / {}", clock(total as f64 / 1000.0)),
+            None => format!("{done} / ?"),
+        }
+    }
+
+    /// A name for people: the first input's file name, and how many more.
+    pub fn title(&self) -> String {
+        let Some(first) = self.inputs.first() else {
+            return format!("Job {}", self.id);
+        };
+        let name = first
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| first.display().to_string());
+        match self.inputs.len() {
+            1 => name,
+            n => format!("{name} and {} more", n - 1),
+        }
+    }
 }
 
 /// All jobs, newest first.
@@ -91,6 +119,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
         files_total: 0,
         files_done: 0,
         files_failed: 0,
+        files_skipped: 0,
         audio_done_ms: 0,
         audio_total_ms: None,
         last_activity_ms: mtime_ms(folder.root()),
@@ -139,6 +168,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
                 total = total.map(|t| t + audio_ms);
             }
             FileState::Failed { .. } => summary.files_failed += 1,
+            FileState::Skipped => summary.files_skipped += 1,
             FileState::InProgress => {
                 let journal = folder.journal(index);
                 summary.audio_done_ms += committed_ms(&journal);

@@ -97,6 +97,21 @@ pub fn run(
         if control.stop_requested() {
             return Outcome::Stopped;
         }
+        if let Some(file_index) = control.take_skip() {
+            match mark_skipped(folder, file_index) {
+                Ok(Some(input)) => {
+                    log_decision(folder, &format!("skipped file {} ({input}) at the user's request", file_index + 1));
+                    sink(SupervisorEvent::Skipped { file_index, input });
+                }
+                Ok(None) => {}
+                Err(e) => return Outcome::GaveUp {
+                    reason: format!("failed to skip file {}: {e}", file_index + 1),
+                },
+            }
+            // The worker was stopped on purpose: start the next one straight away.
+            failures_in_a_row = 0;
+            continue;
+        }
         match code {
             Some(exit_code::STOPPED) => return Outcome::Stopped,
             Some(exit_code::MODEL_ERROR | exit_code::JOB_ERROR | exit_code::ALREADY_RUNNING | exit_code::USAGE) => {
@@ -274,20 +289,43 @@ fn is_crash(code: Option<i32>, signal: Option<i32>) -> bool {
     }
 }
 
-/// Marks a file failed in the checkpoint, holding the job lock while doing so.
+/// Marks a file failed in the checkpoint.
 fn quarantine(folder: &JobFolder, file_index: usize, reason: &str) -> Result<String, String> {
+    let failed = FileState::Failed {
+        reason: format!("quarantined: {reason}"),
+    };
+    set_file_state(folder, file_index, |_| Some(failed)).map(|input| input.unwrap_or_default())
+}
+
+/// Marks a file skipped unless it already ended (finished just before the skip arrived);
+/// returns its input when it was marked.
+fn mark_skipped(folder: &JobFolder, file_index: usize) -> Result<Option<String>, String> {
+    set_file_state(folder, file_index, |state| {
+        matches!(state, FileState::Pending | FileState::InProgress).then_some(FileState::Skipped)
+    })
+}
+
+/// Changes one file's state in the checkpoint, holding the job lock meanwhile. `change`
+/// returns the new state, or `None` to leave the file alone. Returns the file's input when
+/// it changed.
+fn set_file_state(
+    folder: &JobFolder,
+    file_index: usize,
+    change: impl FnOnce(&FileState) -> Option<FileState>,
+) -> Result<Option<String>, String> {
     let _lock = JobLock::try_acquire(&folder.lock()).map_err(|e| e.to_string())?;
     let mut checkpoint = Checkpoint::load(&folder.checkpoint())
         .map_err(|e| e.to_string())?
         .ok_or("no checkpoint")?;
     let file = checkpoint.files.get_mut(file_index).ok_or("no such file")?;
-    file.state = FileState::Failed {
-        reason: format!("quarantined: {reason}"),
+    let Some(state) = change(&file.state) else {
+        return Ok(None);
     };
+    file.state = state;
     let input = file.input.display().to_string();
     checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
     checkpoint.save(&folder.checkpoint()).map_err(|e| e.to_string())?;
-    Ok(input)
+    Ok(Some(input))
 }
 
 /// Appends one of the supervisor's decisions to the job log, next to the worker's own lines.

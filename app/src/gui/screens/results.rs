@@ -1,46 +1,75 @@
-//! Results: each file's status (done with its outputs, or failed with the reason in plain
-//! words) and a summary line.
+//! Results: each file's status (done with its outputs, failed with the reason in plain words,
+//! or skipped), Open file and Open folder actions, and a summary line.
+
+use std::path::PathBuf;
 
 use egui::Ui;
 
-use crate::gui::app::{FileStatus, Results};
-use crate::gui::theme;
+use crate::gui::running_job::{FileStatus, Results};
+use crate::gui::{shortcuts, theme};
 
-/// Shows the results; true when the user wants a new batch.
-pub fn show(ui: &mut Ui, results: &Results) -> bool {
+pub enum ResultsAction {
+    NewBatch,
+    /// Open a file or folder in the desktop's default application.
+    Open(PathBuf),
+}
+
+pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
+    let mut action = None;
     ui.heading("Results");
     ui.label(&results.summary);
-    ui.label(format!("Outputs are in {}", results.output_dir.display()));
+    ui.horizontal(|ui| {
+        ui.label(format!("Outputs are in {}", results.output_dir.display()));
+        if ui.small_button("Open output folder").clicked() {
+            action = Some(ResultsAction::Open(results.output_dir.clone()));
+        }
+    });
     ui.add_space(theme::SPACING);
     egui::ScrollArea::vertical()
         .max_height(ui.available_height() * 0.8)
         .show(ui, |ui| {
-            for row in &results.files {
-                let name = row
-                    .input
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                ui.horizontal(|ui| match &row.status {
-                    FileStatus::Done { outputs } => {
-                        ui.colored_label(theme::OK, "Done");
-                        ui.label(&name);
-                        if let Some(txt) = outputs.first() {
-                            ui.colored_label(theme::MUTED, txt.display().to_string());
+            egui::Grid::new("results").num_columns(4).striped(true).show(ui, |ui| {
+                for row in &results.files {
+                    let (word, colour, detail) = match &row.status {
+                        FileStatus::Done { outputs } => (
+                            "Done",
+                            theme::OK,
+                            outputs.first().map(|p| p.display().to_string()).unwrap_or_default(),
+                        ),
+                        FileStatus::Failed { reason } => ("Failed", theme::FAILED, reason.clone()),
+                        FileStatus::Skipped => ("Skipped", theme::MUTED, "skipped by you".to_owned()),
+                        FileStatus::Waiting | FileStatus::Working => {
+                            ("Not done", theme::MUTED, "resume the job to finish it".to_owned())
                         }
-                    }
-                    FileStatus::Failed { reason } => {
-                        ui.colored_label(theme::FAILED, "Failed");
-                        ui.label(&name);
-                        ui.colored_label(theme::MUTED, reason);
-                    }
-                    FileStatus::Waiting | FileStatus::Working => {
-                        ui.colored_label(theme::MUTED, "Not done");
-                        ui.label(&name);
-                    }
-                });
-            }
+                    };
+                    ui.colored_label(colour, word);
+                    ui.label(row.name()).on_hover_text(row.input.display().to_string());
+                    ui.colored_label(theme::MUTED, detail);
+                    ui.horizontal(|ui| {
+                        if let FileStatus::Done { outputs } = &row.status
+                            && let Some(first) = outputs.first()
+                        {
+                            if ui.small_button("Open file").clicked() {
+                                action = Some(ResultsAction::Open(first.clone()));
+                            }
+                            if let Some(folder) = first.parent()
+                                && ui.small_button("Open folder").clicked()
+                            {
+                                action = Some(ResultsAction::Open(folder.to_owned()));
+                            }
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
         });
     ui.add_space(theme::SECTION_GAP);
-    ui.button("New batch").clicked()
+    if ui
+        .button("New batch")
+        .on_hover_text(shortcuts::text(ui, shortcuts::NEW_BATCH))
+        .clicked()
+    {
+        action = Some(ResultsAction::NewBatch);
+    }
+    action
 }

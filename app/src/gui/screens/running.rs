@@ -3,17 +3,12 @@
 
 use egui::Ui;
 
-use crate::gui::app::{FileStatus, RunningJob};
-use crate::gui::theme;
+use crate::gui::running_job::RunningJob;
+use crate::gui::{shortcuts, theme};
 use crate::progress::{clock, speed_and_eta};
 
 pub fn show(ui: &mut Ui, job: &mut RunningJob) {
-    let file_name = job
-        .current
-        .and_then(|i| job.files.get(i))
-        .and_then(|f| f.input.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = job.current_name();
     ui.heading(if job.paused {
         "Paused"
     } else if job.stopping {
@@ -34,11 +29,7 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
         clock(job.batch_done_s),
         job.batch_total_s.map(clock).unwrap_or_else(|| "?".into())
     )));
-    let done = job
-        .files
-        .iter()
-        .filter(|f| matches!(f.status, FileStatus::Done { .. }))
-        .count();
+    let done = job.files_done();
     ui.label(format!(
         "File {} of {}: {file_name} — {}",
         job.current.map(|i| i + 1).unwrap_or(0),
@@ -68,20 +59,35 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     ui.add_space(theme::SPACING);
     ui.horizontal(|ui| {
         let pause_label = if job.paused { "Resume" } else { "Pause" };
-        if ui.add_enabled(!job.stopping, egui::Button::new(pause_label)).clicked() {
-            if job.paused {
-                job.thread.control.resume()
-            } else {
-                job.thread.control.pause()
-            }
+        if ui
+            .add_enabled(!job.stopping, egui::Button::new(pause_label))
+            .on_hover_text(shortcuts::text(ui, shortcuts::PAUSE_RESUME))
+            .clicked()
+        {
+            job.toggle_pause();
+        }
+        if ui
+            .add_enabled(
+                !job.stopping && job.current.is_some() && job.skipping.is_none(),
+                egui::Button::new("Skip this file"),
+            )
+            .on_hover_text(format!(
+                "Leave this file out and go on with the next ({})",
+                shortcuts::text(ui, shortcuts::SKIP)
+            ))
+            .clicked()
+        {
+            job.skip_current();
         }
         if ui
             .add_enabled(!job.stopping, egui::Button::new("Stop"))
-            .on_hover_text("Stop now; the job can be resumed later")
+            .on_hover_text(format!(
+                "Stop now; the job can be resumed later ({})",
+                shortcuts::text(ui, shortcuts::STOP)
+            ))
             .clicked()
         {
-            job.stopping = true;
-            job.thread.control.stop();
+            job.stop();
         }
     });
     ui.add_space(theme::SECTION_GAP);

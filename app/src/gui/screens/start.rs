@@ -3,38 +3,75 @@
 
 use egui::Ui;
 
+use crate::gui::file_dialogs::DialogPurpose;
+use crate::gui::model_manager::ModelManager;
 use crate::gui::queue::Queue;
 use crate::gui::settings::Settings;
+use crate::gui::shortcuts;
 use crate::gui::theme;
 
-/// Shows the screen; true when the user pressed Start.
-pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue) -> bool {
-    ui.heading("Castmill");
+pub enum StartAction {
+    Start,
+    OpenDialog(DialogPurpose),
+    OpenSettings,
+    ShowUnfinishedJobs,
+}
+
+pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue, models: &ModelManager) -> Option<StartAction> {
+    let mut wanted = None;
+    ui.horizontal(|ui| {
+        ui.heading("Castmill");
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button("Settings")
+                .on_hover_text(shortcuts::text(ui, shortcuts::SETTINGS))
+                .clicked()
+            {
+                wanted = Some(StartAction::OpenSettings);
+            }
+            if ui
+                .button("Unfinished jobs")
+                .on_hover_text("Resume, restart or delete jobs that did not finish")
+                .clicked()
+            {
+                wanted = Some(StartAction::ShowUnfinishedJobs);
+            }
+        });
+    });
     ui.label("Drop audio files or folders here, or add them below. Transcripts are written to the output folder.");
     ui.add_space(theme::SECTION_GAP);
 
     ui.horizontal(|ui| {
-        if ui.button("Add files…").clicked() {
-            let mut dialog = rfd::FileDialog::new().add_filter("Audio", crate::inputs::AUDIO_EXTENSIONS);
-            if let Some(dir) = &settings.last_input_dir {
-                dialog = dialog.set_directory(dir);
-            }
-            if let Some(files) = dialog.pick_files() {
-                settings.last_input_dir = files.first().and_then(|f| f.parent()).map(|p| p.to_owned());
-                let _ = queue.add_paths(&files);
-            }
-        }
-        if ui.button("Add folder…").clicked()
-            && let Some(dir) = rfd::FileDialog::new().pick_folder()
+        if ui
+            .button("Add files…")
+            .on_hover_text(shortcuts::text(ui, shortcuts::ADD_FILES))
+            .clicked()
         {
-            let _ = queue.add_paths(std::slice::from_ref(&dir));
-            settings.last_input_dir = Some(dir);
+            wanted = Some(StartAction::OpenDialog(DialogPurpose::AddFiles));
+        }
+        if ui
+            .button("Add folder…")
+            .on_hover_text(shortcuts::text(ui, shortcuts::ADD_FOLDER))
+            .clicked()
+        {
+            wanted = Some(StartAction::OpenDialog(DialogPurpose::AddFolder));
         }
         if ui
             .add_enabled(!queue.items.is_empty(), egui::Button::new("Clear"))
             .clicked()
         {
             queue.items.clear();
+        }
+        if !queue.items.is_empty() {
+            let bytes: u64 = queue.items.iter().map(|i| i.size).sum();
+            let length = queue
+                .total_duration_s()
+                .map(|s| format!(", {}", crate::progress::clock(s)))
+                .unwrap_or_default();
+            ui.colored_label(
+                theme::MUTED,
+                format!("{} files, {}{length}", queue.items.len(), human_size(bytes)),
+            );
         }
     });
     ui.add_space(theme::SPACING);
@@ -50,7 +87,12 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue) -> bool {
                 ui.horizontal(|ui| {
                     ui.label(format!("{}.", i + 1));
                     ui.label(item.name()).on_hover_text(item.path.display().to_string());
+                    let length = item.duration_s.map(crate::progress::clock).unwrap_or_else(|| "--:--".into());
+                    ui.colored_label(theme::MUTED, length);
                     ui.colored_label(theme::MUTED, human_size(item.size));
+                    if let Some(problem) = &item.problem {
+                        ui.colored_label(theme::FAILED, "unreadable").on_hover_text(problem);
+                    }
                     if ui.small_button("Up").on_hover_text("Move up in the queue").clicked() {
                         action = Some((i, QueueAction::Up));
                     }
@@ -78,26 +120,59 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue) -> bool {
     ui.horizontal(|ui| {
         ui.label("Output folder:");
         ui.monospace(settings.output_dir_or_default().display().to_string());
-        if ui.button("Change…").clicked()
-            && let Some(dir) = rfd::FileDialog::new().pick_folder()
-        {
-            settings.output_dir = Some(dir);
+        if ui.button("Change…").clicked() {
+            wanted = Some(StartAction::OpenDialog(DialogPurpose::OutputFolder));
         }
     });
     ui.horizontal(|ui| {
         let model_label = ui.label("Model:");
-        ui.text_edit_singleline(&mut settings.model).labelled_by(model_label.id);
+        egui::ComboBox::from_id_salt("model")
+            .selected_text(settings.model.clone())
+            .show_ui(ui, |ui| {
+                for model in models.installed.iter().filter(|m| m.usable) {
+                    ui.selectable_value(&mut settings.model, model.name.clone(), &model.name);
+                }
+            })
+            .response
+            .labelled_by(model_label.id);
+        if !models.is_installed(&settings.model) {
+            ui.colored_label(theme::FAILED, "not installed");
+            if ui.small_button("Manage models…").clicked() {
+                wanted = Some(StartAction::OpenSettings);
+            }
+        }
         let language_label = ui.label("Language:");
         ui.add(egui::TextEdit::singleline(&mut settings.language).desired_width(40.0))
+            .on_hover_text("A language code such as en or de, or auto to detect it")
             .labelled_by(language_label.id);
+        let threads_label = ui.label("Threads:");
+        ui.add(
+            egui::DragValue::new(&mut settings.threads)
+                .range(0..=256)
+                .custom_formatter(|n, _| if n == 0.0 { "all".to_owned() } else { format!("{n}") }),
+        )
+        .labelled_by(threads_label.id);
+    });
+    ui.horizontal(|ui| {
         ui.checkbox(
             &mut settings.beam_search,
             "Beam search (slower, sometimes more accurate)",
         );
+        ui.label("Write:");
+        ui.checkbox(&mut settings.formats.txt, "Text");
+        ui.checkbox(&mut settings.formats.srt, "SRT");
+        ui.checkbox(&mut settings.formats.vtt, "WebVTT");
+        ui.checkbox(&mut settings.formats.json, "JSON");
     });
     ui.add_space(theme::SECTION_GAP);
-    let start = ui.add_enabled(!queue.items.is_empty(), egui::Button::new("Start"));
-    start.clicked() || (!queue.items.is_empty() && ui.input(|i| i.modifiers.command && i.key_pressed(egui::Key::Enter)))
+    let ready = !queue.items.is_empty();
+    let start = ui
+        .add_enabled(ready, egui::Button::new("Start"))
+        .on_hover_text(shortcuts::text(ui, shortcuts::START));
+    if start.clicked() {
+        wanted = Some(StartAction::Start);
+    }
+    wanted
 }
 
 enum QueueAction {

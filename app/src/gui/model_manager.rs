@@ -1,0 +1,204 @@
+//! The model manager behind the settings window: the installed models, and installs and
+//! imports running on a background thread with their progress, so the window stays live.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+
+use crate::models::download::{self, InstallRequest};
+use crate::models::store::ModelStore;
+use crate::models::catalog;
+
+/// One installed model as the list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstalledModel {
+    pub name: String,
+    pub size: u64,
+    /// "whisper tiny (English-only)", or why the file cannot be used.
+    pub description: String,
+    pub usable: bool,
+}
+
+enum TaskUpdate {
+    Progress { done: u64, total: Option<u64> },
+    Finished(Result<String, String>),
+}
+
+/// An install or import in progress.
+pub struct ModelTask {
+    pub what: String,
+    pub done: u64,
+    pub total: Option<u64>,
+    updates: Receiver<TaskUpdate>,
+}
+
+pub struct ModelManager {
+    dir: PathBuf,
+    pub installed: Vec<InstalledModel>,
+    pub task: Option<ModelTask>,
+    /// The outcome of the last action, for the user.
+    pub message: Option<Result<String, String>>,
+    /// The name typed into the install box.
+    pub install_name: String,
+}
+
+/// Progress updates kept in flight; a slow window just skips some.
+const UPDATE_QUEUE: usize = 64;
+
+impl ModelManager {
+    pub fn new(dir: PathBuf) -> Self {
+        let mut manager = Self {
+            dir,
+            installed: Vec::new(),
+            task: None,
+            message: None,
+            install_name: String::new(),
+        };
+        manager.refresh();
+        manager
+    }
+
+    fn store(&self) -> ModelStore {
+        ModelStore::new(self.dir.clone())
+    }
+
+    pub fn refresh(&mut self) {
+        self.installed = match self.store().list() {
+            Ok(entries) => entries
+                .into_iter()
+                .map(|e| {
+                    let (description, usable) = match e.check {
+                        Ok(s) => {
+                            let lang = if s.hparams.is_multilingual() {
+                                "multilingual"
+                            } else {
+                                "English-only"
+                            };
+                            (format!("whisper {} ({lang})", s.hparams.size_name()), true)
+                        }
+                        Err(reason) => (format!("unusable: {reason}"), false),
+                    };
+                    InstalledModel {
+                        name: e.name,
+                        size: e.size,
+                        description,
+                        usable,
+                    }
+                })
+                .collect(),
+            Err(e) => {
+                self.message = Some(Err(format!("{e:#}")));
+                Vec::new()
+            }
+        };
+    }
+
+    pub fn is_installed(&self, name: &str) -> bool {
+        self.installed.iter().any(|m| m.name == name && m.usable)
+    }
+
+    /// Downloads `name` from the model host.
+    pub fn install(&mut self, name: &str, ctx: &egui::Context) {
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            self.message = Some(Err("Type the name of a model to install, e.g. base.en.".into()));
+            return;
+        }
+        let size = catalog::find(&name)
+            .map(|e| format!(" (about {} MB)", e.approx_mib))
+            .unwrap_or_default();
+        let store = self.store();
+        self.run(format!("Installing {name}{size}"), ctx, move |progress| {
+            let request = InstallRequest {
+                name: &name,
+                sha1: None,
+                base_url: catalog::base_url(),
+            };
+            download::install(&store, &request, progress)
+                .map(|path| format!("Installed {name} ({})", path.display()))
+                .map_err(|e| format!("Could not install {name}: {e:#}"))
+        });
+    }
+
+    /// Imports a GGML file or a CTranslate2 folder.
+    pub fn import(&mut self, source: &Path, ctx: &egui::Context) {
+        let source = source.to_owned();
+        let store = self.store();
+        self.run(format!("Importing {}", source.display()), ctx, move |_| {
+            store
+                .import(&source, None)
+                .map(|name| format!("Imported {} as {name}", source.display()))
+                .map_err(|e| format!("Could not import {}: {e:#}", source.display()))
+        });
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        self.message = Some(
+            self.store()
+                .remove(name)
+                .map(|()| format!("Removed {name}"))
+                .map_err(|e| format!("{e:#}")),
+        );
+        self.refresh();
+    }
+
+    fn run(
+        &mut self,
+        what: String,
+        ctx: &egui::Context,
+        work: impl FnOnce(&mut dyn FnMut(u64, Option<u64>)) -> Result<String, String> + Send + 'static,
+    ) {
+        if self.task.is_some() {
+            return;
+        }
+        let (tx, rx) = mpsc::sync_channel(UPDATE_QUEUE);
+        let repaint = ctx.clone();
+        let spawned = std::thread::Builder::new().name("model-task".into()).spawn(move || {
+            let mut progress = |done, total| {
+                // Dropped when the window is behind; the next one carries the news.
+                if tx.try_send(TaskUpdate::Progress { done, total }).is_ok() {
+                    repaint.request_repaint();
+                }
+            };
+            let outcome = work(&mut progress);
+            let _ = tx.send(TaskUpdate::Finished(outcome));
+            repaint.request_repaint();
+        });
+        match spawned {
+            Ok(_) => {
+                self.message = None;
+                self.task = Some(ModelTask {
+                    what,
+                    done: 0,
+                    total: None,
+                    updates: rx,
+                });
+            }
+            Err(e) => self.message = Some(Err(format!("failed to start: {e}"))),
+        }
+    }
+
+    /// Takes in what the running task reported; called every frame.
+    pub fn poll(&mut self) {
+        let Some(task) = &mut self.task else { return };
+        loop {
+            match task.updates.try_recv() {
+                Ok(TaskUpdate::Progress { done, total }) => {
+                    task.done = done;
+                    task.total = total;
+                }
+                Ok(TaskUpdate::Finished(outcome)) => {
+                    self.message = Some(outcome);
+                    self.task = None;
+                    self.refresh();
+                    return;
+                }
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    self.message = Some(Err("the model task ended without a word".into()));
+                    self.task = None;
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! What the running screen shows about a job, and how each supervisor event changes it.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use shared_ipc::{Checkpoint, FileState, JobFolder, WorkerEvent};
+
+use super::job_thread::{JobMessage, JobThread};
+use super::theme;
+use crate::supervisor::events::{Outcome, SupervisorEvent};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileStatus {
+    Waiting,
+    Working,
+    Done { outputs: Vec<PathBuf> },
+    Failed { reason: String },
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRow {
+    pub input: PathBuf,
+    pub status: FileStatus,
+}
+
+impl FileRow {
+    pub fn name(&self) -> String {
+        self.input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.input.display().to_string())
+    }
+}
+
+/// Everything the running screen shows, updated from events.
+pub struct RunningJob {
+    pub thread: JobThread,
+    pub folder: JobFolder,
+    pub output_dir: PathBuf,
+    pub files: Vec<FileRow>,
+    pub current: Option<usize>,
+    pub stage: String,
+    pub file_done_s: f64,
+    pub file_total_s: Option<f64>,
+    pub batch_done_s: f64,
+    pub batch_total_s: Option<f64>,
+    pub started: Instant,
+    /// Batch seconds done when this run started (a resumed job), for the speed.
+    pub batch_start_s: Option<f64>,
+    pub rss_bytes: Option<u64>,
+    pub transcript: VecDeque<String>,
+    pub log: VecDeque<String>,
+    pub paused: bool,
+    pub stopping: bool,
+    /// The file a skip was asked for, until the supervisor confirms it.
+    pub skipping: Option<usize>,
+}
+
+/// A finished (or stopped) batch, as the results screen shows it.
+pub struct Results {
+    pub files: Vec<FileRow>,
+    pub summary: String,
+    pub output_dir: PathBuf,
+}
+
+impl RunningJob {
+    /// A job whose worker was just started. Files a previous run already ended (a resumed
+    /// job) start with their recorded status.
+    pub fn new(thread: JobThread, folder: JobFolder, inputs: Vec<PathBuf>, output_dir: PathBuf) -> Self {
+        let recorded = Checkpoint::load(&folder.checkpoint()).ok().flatten();
+        let files = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, input)| {
+                let status = recorded
+                    .as_ref()
+                    .and_then(|cp| cp.files.get(i))
+                    .map(|f| match &f.state {
+                        FileState::Done { outputs, .. } => FileStatus::Done {
+                            outputs: outputs.clone(),
+                        },
+                        FileState::Failed { reason } => FileStatus::Failed { reason: reason.clone() },
+                        FileState::Skipped => FileStatus::Skipped,
+                        FileState::Pending | FileState::InProgress => FileStatus::Waiting,
+                    })
+                    .unwrap_or(FileStatus::Waiting);
+                FileRow { input, status }
+            })
+            .collect();
+        Self {
+            thread,
+            folder,
+            output_dir,
+            files,
+            current: None,
+            stage: "starting".into(),
+            file_done_s: 0.0,
+            file_total_s: None,
+            batch_done_s: 0.0,
+            batch_total_s: None,
+            started: Instant::now(),
+            batch_start_s: None,
+            rss_bytes: None,
+            transcript: VecDeque::new(),
+            log: VecDeque::new(),
+            paused: false,
+            stopping: false,
+            skipping: None,
+        }
+    }
+
+    /// Applies what the job thread sent since the last frame; the results once it ended.
+    pub fn drain(&mut self) -> Option<Results> {
+        let mut ended = None;
+        while let Ok(message) = self.thread.messages.try_recv() {
+            match message {
+                JobMessage::Event(event) => self.apply(event),
+                JobMessage::Ended(outcome) => ended = Some(outcome),
+            }
+        }
+        let outcome = ended?;
+        Some(Results {
+            summary: summarize(&self.files, &outcome),
+            files: std::mem::take(&mut self.files),
+            output_dir: self.output_dir.clone(),
+        })
+    }
+
+    pub fn files_done(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| matches!(f.status, FileStatus::Done { .. }))
+            .count()
+    }
+
+    pub fn current_name(&self) -> String {
+        self.current
+            .and_then(|i| self.files.get(i))
+            .map(FileRow::name)
+            .unwrap_or_default()
+    }
+
+    pub fn toggle_pause(&mut self) {
+        if self.stopping {
+            return;
+        }
+        if self.paused {
+            self.thread.control.resume()
+        } else {
+            self.thread.control.pause()
+        }
+    }
+
+    pub fn stop(&mut self) {
+        self.stopping = true;
+        self.thread.control.stop();
+    }
+
+    /// Stops the job and waits (at most `grace`) until the worker has committed and exited.
+    pub fn stop_and_wait(&mut self, grace: std::time::Duration) {
+        self.stop();
+        let deadline = Instant::now() + grace;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.thread.messages.recv_timeout(left) {
+                Ok(JobMessage::Ended(_)) | Err(_) => return,
+                Ok(JobMessage::Event(_)) => {}
+            }
+        }
+    }
+
+    /// Skips the file being worked on.
+    pub fn skip_current(&mut self) {
+        if let Some(i) = self.current.filter(|_| !self.stopping && self.skipping.is_none()) {
+            self.skipping = Some(i);
+            push_bounded(&mut self.log, format!("Skipping {}…", self.files[i].name()));
+            self.thread.control.skip(i);
+        }
+    }
+
+    fn apply(&mut self, event: SupervisorEvent) {
+        match event {
+            SupervisorEvent::Worker(event) => self.apply_worker(event),
+            SupervisorEvent::Restarting {
+                attempt,
+                max_attempts,
+                reason,
+                ..
+            } => push_bounded(
+                &mut self.log,
+                format!("The worker {reason}. Restarting from the last saved point (attempt {attempt} of {max_attempts})."),
+            ),
+            SupervisorEvent::Quarantined {
+                file_index,
+                input,
+                reason,
+            } => {
+                push_bounded(&mut self.log, format!("Gave up on {input}: {reason}."));
+                self.set_status(
+                    file_index,
+                    FileStatus::Failed {
+                        reason: format!("the worker kept crashing on it ({reason})"),
+                    },
+                );
+            }
+            SupervisorEvent::Skipped { file_index, input } => {
+                push_bounded(&mut self.log, format!("Skipped {input}."));
+                self.skipping = None;
+                self.set_status(file_index, FileStatus::Skipped);
+            }
+            SupervisorEvent::Watchdog { silent_s } => push_bounded(
+                &mut self.log,
+                format!("The worker stopped responding for {silent_s:.0} s; restarting it."),
+            ),
+            SupervisorEvent::WorkerLine { problem } => {
+                push_bounded(&mut self.log, format!("unreadable worker output: {problem}"))
+            }
+        }
+    }
+
+    fn apply_worker(&mut self, event: WorkerEvent) {
+        match event {
+            WorkerEvent::Stage { stage, file_index } => {
+                self.stage = format!("{stage:?}").replace('_', " ").to_lowercase();
+                if let Some(i) = file_index {
+                    self.current = Some(i);
+                    if self.files.get(i).is_some_and(|row| row.status == FileStatus::Waiting) {
+                        self.set_status(i, FileStatus::Working);
+                    }
+                }
+            }
+            WorkerEvent::Progress {
+                file_index,
+                file_done_s,
+                file_total_s,
+                batch_done_s,
+                batch_total_s,
+            } => {
+                self.current = Some(file_index);
+                self.file_done_s = file_done_s;
+                self.file_total_s = file_total_s;
+                self.batch_done_s = batch_done_s;
+                self.batch_total_s = batch_total_s;
+                self.batch_start_s.get_or_insert(batch_done_s);
+            }
+            WorkerEvent::Segment { segment, .. } => push_bounded(&mut self.transcript, segment.text.trim().to_owned()),
+            WorkerEvent::FileCompleted {
+                file_index, outputs, ..
+            } => self.set_status(
+                file_index,
+                FileStatus::Done {
+                    outputs: outputs.into_iter().map(PathBuf::from).collect(),
+                },
+            ),
+            WorkerEvent::FileFailed { file_index, reason, .. } => {
+                push_bounded(&mut self.log, format!("failed: {reason}"));
+                self.set_status(file_index, FileStatus::Failed { reason });
+            }
+            WorkerEvent::Memory { rss_bytes } => self.rss_bytes = Some(rss_bytes),
+            WorkerEvent::Paused => self.paused = true,
+            WorkerEvent::Resumed => self.paused = false,
+            WorkerEvent::Notice { message, .. } => push_bounded(&mut self.log, message),
+            WorkerEvent::Error { message, .. } => push_bounded(&mut self.log, format!("error: {message}")),
+            _ => {}
+        }
+    }
+
+    fn set_status(&mut self, index: usize, status: FileStatus) {
+        if let Some(row) = self.files.get_mut(index) {
+            row.status = status;
+        }
+    }
+}
+
+fn push_bounded(list: &mut VecDeque<String>, line: String) {
+    list.push_back(line);
+    while list.len() > theme::TRANSCRIPT_TAIL_LINES {
+        list.pop_front();
+    }
+}
+
+fn summarize(files: &[FileRow], outcome: &Outcome) -> String {
+    let count = |wanted: fn(&FileStatus) -> bool| files.iter().filter(|f| wanted(&f.status)).count();
+    let done = count(|s| matches!(s, FileStatus::Done { .. }));
+    let failed = count(|s| matches!(s, FileStatus::Failed { .. }));
+    let skipped = count(|s| *s == FileStatus::Skipped);
+    let how = match outcome {
+        Outcome::Finished { .. } => "Finished".to_owned(),
+        Outcome::Stopped => "Stopped (the job can be resumed)".to_owned(),
+        Outcome::Unrunnable { reason } => format!("Could not run: {reason}"),
+        Outcome::GaveUp { reason } => format!("Gave up: {reason}"),
+    };
+    let skipped = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
+    format!("{how}: {done} done, {failed} failed{skipped}, {} in all.", files.len())
+}

@@ -1,0 +1,149 @@
+//! The settings window: default output folder, the model manager (installed models, install
+//! by name with progress, import, remove), and how jobs are watched and restarted.
+
+use egui::Ui;
+
+use crate::gui::file_dialogs::DialogPurpose;
+use crate::gui::model_manager::ModelManager;
+use crate::gui::screens::start::human_size;
+use crate::gui::settings::Settings;
+use crate::gui::theme;
+
+/// What the window asks of the app.
+pub enum SettingsAction {
+    OpenDialog(DialogPurpose),
+}
+
+pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> Option<SettingsAction> {
+    let mut action = None;
+    ui.heading("Output");
+    ui.horizontal(|ui| {
+        ui.label("Default output folder:");
+        ui.monospace(settings.output_dir_or_default().display().to_string());
+        if ui.button("Change…").clicked() {
+            action = Some(SettingsAction::OpenDialog(DialogPurpose::OutputFolder));
+        }
+    });
+    ui.add_space(theme::SECTION_GAP);
+
+    ui.heading("Models");
+    if models.installed.is_empty() {
+        ui.colored_label(theme::FAILED, "No model is installed. Install or import one below.");
+    }
+    let mut remove = None;
+    egui::Grid::new("models").num_columns(4).striped(true).show(ui, |ui| {
+        for model in &models.installed {
+            let label = if model.name == settings.model {
+                format!("{} (in use)", model.name)
+            } else {
+                model.name.clone()
+            };
+            ui.label(label);
+            ui.colored_label(theme::MUTED, human_size(model.size));
+            if model.usable {
+                ui.label(&model.description);
+            } else {
+                ui.colored_label(theme::FAILED, &model.description);
+            }
+            ui.horizontal(|ui| {
+                if model.usable
+                    && model.name != settings.model
+                    && ui.small_button("Use").on_hover_text("Use this model for new jobs").clicked()
+                {
+                    settings.model = model.name.clone();
+                }
+                if ui.small_button("Remove").clicked() {
+                    remove = Some(model.name.clone());
+                }
+            });
+            ui.end_row();
+        }
+    });
+    if let Some(name) = remove {
+        models.remove(&name);
+    }
+    ui.add_space(theme::SPACING);
+    let busy = models.task.is_some();
+    ui.horizontal(|ui| {
+        let label = ui.label("Install by name:");
+        ui.add(
+            egui::TextEdit::singleline(&mut models.install_name)
+                .hint_text("base.en")
+                .desired_width(120.0),
+        )
+        .labelled_by(label.id);
+        if ui.add_enabled(!busy, egui::Button::new("Install")).clicked() {
+            let name = models.install_name.clone();
+            models.install(&name, ui.ctx());
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(!busy, egui::Button::new("Import file…"))
+            .on_hover_text("A whisper.cpp GGML model file")
+            .clicked()
+        {
+            action = Some(SettingsAction::OpenDialog(DialogPurpose::ImportModelFile));
+        }
+        if ui
+            .add_enabled(!busy, egui::Button::new("Import folder…"))
+            .on_hover_text("A CTranslate2 (faster-whisper) model folder; converted on import")
+            .clicked()
+        {
+            action = Some(SettingsAction::OpenDialog(DialogPurpose::ImportModelFolder));
+        }
+    });
+    if let Some(task) = &models.task {
+        let fraction = task
+            .total
+            .filter(|t| *t > 0)
+            .map(|t| task.done as f32 / t as f32)
+            .unwrap_or(0.0);
+        ui.label(&task.what);
+        ui.add(egui::ProgressBar::new(fraction).text(match task.total {
+            Some(total) => format!("{} of {}", human_size(task.done), human_size(total)),
+            None if task.done > 0 => human_size(task.done),
+            None => "working…".to_owned(),
+        }));
+    }
+    match &models.message {
+        Some(Ok(text)) => {
+            ui.colored_label(theme::OK, text);
+        }
+        Some(Err(text)) => {
+            ui.colored_label(theme::FAILED, text);
+        }
+        None => {}
+    }
+    ui.add_space(theme::SECTION_GAP);
+
+    ui.heading("When the worker misbehaves");
+    egui::Grid::new("supervision").num_columns(2).show(ui, |ui| {
+        let label = ui.label("Restart a silent worker after");
+        ui.add(
+            egui::DragValue::new(&mut settings.watchdog_timeout_s)
+                .range(5.0..=600.0)
+                .suffix(" s"),
+        )
+        .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("First wait before a restart");
+        ui.add(
+            egui::DragValue::new(&mut settings.restart_delay_s)
+                .range(0.1..=60.0)
+                .speed(0.1)
+                .suffix(" s"),
+        )
+        .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("Give up after restarts in a row");
+        ui.add(egui::DragValue::new(&mut settings.max_restarts).range(0..=50))
+            .labelled_by(label.id);
+        ui.end_row();
+    });
+    ui.colored_label(
+        theme::MUTED,
+        "A restart goes on from the last saved point; a file that crashes the worker twice at the same place is skipped.",
+    );
+    action
+}
