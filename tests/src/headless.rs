@@ -1,7 +1,12 @@
 //! Running the real `castmill` command with a private data directory.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use shared_ipc::JobFolder;
 
 use tempfile::TempDir;
 
@@ -45,6 +50,56 @@ impl DataDir {
 
     pub fn run(&self, args: &[&str]) -> Output {
         self.command().args(args).output().expect("run castmill")
+    }
+
+    /// Starts `castmill --headless --json` on the long clip (copied into `media`, outputs to
+    /// `media/out`) and waits for its first segment.
+    pub fn start_long_job(&self, media: &Path) -> (Child, BufReader<ChildStdout>) {
+        let long = crate::fixtures::long_clip(media);
+        self.start_job(&[long], &media.join("out"), "\"type\":\"segment\"")
+    }
+
+    /// Starts `castmill --headless --json` on `inputs` and waits for a line containing `until`.
+    pub fn start_job(&self, inputs: &[PathBuf], out: &Path, until: &str) -> (Child, BufReader<ChildStdout>) {
+        let mut child = self
+            .command()
+            .args(["--headless", "--json", "--out"])
+            .arg(out)
+            .args(inputs)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn castmill");
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                reader.read_line(&mut line).expect("read") > 0,
+                "castmill ended before sending {until}"
+            );
+            if line.contains(until) {
+                break;
+            }
+        }
+        (child, reader)
+    }
+
+    /// A job interrupted the hard way: the app is killed (SIGKILL) mid-file, and its worker
+    /// stops itself. Returns the job's folder once the worker has let go of it.
+    pub fn interrupted_long_job(&self, media: &Path) -> JobFolder {
+        let long = crate::fixtures::long_clip(media);
+        self.interrupted_job(&[long], &media.join("out"), "\"type\":\"segment\"")
+    }
+
+    /// Like [`Self::interrupted_long_job`], on `inputs`, killed once a line contains `until`.
+    pub fn interrupted_job(&self, inputs: &[PathBuf], out: &Path, until: &str) -> JobFolder {
+        let (mut app, _events) = self.start_job(inputs, out, until);
+        kill(Pid::from_raw(app.id() as i32), Signal::SIGKILL).expect("kill app");
+        let _ = app.wait();
+        let job = JobFolder::new(&self.jobs()[0]);
+        crate::worker::wait_until_unlocked(job.root());
+        job
     }
 }
 

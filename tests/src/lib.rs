@@ -1,6 +1,7 @@
 //! Helpers for Castmill's end-to-end tests: locating the real binaries, the installed model
 //! and the speech fixtures; building job folders; running the worker and reading its events.
 
+pub mod app_harness;
 pub mod fixtures;
 pub mod headless;
 pub mod jobs_fixture;

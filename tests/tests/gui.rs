@@ -1,52 +1,12 @@
 //! The real `eframe::App` driven by egui_kittest against the real worker and model: add files,
 //! Start, watch progress, Pause and Resume, and see the results.
 
-use std::time::{Duration, Instant};
-
-use castmill::data_dirs::DataDirs;
-use castmill::gui::app::{CastmillApp, FileStatus, Screen};
-use castmill::gui::settings::Settings;
+use castmill::gui::app::{FileStatus, Screen};
+use castmill_e2e::app_harness::{app_harness, results, run_until};
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
-use castmill_e2e::worker::{HANG_GUARD, one_model_at_a_time};
-use egui_kittest::Harness;
+use castmill_e2e::worker::one_model_at_a_time;
 use egui_kittest::kittest::Queryable;
-
-fn app_harness(data: &DataDir, out: &std::path::Path) -> Harness<'static, CastmillApp> {
-    let settings = Settings {
-        output_dir: Some(out.to_owned()),
-        threads: 2,
-        ..Settings::default()
-    };
-    let mut app = CastmillApp::with_dirs(settings, DataDirs::at(data.path()));
-    app.worker_override = Some(castmill_e2e::worker_bin());
-    Harness::builder()
-        .with_size([900.0, 640.0])
-        .build_eframe(move |_cc| app)
-}
-
-/// Runs frames until `done` holds. The job's events arrive on a background thread, so the
-/// test drives the frame loop the way the window's event loop would.
-fn run_until(harness: &mut Harness<'static, CastmillApp>, what: &str, done: impl Fn(&CastmillApp) -> bool) {
-    let deadline = Instant::now() + HANG_GUARD;
-    while !done(harness.state()) {
-        if Instant::now() >= deadline {
-            let detail = match &harness.state().screen {
-                Screen::Running(job) => format!("stage {:?}, log {:?}", job.stage, job.log),
-                _ => String::new(),
-            };
-            panic!("the window never showed {what}; {detail}");
-        }
-        assert!(
-            harness.state().notice.is_none(),
-            "the window says: {:?}",
-            harness.state().notice
-        );
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    harness.run();
-}
 
 #[test]
 fn start_a_job_pause_resume_and_see_the_results() {
@@ -54,7 +14,7 @@ fn start_a_job_pause_resume_and_see_the_results() {
     let data = DataDir::with_model();
     let media = tempfile::tempdir().expect("tempdir");
     let out = media.path().join("out");
-    let mut harness = app_harness(&data, &out);
+    let mut harness = app_harness(data.path(), &out);
     harness
         .state_mut()
         .add_paths(&[fixtures::long_clip(media.path()), fixtures::clip("bread", "ogg")]);
@@ -90,9 +50,7 @@ fn start_a_job_pause_resume_and_see_the_results() {
     run_until(&mut harness, "the results", |app| {
         matches!(app.screen, Screen::Results(_))
     });
-    let Screen::Results(results) = &harness.state().screen else {
-        unreachable!()
-    };
+    let results = results(&harness);
     assert!(
         results
             .files
@@ -104,4 +62,37 @@ fn start_a_job_pause_resume_and_see_the_results() {
     assert!(results.summary.contains("2 done, 0 failed"), "{}", results.summary);
     assert!(harness.query_by_label("Results").is_some());
     assert!(out.join("long episode.txt").is_file() && out.join("bread.txt").is_file());
+}
+
+#[test]
+fn skip_this_file_leaves_it_out_and_the_batch_goes_on() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let mut harness = app_harness(data.path(), &out);
+    harness
+        .state_mut()
+        .add_paths(&[fixtures::long_clip(media.path()), fixtures::clip("garden", "mp3")]);
+    harness.run();
+    harness.get_by_label("Start").click();
+    run_until(
+        &mut harness,
+        "the first segment",
+        |app| matches!(&app.screen, Screen::Running(job) if !job.transcript.is_empty()),
+    );
+    harness.get_by_label("Skip this file").click();
+    run_until(&mut harness, "the results", |app| matches!(app.screen, Screen::Results(_)));
+
+    let results = results(&harness);
+    assert_eq!(results.files[0].status, FileStatus::Skipped, "{:?}", results.files);
+    assert!(
+        matches!(results.files[1].status, FileStatus::Done { .. }),
+        "{:?}",
+        results.files
+    );
+    assert!(results.summary.contains("1 done, 0 failed, 1 skipped"), "{}", results.summary);
+    assert!(harness.query_by_label("Skipped").is_some());
+    assert!(!out.join("long episode.txt").exists(), "a skipped file has no transcript");
+    assert!(out.join("garden.txt").is_file());
 }

@@ -1,8 +1,6 @@
 //! `castmill --headless`: a whole batch through the real command, exit codes, Ctrl-C as a
 //! graceful stop, and a worker that outlives a killed app stopping by itself.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
@@ -125,47 +123,12 @@ fn exit_codes_say_what_happened() {
     assert!(String::from_utf8_lossy(&no_model.stderr).contains("not installed"));
 }
 
-/// Starts `castmill --headless --json` on the long clip and waits for its first segment.
-fn start_long_job(
-    data: &DataDir,
-    media: &std::path::Path,
-) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
-    let long = fixtures::long_clip(media);
-    let out = media.join("out");
-    let mut child = data
-        .command()
-        .args([
-            "--headless",
-            "--json",
-            "--out",
-            out.to_str().expect("utf8"),
-            long.to_str().expect("utf8"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn castmill");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).expect("read") > 0,
-            "castmill ended before any segment"
-        );
-        if line.contains("\"type\":\"segment\"") {
-            break;
-        }
-    }
-    (child, reader)
-}
-
 #[test]
 fn ctrl_c_stops_gracefully_and_leaves_a_resumable_job() {
     let _guard = one_model_at_a_time();
     let data = DataDir::with_model();
     let media = tempfile::tempdir().expect("tempdir");
-    let (mut child, mut reader) = start_long_job(&data, media.path());
+    let (mut child, mut reader) = data.start_long_job(media.path());
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).expect("ctrl-c");
     let mut rest = String::new();
     let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
@@ -183,7 +146,7 @@ fn killing_the_app_makes_the_worker_stop_gracefully_on_its_own() {
     let _guard = one_model_at_a_time();
     let data = DataDir::with_model();
     let media = tempfile::tempdir().expect("tempdir");
-    let (mut child, _reader) = start_long_job(&data, media.path());
+    let (mut child, _reader) = data.start_long_job(media.path());
     kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("kill app");
     let _ = child.wait();
     let job = JobFolder::new(&data.jobs()[0]);

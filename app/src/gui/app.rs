@@ -95,13 +95,17 @@ impl CastmillApp {
 
     /// The app on the data directory `dirs`; looks for interrupted jobs straight away.
     pub fn with_dirs(settings: Settings, dirs: DataDirs) -> Self {
+        let recovery = RecoveryDialog::for_jobs(recovery::scan(&dirs.jobs()));
+        if let Some(dialog) = &recovery {
+            tracing::info!(target: "castmill::gui", "recovery dialog: {} unfinished jobs", dialog.jobs.len());
+        }
         Self {
             settings,
             queue: Queue::default(),
             screen: Screen::Start,
             notice: None,
             worker_override: None,
-            recovery: RecoveryDialog::for_jobs(recovery::scan(&dirs.jobs())),
+            recovery,
             settings_open: false,
             models: ModelManager::new(dirs.models()),
             dialogs: FileDialogs::default(),

@@ -33,10 +33,12 @@ impl JobThread {
         let thread_control = control.clone();
         std::thread::Builder::new().name("job".into()).spawn(move || {
             let outcome = runner::run(&folder, &config, &thread_control, |event| {
+                tracing::debug!(target: "castmill::gui", "event {}", event.to_line().trim_end());
                 // A full queue means the UI is behind; waiting here slows the reader, not the worker.
                 let _ = tx.send(JobMessage::Event(event));
                 repaint();
             });
+            tracing::info!(target: "castmill::gui", "job ended: {outcome:?}");
             let _ = tx.send(JobMessage::Ended(outcome));
             repaint();
         })?;

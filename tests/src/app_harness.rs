@@ -1,0 +1,61 @@
+//! The real `eframe::App` under egui_kittest, on a private data directory, with the real
+//! worker: building it and driving its frame loop until something shows.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use castmill::data_dirs::DataDirs;
+use castmill::gui::app::{CastmillApp, Screen};
+use castmill::gui::settings::Settings;
+use egui_kittest::Harness;
+
+use crate::worker::HANG_GUARD;
+
+/// The app on `data`, writing outputs of new jobs to `out`, using the worker built beside
+/// the tests.
+pub fn app_harness(data: &Path, out: &Path) -> Harness<'static, CastmillApp> {
+    let settings = Settings {
+        output_dir: Some(out.to_owned()),
+        threads: 2,
+        ..Settings::default()
+    };
+    let mut app = CastmillApp::with_dirs(settings, DataDirs::at(data));
+    app.worker_override = Some(crate::worker_bin());
+    Harness::builder()
+        .with_size([900.0, 640.0])
+        // Dialogs fade in and out over a few frames.
+        .with_max_steps(16)
+        .build_eframe(move |_cc| app)
+}
+
+/// Runs frames until `done` holds. The job's events arrive on a background thread, so this
+/// drives the frame loop the way the window's event loop would.
+pub fn run_until(harness: &mut Harness<'static, CastmillApp>, what: &str, done: impl Fn(&CastmillApp) -> bool) {
+    let deadline = Instant::now() + HANG_GUARD;
+    while !done(harness.state()) {
+        if Instant::now() >= deadline {
+            let detail = match &harness.state().screen {
+                Screen::Running(job) => format!("stage {:?}, log {:?}", job.stage, job.log),
+                _ => String::new(),
+            };
+            panic!("the window never showed {what}; {detail}");
+        }
+        assert!(
+            harness.state().notice.is_none(),
+            "the window says: {:?}",
+            harness.state().notice
+        );
+        harness.step();
+        // The window sleeps until an event wakes it; here a short nap stands in for that.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.run();
+}
+
+/// The results once the job ended.
+pub fn results<'h>(harness: &'h Harness<'static, CastmillApp>) -> &'h castmill::gui::app::Results {
+    match &harness.state().screen {
+        Screen::Results(r) => r,
+        _ => panic!("not on the results screen"),
+    }
+}
