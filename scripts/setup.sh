@@ -13,7 +13,7 @@ APT_PACKAGES=(
   python3 python3-pip                                   # fetching model packages
   espeak-ng sox libsox-fmt-all ffmpeg                   # speech fixtures and benchmarks
   libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6  # the desktop window
-  xvfb xauth                                            # the window under test, without a screen
+  xvfb xauth xdotool imagemagick                        # the window under test and its screenshots
 )
 
 say() { printf '\n== %s\n' "$*"; }

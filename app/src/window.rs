@@ -2,7 +2,7 @@
 //! close button, Ctrl+Q or SIGTERM/SIGINT alike.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -19,21 +19,22 @@ const APP_ID: &str = "castmill";
 
 pub fn run(inputs: Vec<PathBuf>) -> Result<u8> {
     let launched = Instant::now();
+    // First, so that a signal arriving while the window opens is not lost.
+    let closer = SignalCloser::install()?;
     let dirs = DataDirs::locate()?;
     let _instance = match InstanceLock::acquire(&dirs) {
         Ok(lock) => lock,
         Err(e @ InstanceError::AlreadyOpen { .. }) => {
             eprintln!("castmill: {e}");
-            show_message("Castmill is already open", &e.to_string())?;
+            show_message("Castmill is already open", &e.to_string(), closer)?;
             return Ok(EXIT_ALREADY_OPEN);
         }
         Err(e) => return Err(e.into()),
     };
-    let shutdown = Arc::new(AtomicBool::new(false));
     let launch = Launch {
         at: launched,
         inputs,
-        shutdown: shutdown.clone(),
+        shutdown: closer.flag.clone(),
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -48,7 +49,7 @@ pub fn run(inputs: Vec<PathBuf>) -> Result<u8> {
         APP_ID,
         options,
         Box::new(move |cc| {
-            close_on_signals(&cc.egui_ctx, shutdown)?;
+            closer.attach(&cc.egui_ctx);
             Ok(Box::new(CastmillApp::new(cc, launch)))
         }),
     )
@@ -61,27 +62,43 @@ fn icon() -> egui::IconData {
     eframe::icon_data::from_png_bytes(include_bytes!("../../assets/castmill.png")).unwrap_or_default()
 }
 
-/// Sets `shutdown` and wakes the window when SIGTERM or SIGINT arrives; the app then closes
-/// the way its close button does (stopping a running job so it can be resumed).
-fn close_on_signals(ctx: &egui::Context, shutdown: Arc<AtomicBool>) -> Result<()> {
-    let mut signals = Signals::new([SIGTERM, SIGINT]).context("failed to install signal handlers")?;
-    let ctx = ctx.clone();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            for _ in signals.forever() {
-                shutdown.store(true, Ordering::Relaxed);
-                ctx.request_repaint();
-            }
-        })
-        .context("failed to start the signal thread")?;
-    Ok(())
+/// Turns SIGTERM and SIGINT into a flag the window checks every frame, and wakes the window
+/// so it sees it; the app then closes the way its close button does (stopping a running job
+/// so that it can be resumed).
+struct SignalCloser {
+    flag: Arc<AtomicBool>,
+    window: Arc<Mutex<Option<egui::Context>>>,
+}
+
+impl SignalCloser {
+    fn install() -> Result<Self> {
+        let mut signals = Signals::new([SIGTERM, SIGINT]).context("failed to install signal handlers")?;
+        let flag = Arc::new(AtomicBool::new(false));
+        let window: Arc<Mutex<Option<egui::Context>>> = Arc::default();
+        let (thread_flag, thread_window) = (flag.clone(), window.clone());
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for _ in signals.forever() {
+                    thread_flag.store(true, Ordering::Relaxed);
+                    if let Some(ctx) = &*thread_window.lock().unwrap_or_else(|p| p.into_inner()) {
+                        ctx.request_repaint();
+                    }
+                }
+            })
+            .context("failed to start the signal thread")?;
+        Ok(Self { flag, window })
+    }
+
+    /// The window to wake from now on.
+    fn attach(&self, ctx: &egui::Context) {
+        *self.window.lock().unwrap_or_else(|p| p.into_inner()) = Some(ctx.clone());
+    }
 }
 
 /// A small window with one message and an OK button, for when the main one cannot open.
-fn show_message(title: &str, text: &str) -> Result<()> {
+fn show_message(title: &str, text: &str, closer: SignalCloser) -> Result<()> {
     let text = text.to_owned();
-    let shutdown = Arc::new(AtomicBool::new(false));
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(title)
@@ -95,8 +112,11 @@ fn show_message(title: &str, text: &str) -> Result<()> {
         &format!("{APP_ID}-message"),
         options,
         Box::new(move |cc| {
-            close_on_signals(&cc.egui_ctx, shutdown.clone())?;
-            Ok(Box::new(MessageWindow { text, shutdown }))
+            closer.attach(&cc.egui_ctx);
+            Ok(Box::new(MessageWindow {
+                text,
+                shutdown: closer.flag.clone(),
+            }))
         }),
     )
     .map_err(|e| anyhow::anyhow!("failed to open the window: {e}"))

@@ -1,0 +1,99 @@
+//! The real `castmill` window under Xvfb: it opens and renders, a second launch is refused
+//! with a clear message, SIGTERM closes it cleanly (settings saved); and killing it mid-job
+//! leaves a job that the next launch offers in its recovery dialog, whose Resume finishes
+//! with exactly the outputs of an uninterrupted run.
+
+use castmill::gui::app::{FileStatus, Screen};
+use castmill_e2e::app_harness::{app_harness, results, run_until};
+use castmill_e2e::desktop::{Desktop, VirtualDisplay, image_stats};
+use castmill_e2e::fixtures;
+use castmill_e2e::headless::DataDir;
+use castmill_e2e::worker::{one_model_at_a_time, wait_until_unlocked};
+use egui_kittest::kittest::Queryable;
+use nix::sys::signal::Signal;
+
+const TITLE: &str = "^Castmill$";
+
+#[test]
+fn the_window_renders_refuses_a_second_instance_and_closes_cleanly() {
+    let data = DataDir::with_model();
+    let display = VirtualDisplay::start();
+    let desktop = Desktop::new(data.path());
+    let mut window = desktop.launch(&display, &[]);
+    let ready = window.wait_for_log("window ready");
+    eprintln!("{ready}");
+
+    let shot = desktop.home.path().join("main.png");
+    display.screenshot(&shot);
+    let (colours, width, height) = image_stats(&shot);
+    assert_eq!((width, height), (1024, 768));
+    // An empty X screen is one colour; rendered text and widgets bring hundreds.
+    assert!(colours > 50, "the screen looks blank: {colours} colours");
+
+    let mut second = desktop.launch(&display, &[]);
+    second.wait_for_log("Castmill is already open");
+    second.signal(Signal::SIGTERM);
+    assert_eq!(second.wait().code(), Some(5), "a second window is refused with exit code 5");
+
+    window.signal(Signal::SIGTERM);
+    let status = window.wait();
+    assert_eq!(status.code(), Some(0), "SIGTERM closes the window cleanly");
+    assert!(desktop.saved_state().is_file(), "the window saved its settings on the way out");
+}
+
+#[test]
+fn killing_the_window_mid_job_then_resuming_from_the_recovery_dialog_gives_the_uninterrupted_outputs() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let long = fixtures::long_clip(media.path());
+    let display = VirtualDisplay::start();
+    let desktop = Desktop::new(data.path());
+
+    // Launch with the file queued, start it from the keyboard, kill the app mid-file.
+    let mut window = desktop.launch(&display, &[&long]);
+    window.wait_for_log("window ready");
+    display.key(TITLE, "ctrl+Return");
+    window.wait_for_log("\"type\":\"segment\"");
+    window.signal(Signal::SIGKILL);
+    let _ = window.wait();
+    let job = data.jobs().into_iter().next().expect("the window created a job");
+    wait_until_unlocked(&job);
+    assert!(
+        !desktop.outputs().join("long episode.txt").exists(),
+        "the file was not finished"
+    );
+
+    // The next launch offers the job.
+    let mut again = desktop.launch(&display, &[]);
+    again.wait_for_log("recovery dialog: 1 unfinished jobs");
+    again.signal(Signal::SIGTERM);
+    assert_eq!(again.wait().code(), Some(0));
+
+    // Resume it from the dialog (the same app, driven by kittest).
+    let mut harness = app_harness(data.path(), &media.path().join("unused"));
+    harness.run();
+    assert!(harness.query_by_label_contains("Stopped because the app closed").is_some());
+    harness.get_by_label("Resume").click_accesskit();
+    run_until(&mut harness, "the results", |app| matches!(app.screen, Screen::Results(_)));
+    let results = results(&harness);
+    assert!(matches!(results.files[0].status, FileStatus::Done { .. }), "{:?}", results.files);
+
+    // The same file, never interrupted.
+    let reference = DataDir::with_model();
+    let reference_out = media.path().join("reference");
+    let run = reference
+        .command()
+        .args(["--headless", "--out"])
+        .arg(&reference_out)
+        .arg(&long)
+        .output()
+        .expect("run castmill");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    for ext in ["txt", "srt", "vtt", "json"] {
+        let name = format!("long episode.{ext}");
+        let resumed = std::fs::read(desktop.outputs().join(&name)).expect("resumed output");
+        let whole = std::fs::read(reference_out.join(&name)).expect("reference output");
+        assert!(resumed == whole, "{name} differs from an uninterrupted run");
+    }
+}
