@@ -10,6 +10,7 @@ mod fault_injection;
 mod file_job;
 mod heartbeat;
 mod job;
+mod log_writer;
 mod outputs;
 mod parent_death;
 mod probe;
@@ -97,7 +98,7 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CASTMILL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,whisper_rs=warn"));
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| log_writer::LogWriter)
         .with_env_filter(filter)
         .with_ansi(false)
         .init();

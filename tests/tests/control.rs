@@ -148,3 +148,30 @@ fn heartbeats_arrive_while_working() {
         "heartbeat sequence has gaps: {beats:?}"
     );
 }
+
+/// A worker whose stderr leads nowhere (a pipe whose reader is gone, as when the app that
+/// read it died) keeps working: a log line that cannot be written never stops the job.
+#[test]
+fn a_broken_stderr_does_not_stop_the_worker() {
+    let _guard = one_model_at_a_time();
+    let job = TestJob::new(vec![fixtures::clip("garden", "wav")]);
+    let mut child = std::process::Command::new(castmill_e2e::worker_bin())
+        .arg(job.folder.root())
+        .env("CASTMILL_LOG", "debug")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn worker");
+    drop(child.stderr.take());
+    let events: Vec<WorkerEvent> = shared_ipc::EventReader::new(child.stdout.take().expect("stdout"))
+        .filter_map(|line| match line {
+            shared_ipc::Incoming::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "events: {events:?}");
+    assert!(events.iter().any(|e| matches!(e, WorkerEvent::Finished { files_done: 1, .. })));
+    assert!(job.out.join("garden.txt").is_file());
+}

@@ -68,7 +68,8 @@ impl ModelStore {
             if name.starts_with('.') {
                 continue;
             }
-            let size = item.metadata().map(|m| m.len()).unwrap_or(0);
+            // Follows a linked model to its file, as loading it does.
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             let check = model_file::validate_file(&path).map_err(|e| e.to_string());
             entries.push(ModelEntry {
                 name: name.to_owned(),

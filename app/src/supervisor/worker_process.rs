@@ -1,16 +1,16 @@
 //! Spawns `batch-processor` for a job folder. The worker gets its own process group (signals
 //! reach it and anything it starts, and a Ctrl-C in the terminal reaches only us) and closed
-//! stdin. A reader thread turns stdout into events on a bounded channel; another appends
-//! stderr to the job's log and keeps its last few KB for error messages.
+//! stdin. A reader thread turns stdout into events on a bounded channel. Its stderr is the
+//! job's log file itself, not a pipe through us: when the app dies, the worker's last words
+//! still reach the log, and a broken pipe cannot take the worker down with it.
 
-use std::collections::VecDeque;
-use std::fs::OpenOptions;
-use std::io::{Read, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::mpsc;
 
 use nix::unistd::Pid;
 use shared_ipc::{EventReader, Incoming, JobFolder};
@@ -18,8 +18,8 @@ use thiserror::Error;
 
 /// Lines buffered between the reader thread and the supervisor; the reader waits when full.
 const EVENT_QUEUE: usize = 1024;
-/// How much of the worker's stderr is kept in memory for messages.
-const STDERR_TAIL_BYTES: usize = 8 * 1024;
+/// How much of the end of the log is read for error messages.
+const LOG_TAIL_BYTES: u64 = 8 * 1024;
 
 #[derive(Debug, Error)]
 pub enum SpawnError {
@@ -40,8 +40,7 @@ pub enum WorkerMessage {
 pub struct WorkerProcess {
     child: Child,
     pub events: mpsc::Receiver<WorkerMessage>,
-    stderr_tail: Arc<Mutex<VecDeque<u8>>>,
-    stderr_thread: Option<std::thread::JoinHandle<()>>,
+    log_path: PathBuf,
 }
 
 /// The worker binary: `CASTMILL_WORKER`, else next to our own executable.
@@ -61,7 +60,7 @@ impl WorkerProcess {
             None => worker_path()?,
         };
         let log_path = folder.log();
-        let mut log = OpenOptions::new()
+        let log = OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
@@ -78,7 +77,7 @@ impl WorkerProcess {
             .arg(folder.root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::from(log))
             .process_group(0)
             .spawn()
             .map_err(spawn_err)?;
@@ -86,11 +85,6 @@ impl WorkerProcess {
             .stdout
             .take()
             .ok_or_else(|| spawn_err(std::io::Error::other("no stdout pipe")))?;
-        let mut stderr = child
-            .stderr
-            .take()
-            .ok_or_else(|| spawn_err(std::io::Error::other("no stderr pipe")))?;
-
         let (tx, rx) = mpsc::sync_channel(EVENT_QUEUE);
         std::thread::Builder::new()
             .name("worker-stdout".into())
@@ -104,29 +98,10 @@ impl WorkerProcess {
             })
             .map_err(spawn_err)?;
 
-        let stderr_tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL_BYTES)));
-        let tail = Arc::clone(&stderr_tail);
-        let stderr_thread = std::thread::Builder::new()
-            .name("worker-stderr".into())
-            .spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stderr.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let _ = log.write_all(&buf[..n]);
-                    let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
-                    tail.extend(&buf[..n]);
-                    let excess = tail.len().saturating_sub(STDERR_TAIL_BYTES);
-                    tail.drain(..excess);
-                }
-            })
-            .map_err(spawn_err)?;
         Ok(Self {
             child,
             events: rx,
-            stderr_tail,
-            stderr_thread: Some(stderr_thread),
+            log_path,
         })
     }
 
@@ -134,19 +109,19 @@ impl WorkerProcess {
         Pid::from_raw(self.child.id() as i32)
     }
 
-    /// Reaps the worker, and finishes copying its stderr to the log.
+    /// Reaps the worker.
     pub fn wait(&mut self) -> std::io::Result<ExitStatus> {
-        let status = self.child.wait()?;
-        if let Some(t) = self.stderr_thread.take() {
-            let _ = t.join();
-        }
-        Ok(status)
+        self.child.wait()
     }
 
-    /// The last lines the worker wrote to stderr.
+    /// The last lines of the job's log (what the worker last wrote to stderr).
     pub fn stderr_tail(&self) -> String {
-        let tail = self.stderr_tail.lock().unwrap_or_else(|p| p.into_inner());
-        let bytes: Vec<u8> = tail.iter().copied().collect();
+        let mut bytes = Vec::new();
+        if let Ok(mut log) = File::open(&self.log_path) {
+            let len = log.metadata().map(|m| m.len()).unwrap_or(0);
+            let _ = log.seek(SeekFrom::Start(len.saturating_sub(LOG_TAIL_BYTES)));
+            let _ = log.take(LOG_TAIL_BYTES).read_to_end(&mut bytes);
+        }
         let text = String::from_utf8_lossy(&bytes).into_owned();
         text.lines()
             .rev()
