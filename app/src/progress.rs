@@ -19,6 +19,17 @@ pub fn speed_and_eta(elapsed_s: f64, start_s: f64, done_s: f64, total_s: Option<
     (speed, eta)
 }
 
+/// How long ago a moment (ms since the epoch) was, in words: "5 min ago".
+pub fn ago(unix_ms: u64) -> String {
+    let age_s = shared_ipc::now_unix_ms().saturating_sub(unix_ms) / 1000;
+    match age_s {
+        0..60 => format!("{age_s} s ago"),
+        60..3600 => format!("{} min ago", age_s / 60),
+        3600..86_400 => format!("{} h ago", age_s / 3600),
+        _ => format!("{} days ago", age_s / 86_400),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,16 +41,5 @@ mod tests {
         assert_eq!(speed, 10.0);
         assert_eq!(eta, Some(20.0));
         assert_eq!(speed_and_eta(0.0, 0.0, 0.0, Some(1.0)), (0.0, None));
-    }
-}
-
-/// How long ago a moment (ms since the epoch) was, in words: "5 min ago".
-pub fn ago(unix_ms: u64) -> String {
-    let age_s = shared_ipc::now_unix_ms().saturating_sub(unix_ms) / 1000;
-    match age_s {
-        0..60 => format!("{age_s} s ago"),
-        60..3600 => format!("{} min ago", age_s / 60),
-        3600..86_400 => format!("{} h ago", age_s / 3600),
-        _ => format!("{} days ago", age_s / 86_400),
     }
 }

@@ -2,8 +2,8 @@
 //! close button, Ctrl+Q or SIGTERM/SIGINT alike.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -13,7 +13,7 @@ use castmill::single_instance::{InstanceError, InstanceLock};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::headless::{EXIT_OK, EXIT_ALREADY_OPEN};
+use crate::headless::{EXIT_ALREADY_OPEN, EXIT_OK};
 
 const APP_ID: &str = "castmill";
 

@@ -64,7 +64,16 @@ impl VirtualDisplay {
     pub fn key(&self, title: &str, keys: &str) {
         let status = self
             .command("xdotool")
-            .args(["search", "--sync", "--name", title, "windowfocus", "--sync", "key", keys])
+            .args([
+                "search",
+                "--sync",
+                "--name",
+                title,
+                "windowfocus",
+                "--sync",
+                "key",
+                keys,
+            ])
             .status()
             .expect("run xdotool");
         assert!(status.success(), "xdotool could not type {keys}");
@@ -173,12 +182,20 @@ impl AppWindow {
                         return line;
                     }
                 }
-                Err(_) => panic!(
-                    "the window never logged {text:?}; it logged:\n{}",
-                    self.seen.join("\n")
-                ),
+                Err(_) => panic!("the window never logged {text:?}; it logged:\n{}", self.seen.join("\n")),
             }
         }
+    }
+
+    /// Takes in the log lines written so far, without waiting.
+    pub fn drain_log(&mut self) {
+        while let Ok(line) = self.log.try_recv() {
+            self.seen.push(line);
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn signal(&self, signal: Signal) {

@@ -9,13 +9,8 @@ use nix::sys::signal::Signal;
 use shared_ipc::protocol::StopCause;
 use shared_ipc::{Incoming, WorkerEvent, exit_code};
 
-/// CPU time (user + system) of a process, from /proc.
 fn cpu_seconds(pid: i32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
-    let after_name = &stat[stat.rfind(')').expect("comm") + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    let ticks: f64 = fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
-    ticks / 100.0
+    castmill_e2e::proc_stats::cpu_seconds(pid as u32).expect("proc stat")
 }
 
 #[test]
@@ -172,6 +167,10 @@ fn a_broken_stderr_does_not_stop_the_worker() {
         .collect();
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "events: {events:?}");
-    assert!(events.iter().any(|e| matches!(e, WorkerEvent::Finished { files_done: 1, .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Finished { files_done: 1, .. }))
+    );
     assert!(job.out.join("garden.txt").is_file());
 }

@@ -82,7 +82,9 @@ fn skip_this_file_leaves_it_out_and_the_batch_goes_on() {
         |app| matches!(&app.screen, Screen::Running(job) if !job.transcript.is_empty()),
     );
     harness.get_by_label("Skip this file").click();
-    run_until(&mut harness, "the results", |app| matches!(app.screen, Screen::Results(_)));
+    run_until(&mut harness, "the results", |app| {
+        matches!(app.screen, Screen::Results(_))
+    });
 
     let results = results(&harness);
     assert_eq!(results.files[0].status, FileStatus::Skipped, "{:?}", results.files);
@@ -91,8 +93,15 @@ fn skip_this_file_leaves_it_out_and_the_batch_goes_on() {
         "{:?}",
         results.files
     );
-    assert!(results.summary.contains("1 done, 0 failed, 1 skipped"), "{}", results.summary);
+    assert!(
+        results.summary.contains("1 done, 0 failed, 1 skipped"),
+        "{}",
+        results.summary
+    );
     assert!(harness.query_by_label("Skipped").is_some());
-    assert!(!out.join("long episode.txt").exists(), "a skipped file has no transcript");
+    assert!(
+        !out.join("long episode.txt").exists(),
+        "a skipped file has no transcript"
+    );
     assert!(out.join("garden.txt").is_file());
 }

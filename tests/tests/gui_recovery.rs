@@ -21,9 +21,17 @@ fn restart_runs_the_interrupted_job_again_from_the_start() {
 
     let mut harness = app_harness(data.path(), &media.path().join("unused"));
     harness.run();
-    assert!(harness.query_by_label_contains("stopped before they were done").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("stopped before they were done")
+            .is_some()
+    );
     assert!(harness.query_by_label_contains("long episode.wav").is_some());
-    assert!(harness.query_by_label_contains("Stopped because the app closed").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Stopped because the app closed")
+            .is_some()
+    );
 
     harness.get_by_label("Restart").click_accesskit();
     run_until(
@@ -31,14 +39,23 @@ fn restart_runs_the_interrupted_job_again_from_the_start() {
         "the first segment",
         |app| matches!(&app.screen, Screen::Running(job) if !job.transcript.is_empty()),
     );
-    assert!(harness.state().recovery.is_none(), "the dialog closes once the job runs");
+    assert!(
+        harness.state().recovery.is_none(),
+        "the dialog closes once the job runs"
+    );
     let Screen::Running(job) = &harness.state().screen else {
         unreachable!()
     };
     let first_live_line = job.transcript.front().cloned().expect("a segment");
-    run_until(&mut harness, "the results", |app| matches!(app.screen, Screen::Results(_)));
+    run_until(&mut harness, "the results", |app| {
+        matches!(app.screen, Screen::Results(_))
+    });
     let results = results(&harness);
-    assert!(matches!(results.files[0].status, FileStatus::Done { .. }), "{:?}", results.files);
+    assert!(
+        matches!(results.files[0].status, FileStatus::Done { .. }),
+        "{:?}",
+        results.files
+    );
     let text = std::fs::read_to_string(media.path().join("out/long episode.txt")).expect("transcript");
     let first_line = text.lines().find(|l| !l.trim().is_empty()).expect("a line");
     assert_eq!(
@@ -65,23 +82,38 @@ fn delete_asks_first_keeps_the_outputs_and_damaged_jobs_can_only_be_deleted() {
     harness.run();
     assert!(harness.query_by_label_contains("1 of 2 files done").is_some());
     assert!(harness.query_by_label_contains("records are damaged").is_some());
-    assert_eq!(harness.get_all_by_label("Resume").count(), 1, "a damaged job cannot be resumed");
+    assert_eq!(
+        harness.get_all_by_label("Resume").count(),
+        1,
+        "a damaged job cannot be resumed"
+    );
     assert_eq!(harness.get_all_by_label("Delete").count(), 2);
 
     // Delete the interrupted job: first cancel, then confirm.
-    harness.get_all_by_label("Delete").next().expect("delete").click_accesskit();
+    harness
+        .get_all_by_label("Delete")
+        .next()
+        .expect("delete")
+        .click_accesskit();
     harness.run();
     assert!(harness.query_by_label("Delete this job?").is_some());
     assert!(harness.query_by_label_contains("are kept").is_some());
     harness.get_by_label("Cancel").click_accesskit();
     harness.run();
     assert!(job.root().is_dir(), "cancel deletes nothing");
-    harness.get_all_by_label("Delete").next().expect("delete").click_accesskit();
+    harness
+        .get_all_by_label("Delete")
+        .next()
+        .expect("delete")
+        .click_accesskit();
     harness.run();
     harness.get_by_label("Delete job").click_accesskit();
     harness.run();
     assert!(!job.root().exists(), "the job's records are gone");
-    assert!(media.path().join("out/bread.txt").is_file(), "finished outputs are kept");
+    assert!(
+        media.path().join("out/bread.txt").is_file(),
+        "finished outputs are kept"
+    );
 
     // The damaged one is left; delete it too, and the dialog closes.
     assert!(harness.query_by_label_contains("records are damaged").is_some());
@@ -91,5 +123,9 @@ fn delete_asks_first_keeps_the_outputs_and_damaged_jobs_can_only_be_deleted() {
     harness.run();
     assert!(!damaged.exists());
     assert!(harness.state().recovery.is_none());
-    assert!(harness.query_by_label_contains("stopped before they were done").is_none());
+    assert!(
+        harness
+            .query_by_label_contains("stopped before they were done")
+            .is_none()
+    );
 }

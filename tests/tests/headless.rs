@@ -1,7 +1,6 @@
 //! `castmill --headless`: a whole batch through the real command, exit codes, Ctrl-C as a
 //! graceful stop, and a worker that outlives a killed app stopping by itself.
 
-
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::worker::{one_model_at_a_time, wait_until_unlocked};

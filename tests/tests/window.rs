@@ -33,12 +33,19 @@ fn the_window_renders_refuses_a_second_instance_and_closes_cleanly() {
     let mut second = desktop.launch(&display, &[]);
     second.wait_for_log("Castmill is already open");
     second.signal(Signal::SIGTERM);
-    assert_eq!(second.wait().code(), Some(5), "a second window is refused with exit code 5");
+    assert_eq!(
+        second.wait().code(),
+        Some(5),
+        "a second window is refused with exit code 5"
+    );
 
     window.signal(Signal::SIGTERM);
     let status = window.wait();
     assert_eq!(status.code(), Some(0), "SIGTERM closes the window cleanly");
-    assert!(desktop.saved_state().is_file(), "the window saved its settings on the way out");
+    assert!(
+        desktop.saved_state().is_file(),
+        "the window saved its settings on the way out"
+    );
 }
 
 #[test]
@@ -73,11 +80,21 @@ fn killing_the_window_mid_job_then_resuming_from_the_recovery_dialog_gives_the_u
     // Resume it from the dialog (the same app, driven by kittest).
     let mut harness = app_harness(data.path(), &media.path().join("unused"));
     harness.run();
-    assert!(harness.query_by_label_contains("Stopped because the app closed").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Stopped because the app closed")
+            .is_some()
+    );
     harness.get_by_label("Resume").click_accesskit();
-    run_until(&mut harness, "the results", |app| matches!(app.screen, Screen::Results(_)));
+    run_until(&mut harness, "the results", |app| {
+        matches!(app.screen, Screen::Results(_))
+    });
     let results = results(&harness);
-    assert!(matches!(results.files[0].status, FileStatus::Done { .. }), "{:?}", results.files);
+    assert!(
+        matches!(results.files[0].status, FileStatus::Done { .. }),
+        "{:?}",
+        results.files
+    );
 
     // The same file, never interrupted.
     let reference = DataDir::with_model();

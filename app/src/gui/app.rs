@@ -147,8 +147,13 @@ impl CastmillApp {
             "model {} is not installed (Settings → Models)",
             self.settings.model
         );
-        let (folder, spec) =
-            jobs::create_job(&dirs, self.queue.paths(), out, model, self.settings.transcribe_options())?;
+        let (folder, spec) = jobs::create_job(
+            &dirs,
+            self.queue.paths(),
+            out,
+            model,
+            self.settings.transcribe_options(),
+        )?;
         self.run_job(folder, spec, ctx)
     }
 
@@ -260,11 +265,13 @@ impl CastmillApp {
                 .extend(duration_probe::start(paths, self.worker_override.clone(), ctx));
         }
         let queue = &mut self.queue;
-        self.probes.retain(|rx| loop {
-            match rx.try_recv() {
-                Ok(probe) => queue.probed(probe),
-                Err(std::sync::mpsc::TryRecvError::Empty) => break true,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => break false,
+        self.probes.retain(|rx| {
+            loop {
+                match rx.try_recv() {
+                    Ok(probe) => queue.probed(probe),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break true,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break false,
+                }
             }
         });
         if let Screen::Running(job) = &mut self.screen
@@ -329,15 +336,13 @@ impl CastmillApp {
         }
         let ctx = ui.ctx().clone();
         match &mut self.screen {
-            Screen::Start => {
-                match screens::start::show(ui, &mut self.settings, &mut self.queue, &self.models) {
-                    Some(StartAction::Start) => self.start(&ctx),
-                    Some(StartAction::OpenDialog(purpose)) => self.open_dialog(purpose, &ctx),
-                    Some(StartAction::OpenSettings) => self.settings_open = true,
-                    Some(StartAction::ShowUnfinishedJobs) => self.show_unfinished_jobs(),
-                    None => {}
-                }
-            }
+            Screen::Start => match screens::start::show(ui, &mut self.settings, &mut self.queue, &self.models) {
+                Some(StartAction::Start) => self.start(&ctx),
+                Some(StartAction::OpenDialog(purpose)) => self.open_dialog(purpose, &ctx),
+                Some(StartAction::OpenSettings) => self.settings_open = true,
+                Some(StartAction::ShowUnfinishedJobs) => self.show_unfinished_jobs(),
+                None => {}
+            },
             Screen::Running(job) => screens::running::show(ui, job),
             Screen::Results(results) => {
                 if let Some(action) = screens::results::show(ui, results) {

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 
+use crate::models::catalog;
 use crate::models::download::{self, InstallRequest};
 use crate::models::store::ModelStore;
-use crate::models::catalog;
 
 /// One installed model as the list shows it.
 #[derive(Debug, Clone, PartialEq)]

@@ -189,7 +189,9 @@ impl RunningJob {
                 ..
             } => push_bounded(
                 &mut self.log,
-                format!("The worker {reason}. Restarting from the last saved point (attempt {attempt} of {max_attempts})."),
+                format!(
+                    "The worker {reason}. Restarting from the last saved point (attempt {attempt} of {max_attempts})."
+                ),
             ),
             SupervisorEvent::Quarantined {
                 file_index,

@@ -100,13 +100,18 @@ pub fn run(
         if let Some(file_index) = control.take_skip() {
             match mark_skipped(folder, file_index) {
                 Ok(Some(input)) => {
-                    log_decision(folder, &format!("skipped file {} ({input}) at the user's request", file_index + 1));
+                    log_decision(
+                        folder,
+                        &format!("skipped file {} ({input}) at the user's request", file_index + 1),
+                    );
                     sink(SupervisorEvent::Skipped { file_index, input });
                 }
                 Ok(None) => {}
-                Err(e) => return Outcome::GaveUp {
-                    reason: format!("failed to skip file {}: {e}", file_index + 1),
-                },
+                Err(e) => {
+                    return Outcome::GaveUp {
+                        reason: format!("failed to skip file {}: {e}", file_index + 1),
+                    };
+                }
             }
             // The worker was stopped on purpose: start the next one straight away.
             failures_in_a_row = 0;

@@ -48,7 +48,10 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
             ui.horizontal(|ui| {
                 if model.usable
                     && model.name != settings.model
-                    && ui.small_button("Use").on_hover_text("Use this model for new jobs").clicked()
+                    && ui
+                        .small_button("Use")
+                        .on_hover_text("Use this model for new jobs")
+                        .clicked()
                 {
                     settings.model = model.name.clone();
                 }

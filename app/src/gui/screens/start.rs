@@ -87,7 +87,10 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue, models: &Mo
                 ui.horizontal(|ui| {
                     ui.label(format!("{}.", i + 1));
                     ui.label(item.name()).on_hover_text(item.path.display().to_string());
-                    let length = item.duration_s.map(crate::progress::clock).unwrap_or_else(|| "--:--".into());
+                    let length = item
+                        .duration_s
+                        .map(crate::progress::clock)
+                        .unwrap_or_else(|| "--:--".into());
                     ui.colored_label(theme::MUTED, length);
                     ui.colored_label(theme::MUTED, human_size(item.size));
                     if let Some(problem) = &item.problem {

@@ -3,13 +3,16 @@
 //!
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,120")
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
-//! comma list of sections (commit, clips, faster-whisper, control, supervisor, long);
+//! comma list of sections (commit, clips, faster-whisper, control, supervisor, app, long);
 //! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
+
+mod app_window;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use castmill_e2e::fixtures::{self, CLIPS};
+use castmill_e2e::proc_stats::cpu_seconds;
 use castmill_e2e::wer::word_error_rate;
 use castmill_e2e::worker::{RunningWorker, TestJob};
 use nix::sys::signal::Signal;
@@ -24,18 +27,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Peak resident memory of a live process (VmHWM), in MiB.
 fn peak_rss_mib(pid: i32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    castmill_e2e::proc_stats::peak_rss_mib(pid as u32)
 }
 
 struct Run {
@@ -352,12 +345,6 @@ print(f"ELAPSED {time.time() - start}")
 }
 
 /// CPU time (user + system) of a live process, in seconds.
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
-    Some((fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?) / 100.0)
-}
-
 /// `castmill --headless --json` on a data directory holding the test model.
 fn headless(
     data: &castmill_e2e::headless::DataDir,
@@ -492,6 +479,9 @@ fn main() {
     }
     if wanted("supervisor") {
         bench_supervisor(dir.path(), repeats);
+    }
+    if wanted("app") {
+        app_window::bench(repeats, long_wav(dir.path(), 10));
     }
     if wanted("long") {
         bench_long_files(dir.path());
