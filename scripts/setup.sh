@@ -72,6 +72,12 @@ prefix="${CASTMILL_PREFIX:-$HOME/.local}"
 mkdir -p "$prefix/bin"
 install -m 0755 "$bin_dir/castmill" "$bin_dir/batch-processor" "$prefix/bin/"
 say "installed castmill and batch-processor in $prefix/bin"
+# The applications-menu entry and its icon, pointing at the binary just installed.
+install -Dm0644 assets/castmill.png "$prefix/share/icons/hicolor/256x256/apps/castmill.png"
+install -Dm0644 assets/castmill.svg "$prefix/share/icons/hicolor/scalable/apps/castmill.svg"
+mkdir -p "$prefix/share/applications"
+sed "s|^Exec=castmill |Exec=$prefix/bin/castmill |" assets/castmill.desktop >"$prefix/share/applications/castmill.desktop"
+say "added Castmill to the applications menu ($prefix/share/applications/castmill.desktop)"
 install_default_model "$prefix/bin/castmill"
 
 say "transcribing the sample episode (assets/sample/episode.mp3)"

@@ -6,6 +6,7 @@ pub mod desktop;
 pub mod fixtures;
 pub mod headless;
 pub mod jobs_fixture;
+pub mod model_server;
 pub mod proc_stats;
 pub mod wer;
 pub mod worker;

@@ -39,6 +39,10 @@ pub struct ModelManager {
     pub message: Option<Result<String, String>>,
     /// The name typed into the install box.
     pub install_name: String,
+    /// Where installs download from (the whisper.cpp model host, or `CASTMILL_MODEL_BASE_URL`).
+    pub base_url: String,
+    /// The largest progress an install reported, kept after it ends (shown, and tested).
+    pub last_progress: Option<(u64, Option<u64>)>,
 }
 
 /// Progress updates kept in flight; a slow window just skips some.
@@ -52,6 +56,8 @@ impl ModelManager {
             task: None,
             message: None,
             install_name: String::new(),
+            base_url: catalog::base_url(),
+            last_progress: None,
         };
         manager.refresh();
         manager
@@ -107,11 +113,12 @@ impl ModelManager {
             .map(|e| format!(" (about {} MB)", e.approx_mib))
             .unwrap_or_default();
         let store = self.store();
+        let base_url = self.base_url.clone();
         self.run(format!("Installing {name}{size}"), ctx, move |progress| {
             let request = InstallRequest {
                 name: &name,
                 sha1: None,
-                base_url: catalog::base_url(),
+                base_url,
             };
             download::install(&store, &request, progress)
                 .map(|path| format!("Installed {name} ({})", path.display()))
@@ -150,6 +157,7 @@ impl ModelManager {
         if self.task.is_some() {
             return;
         }
+        self.last_progress = None;
         let (tx, rx) = mpsc::sync_channel(UPDATE_QUEUE);
         let repaint = ctx.clone();
         let spawned = std::thread::Builder::new().name("model-task".into()).spawn(move || {
@@ -185,6 +193,7 @@ impl ModelManager {
                 Ok(TaskUpdate::Progress { done, total }) => {
                     task.done = done;
                     task.total = total;
+                    self.last_progress = Some((done, total));
                 }
                 Ok(TaskUpdate::Finished(outcome)) => {
                     self.message = Some(outcome);
