@@ -5,6 +5,7 @@
 use castmill_e2e::app_harness::{app_harness, run_until};
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::model_server::{Serve, start_server};
+use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 
@@ -22,12 +23,23 @@ fn the_model_manager_installs_with_progress_imports_and_removes() {
     assert!(harness.state().settings_open, "Ctrl+, opens the settings");
     assert!(harness.query_by_label_contains("No model is installed").is_some());
 
-    harness.get_by_label("Install by name:").type_text("podcast-tiny");
+    harness
+        .get_by_role_and_label(Role::TextInput, "Install by name:")
+        .focus();
     harness.run();
-    harness.get_by_label("Install").click_accesskit();
-    run_until(&mut harness, "the installed model", |app| {
-        app.models.task.is_none() && app.models.is_installed("podcast-tiny")
-    });
+    harness
+        .get_by_role_and_label(Role::TextInput, "Install by name:")
+        .type_text("podcast-tiny");
+    harness.run();
+    harness.get_by_label("Install").click();
+    harness.run();
+    run_until(&mut harness, "the end of the install", |app| app.models.task.is_none());
+    assert!(
+        harness.state().models.is_installed("podcast-tiny"),
+        "{:?} (name typed: {:?})",
+        harness.state().models.message,
+        harness.state().models.install_name
+    );
     assert_eq!(
         harness.state().models.last_progress,
         Some((model.len() as u64, Some(model.len() as u64))),

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::{Arc, Mutex};
 
 use crate::models::catalog;
 use crate::models::download::{self, InstallRequest};
@@ -18,17 +19,17 @@ pub struct InstalledModel {
     pub usable: bool,
 }
 
-enum TaskUpdate {
-    Progress { done: u64, total: Option<u64> },
-    Finished(Result<String, String>),
-}
+/// Bytes done and the total, when known.
+type Progress = (u64, Option<u64>);
 
 /// An install or import in progress.
 pub struct ModelTask {
     pub what: String,
     pub done: u64,
     pub total: Option<u64>,
-    updates: Receiver<TaskUpdate>,
+    /// The latest progress: a cell, not a queue, so the window always sees the newest.
+    progress: Arc<Mutex<Option<Progress>>>,
+    finished: Receiver<Result<String, String>>,
 }
 
 pub struct ModelManager {
@@ -41,12 +42,9 @@ pub struct ModelManager {
     pub install_name: String,
     /// Where installs download from (the whisper.cpp model host, or `CASTMILL_MODEL_BASE_URL`).
     pub base_url: String,
-    /// The largest progress an install reported, kept after it ends (shown, and tested).
-    pub last_progress: Option<(u64, Option<u64>)>,
+    /// The last progress an install reported, kept after it ends.
+    pub last_progress: Option<Progress>,
 }
-
-/// Progress updates kept in flight; a slow window just skips some.
-const UPDATE_QUEUE: usize = 64;
 
 impl ModelManager {
     pub fn new(dir: PathBuf) -> Self {
@@ -158,17 +156,17 @@ impl ModelManager {
             return;
         }
         self.last_progress = None;
-        let (tx, rx) = mpsc::sync_channel(UPDATE_QUEUE);
+        let (tx, rx) = mpsc::sync_channel(1);
+        let progress: Arc<Mutex<Option<Progress>>> = Arc::default();
+        let cell = progress.clone();
         let repaint = ctx.clone();
         let spawned = std::thread::Builder::new().name("model-task".into()).spawn(move || {
-            let mut progress = |done, total| {
-                // Dropped when the window is behind; the next one carries the news.
-                if tx.try_send(TaskUpdate::Progress { done, total }).is_ok() {
-                    repaint.request_repaint();
-                }
+            let mut report = |done, total| {
+                *cell.lock().unwrap_or_else(|p| p.into_inner()) = Some((done, total));
+                repaint.request_repaint();
             };
-            let outcome = work(&mut progress);
-            let _ = tx.send(TaskUpdate::Finished(outcome));
+            let outcome = work(&mut report);
+            let _ = tx.send(outcome);
             repaint.request_repaint();
         });
         match spawned {
@@ -178,7 +176,8 @@ impl ModelManager {
                     what,
                     done: 0,
                     total: None,
-                    updates: rx,
+                    progress,
+                    finished: rx,
                 });
             }
             Err(e) => self.message = Some(Err(format!("failed to start: {e}"))),
@@ -188,26 +187,20 @@ impl ModelManager {
     /// Takes in what the running task reported; called every frame.
     pub fn poll(&mut self) {
         let Some(task) = &mut self.task else { return };
-        loop {
-            match task.updates.try_recv() {
-                Ok(TaskUpdate::Progress { done, total }) => {
-                    task.done = done;
-                    task.total = total;
-                    self.last_progress = Some((done, total));
-                }
-                Ok(TaskUpdate::Finished(outcome)) => {
-                    self.message = Some(outcome);
-                    self.task = None;
-                    self.refresh();
-                    return;
-                }
-                Err(TryRecvError::Empty) => return,
-                Err(TryRecvError::Disconnected) => {
-                    self.message = Some(Err("the model task ended without a word".into()));
-                    self.task = None;
-                    return;
-                }
-            }
+        // The outcome first: the task wrote its last progress before sending it.
+        let outcome = match task.finished.try_recv() {
+            Ok(outcome) => Some(outcome),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err("the model task ended without a word".into())),
+        };
+        if let Some((done, total)) = *task.progress.lock().unwrap_or_else(|p| p.into_inner()) {
+            task.done = done;
+            task.total = total;
+            self.last_progress = Some((done, total));
         }
+        let Some(outcome) = outcome else { return };
+        self.message = Some(outcome);
+        self.task = None;
+        self.refresh();
     }
 }
