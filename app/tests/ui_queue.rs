@@ -12,17 +12,20 @@ fn fixtures() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/audio")
 }
 
-/// The app on an empty data folder of its own (no models, no earlier jobs).
-fn harness() -> Harness<'static, CastmillApp> {
-    let data = tempfile::tempdir().expect("tempdir").keep();
-    Harness::builder()
+/// The app on an empty data folder of its own (no models, no earlier jobs), kept while the
+/// returned folder lives.
+fn harness() -> (Harness<'static, CastmillApp>, tempfile::TempDir) {
+    let data = tempfile::tempdir().expect("tempdir");
+    let dirs = DataDirs::at(data.path());
+    let harness = Harness::builder()
         .with_size([900.0, 640.0])
-        .build_eframe(move |_cc| CastmillApp::with_dirs(Settings::default(), DataDirs::at(data)))
+        .build_eframe(move |_cc| CastmillApp::with_dirs(Settings::default(), dirs));
+    (harness, data)
 }
 
 #[test]
 fn files_and_folders_join_the_queue_and_can_be_reordered_and_removed() {
-    let mut harness = harness();
+    let (mut harness, _data) = harness();
     harness.run();
     assert!(harness.query_by_label("The queue is empty.").is_some());
 
@@ -59,11 +62,41 @@ fn files_and_folders_join_the_queue_and_can_be_reordered_and_removed() {
 
 #[test]
 fn adding_a_folder_without_audio_says_so() {
-    let mut harness = harness();
+    let (mut harness, _data) = harness();
     let empty = tempfile::tempdir().expect("tempdir");
     harness.state_mut().add_paths(&[empty.path().to_owned()]);
     harness.run();
     let notice = harness.state().notice.clone().expect("a notice");
     assert!(notice.contains("has no audio files"), "{notice}");
     assert!(harness.query_by_label_contains("has no audio files").is_some());
+}
+
+/// A file dropped on the window the way the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn files_and_folders_dropped_on_the_window_join_the_queue() {
+    let (mut harness, _data) = harness();
+    harness.run();
+    let folder = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(fixtures().join("bread.ogg"), folder.path().join("dropped episode.ogg")).expect("copy");
+    harness.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(fixtures().join("garden.flac"))),
+        std::sync::Arc::new(Dropped(folder.path().to_owned())),
+    ];
+    harness.run();
+    let names: Vec<String> = harness.state().queue.items.iter().map(|i| i.name()).collect();
+    assert_eq!(names, vec!["garden.flac", "dropped episode.ogg"]);
+    assert!(harness.query_by_label("dropped episode.ogg").is_some());
 }

@@ -397,6 +397,23 @@ impl CastmillApp {
     }
 }
 
+/// Dims the window while files are dragged over it, saying what dropping them does.
+fn show_drop_hint(ctx: &egui::Context) {
+    let screen = ctx.content_rect();
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("castmill-drop-hint"),
+    ));
+    painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(160));
+    painter.text(
+        screen.center(),
+        egui::Align2::CENTER_CENTER,
+        "Drop to add to the queue",
+        egui::FontId::proportional(24.0),
+        egui::Color32::WHITE,
+    );
+}
+
 impl eframe::App for CastmillApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
@@ -416,6 +433,9 @@ impl eframe::App for CastmillApp {
             self.add_paths(&dropped);
         }
         egui::CentralPanel::default().show(ui, |ui| self.show_screen(ui));
+        if matches!(self.screen, Screen::Start) && ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            show_drop_hint(&ctx);
+        }
         if self.settings_open {
             self.show_settings_window(&ctx);
         }
