@@ -63,7 +63,8 @@ press ctrl+comma
 shot settings
 press ctrl+comma
 press ctrl+Return
-wait_log '"type":"segment"' 4
+# After the first memory report, so every figure is on screen.
+wait_log '"type":"memory"'
 shot running
 wait_log "job ended"
 shot results

@@ -9,6 +9,7 @@ use shared_ipc::{Checkpoint, FileState, JobFolder, WorkerEvent};
 use super::job_thread::{JobMessage, JobThread};
 use super::theme;
 use crate::supervisor::events::{Outcome, SupervisorEvent};
+use crate::supervisor::recovery;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileStatus {
@@ -48,7 +49,7 @@ pub struct RunningJob {
     pub batch_total_s: Option<f64>,
     pub started: Instant,
     /// Batch seconds done when this run started (a resumed job), for the speed.
-    pub batch_start_s: Option<f64>,
+    pub batch_start_s: f64,
     pub rss_bytes: Option<u64>,
     pub transcript: VecDeque<String>,
     pub log: VecDeque<String>,
@@ -89,6 +90,8 @@ impl RunningJob {
                 FileRow { input, status }
             })
             .collect();
+        // Audio already done by earlier runs (a resumed job) does not count toward the speed.
+        let batch_start_s = recovery::summarize(&folder).audio_done_ms as f64 / 1000.0;
         Self {
             thread,
             folder,
@@ -101,7 +104,7 @@ impl RunningJob {
             batch_done_s: 0.0,
             batch_total_s: None,
             started: Instant::now(),
-            batch_start_s: None,
+            batch_start_s,
             rss_bytes: None,
             transcript: VecDeque::new(),
             log: VecDeque::new(),
@@ -244,7 +247,6 @@ impl RunningJob {
                 self.file_total_s = file_total_s;
                 self.batch_done_s = batch_done_s;
                 self.batch_total_s = batch_total_s;
-                self.batch_start_s.get_or_insert(batch_done_s);
             }
             WorkerEvent::Segment { segment, .. } => push_bounded(&mut self.transcript, segment.text.trim().to_owned()),
             WorkerEvent::FileCompleted {

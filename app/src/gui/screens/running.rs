@@ -19,7 +19,7 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     ui.add_space(theme::SPACING);
 
     let elapsed = job.started.elapsed().as_secs_f64();
-    let start_s = job.batch_start_s.unwrap_or(0.0);
+    let start_s = job.batch_start_s;
     let (speed, eta) = speed_and_eta(elapsed, start_s, job.batch_done_s, job.batch_total_s);
 
     let overall = fraction(job.batch_done_s, job.batch_total_s);
