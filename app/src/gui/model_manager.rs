@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::models::catalog;
 use crate::models::download::{self, InstallRequest};
-use crate::models::store::ModelStore;
+use crate::models::store::{ModelKind, ModelStore};
 
 /// One installed model as the list shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,8 @@ pub struct InstalledModel {
     /// "whisper tiny (English-only)", or why the file cannot be used.
     pub description: String,
     pub usable: bool,
+    /// A transcription model (as opposed to a sentence-embedding one).
+    pub whisper: bool,
 }
 
 /// Bytes done and the total, when known.
@@ -70,22 +72,16 @@ impl ModelManager {
             Ok(entries) => entries
                 .into_iter()
                 .map(|e| {
-                    let (description, usable) = match e.check {
-                        Ok(s) => {
-                            let lang = if s.hparams.is_multilingual() {
-                                "multilingual"
-                            } else {
-                                "English-only"
-                            };
-                            (format!("whisper {} ({lang})", s.hparams.size_name()), true)
-                        }
-                        Err(reason) => (format!("unusable: {reason}"), false),
+                    let (description, usable, whisper) = match e.check {
+                        Ok(kind) => (kind.describe(), true, matches!(kind, ModelKind::Whisper(_))),
+                        Err(reason) => (format!("unusable: {reason}"), false, false),
                     };
                     InstalledModel {
                         name: e.name,
                         size: e.size,
                         description,
                         usable,
+                        whisper,
                     }
                 })
                 .collect(),
@@ -96,8 +92,9 @@ impl ModelManager {
         };
     }
 
+    /// True when `name` is a usable whisper model.
     pub fn is_installed(&self, name: &str) -> bool {
-        self.installed.iter().any(|m| m.name == name && m.usable)
+        self.installed.iter().any(|m| m.name == name && m.usable && m.whisper)
     }
 
     /// Downloads `name` from the model host.

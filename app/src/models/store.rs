@@ -1,4 +1,5 @@
-//! The models folder: `<data>/models/<name>.bin` for whisper GGML models.
+//! The models folder: `<data>/models/<name>.bin` for whisper GGML models, and
+//! `<data>/models/<name>/` for sentence-embedding models (sentence-transformers folders).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -8,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use shared_ipc::model_file::{self, ModelSummary};
 
 use super::ct2_to_ggml;
+use super::sentence_model::{self, SentenceModelSummary};
 use crate::data_dirs::DataDirs;
 
 pub struct ModelStore {
@@ -18,8 +20,34 @@ pub struct ModelEntry {
     pub name: String,
     pub path: PathBuf,
     pub size: u64,
-    /// The validated header, or why the file is unusable.
-    pub check: Result<ModelSummary, String>,
+    /// What the model is, once validated, or why it is unusable.
+    pub check: Result<ModelKind, String>,
+}
+
+pub enum ModelKind {
+    /// A whisper GGML file.
+    Whisper(ModelSummary),
+    /// A sentence-embedding folder, for summaries and the Map of Content.
+    Embeddings(SentenceModelSummary),
+}
+
+impl ModelKind {
+    /// "whisper tiny (English-only)", "sentence embeddings (384 dimensions, 6 layers)".
+    pub fn describe(&self) -> String {
+        match self {
+            ModelKind::Whisper(s) => {
+                let lang = if s.hparams.is_multilingual() {
+                    "multilingual"
+                } else {
+                    "English-only"
+                };
+                format!("whisper {} ({lang})", s.hparams.size_name())
+            }
+            ModelKind::Embeddings(s) => {
+                format!("sentence embeddings ({} dimensions, {} layers)", s.dimension, s.layers)
+            }
+        }
+    }
 }
 
 impl ModelStore {
@@ -37,6 +65,12 @@ impl ModelStore {
 
     pub fn path_of(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.bin"))
+    }
+
+    /// Where model `name` lives: its folder (sentence embeddings) or its file (whisper).
+    pub fn location_of(&self, name: &str) -> PathBuf {
+        let folder = self.dir.join(name);
+        if folder.is_dir() { folder } else { self.path_of(name) }
     }
 
     /// A model name, or a path to a model file.
@@ -58,19 +92,33 @@ impl ModelStore {
         for item in read {
             let item = item?;
             let path = item.path();
-            let Some(name) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".bin"))
-            else {
+            let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if name.starts_with('.') {
+            if file_name.starts_with('.') {
                 continue;
             }
-            // Follows a linked model to its file, as loading it does.
-            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            let check = model_file::validate_file(&path).map_err(|e| e.to_string());
+            let (name, size, check) = if path.is_dir() {
+                let size = sentence_model::REQUIRED_FILES
+                    .iter()
+                    .chain(sentence_model::OPTIONAL_FILES)
+                    .filter_map(|f| std::fs::metadata(path.join(f)).ok())
+                    .map(|m| m.len())
+                    .sum();
+                let check = sentence_model::validate(&path)
+                    .map(ModelKind::Embeddings)
+                    .map_err(|e| e.to_string());
+                (file_name, size, check)
+            } else if let Some(name) = file_name.strip_suffix(".bin") {
+                // Follows a linked model to its file, as loading it does.
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                let check = model_file::validate_file(&path)
+                    .map(ModelKind::Whisper)
+                    .map_err(|e| e.to_string());
+                (name, size, check)
+            } else {
+                continue;
+            };
             entries.push(ModelEntry {
                 name: name.to_owned(),
                 path,
@@ -82,10 +130,14 @@ impl ModelStore {
         Ok(entries)
     }
 
-    /// Imports a GGML whisper file or a CTranslate2 whisper folder. Returns the model name.
+    /// Imports a GGML whisper file, a CTranslate2 whisper folder or a sentence-transformers
+    /// folder. Returns the model name.
     pub fn import(&self, source: &Path, name: Option<&str>) -> Result<String> {
         self.ensure_dir()?;
         let meta = std::fs::metadata(source).with_context(|| format!("failed to read {}", source.display()))?;
+        if meta.is_dir() && sentence_model::looks_like_one(source) {
+            return self.import_sentence_model(source, name);
+        }
         let mut tmp = tempfile::Builder::new()
             .prefix(".import-")
             .suffix(".bin")
@@ -93,7 +145,7 @@ impl ModelStore {
         let default_name = if meta.is_dir() {
             if !source.join("model.bin").is_file() {
                 bail!(
-                    "{} is not a model folder: it has no model.bin (sentence-transformers models arrive with the knowledge stage)",
+                    "{} is not a model folder: it has neither model.bin (CTranslate2 whisper) nor config.json and model.safetensors (sentence-transformers)",
                     source.display()
                 );
             }
@@ -126,8 +178,53 @@ impl ModelStore {
         Ok(name)
     }
 
+    /// Copies a validated sentence-transformers folder in: into a hidden temporary folder
+    /// first, then renamed into place, so a half-copied model is never listed.
+    fn import_sentence_model(&self, source: &Path, name: Option<&str>) -> Result<String> {
+        let summary = sentence_model::validate(source)
+            .with_context(|| format!("{} is not a usable sentence-embedding model", source.display()))?;
+        let default_name = source
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("embeddings")
+            .to_owned();
+        let name = sanitise_name(name.unwrap_or(&default_name))?;
+        let dest = self.dir.join(&name);
+        if dest.exists() {
+            bail!("a model named {name} is already installed; remove it first or pick another name");
+        }
+        let tmp = tempfile::Builder::new().prefix(".import-").tempdir_in(&self.dir)?;
+        for file in sentence_model::REQUIRED_FILES
+            .iter()
+            .chain(sentence_model::OPTIONAL_FILES)
+        {
+            let from = source.join(file);
+            if !from.is_file() {
+                continue;
+            }
+            let to = tmp.path().join(file);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::copy(&from, &to).with_context(|| format!("failed to copy {}", from.display()))?;
+            File::open(&to)?.sync_all()?;
+        }
+        sentence_model::validate(tmp.path()).context("the copied model does not validate")?;
+        let tmp = tmp.keep();
+        std::fs::rename(&tmp, &dest).with_context(|| format!("failed to store {}", dest.display()))?;
+        shared_ipc::atomic_file::sync_dir(&self.dir)?;
+        tracing::info!("imported {name} ({} tensors)", summary.tensors);
+        Ok(name)
+    }
+
     pub fn remove(&self, name: &str) -> Result<()> {
         let name = sanitise_name(name)?;
+        let folder = self.dir.join(&name);
+        if std::fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir()) {
+            // remove_dir_all removes links inside, never what they point to.
+            return std::fs::remove_dir_all(&folder)
+                .with_context(|| format!("failed to remove model {name} ({})", folder.display()));
+        }
         let path = self.path_of(&name);
         std::fs::remove_file(&path).with_context(|| format!("failed to remove model {name} ({})", path.display()))
     }

@@ -47,6 +47,7 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
             }
             ui.horizontal(|ui| {
                 if model.usable
+                    && model.whisper
                     && model.name != settings.model
                     && ui
                         .small_button("Use")
@@ -90,7 +91,9 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
         }
         if ui
             .add_enabled(!busy, egui::Button::new("Import folder…"))
-            .on_hover_text("A CTranslate2 (faster-whisper) model folder; converted on import")
+            .on_hover_text(
+                "A CTranslate2 (faster-whisper) whisper folder, converted on import, or a sentence-transformers folder",
+            )
             .clicked()
         {
             action = Some(SettingsAction::OpenDialog(DialogPurpose::ImportModelFolder));

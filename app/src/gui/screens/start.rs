@@ -132,7 +132,7 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue, models: &Mo
         egui::ComboBox::from_id_salt("model")
             .selected_text(settings.model.clone())
             .show_ui(ui, |ui| {
-                for model in models.installed.iter().filter(|m| m.usable) {
+                for model in models.installed.iter().filter(|m| m.usable && m.whisper) {
                     ui.selectable_value(&mut settings.model, model.name.clone(), &model.name);
                 }
             })

@@ -1,0 +1,4 @@
+//! The worker's reusable half: the knowledge stage (sentence embeddings and what is built on
+//! them), shared by the `batch-processor` binary, the end-to-end tests and the benchmark.
+
+pub mod knowledge;
