@@ -1,4 +1,8 @@
-//! The knowledge stage: sentence embeddings (and, built on them, summaries, topics, related
-//! episodes and the Map of Content).
+//! The knowledge stage: sentence embeddings, and what is built on them — sentences with
+//! their times, extractive summaries and key topics.
 
 pub mod embedder;
+pub mod sentences;
+pub mod stopwords;
+pub mod summary;
+pub mod topics;

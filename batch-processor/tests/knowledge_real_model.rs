@@ -1,0 +1,127 @@
+//! The knowledge stage's building blocks with the real all-MiniLM-L6-v2 model (installed by
+//! `scripts/setup.sh --deps`): parity with sentence-transformers, and summaries and topics
+//! of the three fixture scripts, each about one subject.
+
+use std::path::{Path, PathBuf};
+
+use batch_processor::knowledge::embedder::{Embedder, cosine};
+use batch_processor::knowledge::sentences;
+use batch_processor::knowledge::summary::{self, centroid, mean_centrality};
+use batch_processor::knowledge::topics;
+use serde::Deserialize;
+use shared_ipc::Segment;
+
+fn model_folder() -> PathBuf {
+    let data = std::env::var_os("CASTMILL_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+            home.join(".local/share/castmill")
+        });
+    let folder = data.join("models/all-MiniLM-L6-v2");
+    assert!(
+        folder.join("model.safetensors").is_file(),
+        "{} is missing: run scripts/setup.sh --deps",
+        folder.display()
+    );
+    folder
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    sentences: Vec<ReferenceSentence>,
+}
+
+#[derive(Deserialize)]
+struct ReferenceSentence {
+    text: String,
+    vector: Vec<f32>,
+}
+
+/// Vectors made by sentence-transformers itself (scripts/make-embedding-reference.py).
+#[test]
+fn real_model_embeddings_match_sentence_transformers() {
+    let bytes = std::fs::read(fixtures().join("embeddings/reference.json")).expect("fixture");
+    let reference: Reference = serde_json::from_slice(&bytes).expect("parse");
+    let embedder = Embedder::load(&model_folder()).expect("load");
+    assert_eq!(embedder.dimension(), 384);
+    let texts: Vec<&str> = reference.sentences.iter().map(|s| s.text.as_str()).collect();
+    let vectors = embedder.embed(&texts).expect("embed");
+    let mut lowest = f32::MAX;
+    for (sentence, vector) in reference.sentences.iter().zip(&vectors) {
+        let norm: f32 = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "not unit length: {norm}");
+        let similarity = cosine(vector, &sentence.vector);
+        lowest = lowest.min(similarity);
+        assert!(similarity >= 0.99, "cosine {similarity:.5} for {:?}", sentence.text);
+    }
+    eprintln!("lowest cosine with sentence-transformers: {lowest:.6}");
+    // One at a time gives the same vectors as in a padded batch.
+    let alone = embedder.embed(&texts[..1]).expect("embed one");
+    assert!(cosine(&alone[0], &vectors[0]) > 0.9999);
+}
+
+/// A fixture script (`voice|text` lines) as segments, one per line, 5 s each.
+fn script(name: &str) -> Vec<Segment> {
+    let text = std::fs::read_to_string(fixtures().join(format!("texts/{name}.txt"))).expect("script");
+    text.lines()
+        .filter_map(|l| l.split_once('|').map(|(_, t)| t.to_owned()))
+        .enumerate()
+        .map(|(i, text)| Segment {
+            start_ms: i as u64 * 5000,
+            end_ms: (i as u64 + 1) * 5000,
+            text,
+            confidence: 1.0,
+        })
+        .collect()
+}
+
+#[test]
+fn real_model_topics_name_each_episodes_subject_and_summaries_beat_the_first_sentences() {
+    let embedder = Embedder::load(&model_folder()).expect("load");
+    let subjects = [
+        (
+            "astronomy",
+            &["telescope", "planet", "jupiter", "saturn", "moons", "sky"][..],
+        ),
+        ("bread", &["bread", "dough", "flour", "yeast", "loaf", "oven"][..]),
+        ("garden", &["garden", "tomato", "soil", "plants", "seeds", "water"][..]),
+    ];
+    for (name, key_terms) in subjects {
+        let segments = script(name);
+        let sentences = sentences::from_segments(&segments);
+        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+        let vectors = embedder.embed(&texts).expect("embed");
+        let center = centroid(&vectors);
+
+        let found = topics::key_topics(&embedder, &texts.join(" "), &center, 5).expect("topics");
+        assert_eq!(found.len(), 5, "{name}: {found:?}");
+        let hits = found.iter().filter(|t| key_terms.iter().any(|k| t.contains(k))).count();
+        assert!(
+            hits >= 2,
+            "{name}: topics {found:?} miss the subject's terms {key_terms:?}"
+        );
+
+        let words: Vec<usize> = sentences.iter().map(|s| s.words()).collect();
+        let budget = summary::budget(sentences.len(), segments.last().map(|s| s.end_ms).unwrap_or(0));
+        let picked = summary::select(&vectors, &words, budget);
+        assert_eq!(picked.len(), budget);
+        let first_n: Vec<usize> = (0..budget).collect();
+        let (ours, baseline) = (mean_centrality(&vectors, &picked), mean_centrality(&vectors, &first_n));
+        eprintln!("{name}: topics {found:?}; summary centrality {ours:.3} vs first {budget} sentences {baseline:.3}");
+        assert!(
+            ours > baseline,
+            "{name}: summary {ours:.3} is not more central than the opening {baseline:.3}"
+        );
+        for &i in &picked {
+            assert!(
+                texts.contains(&sentences[i].text.as_str()),
+                "summary sentences come from the transcript"
+            );
+        }
+    }
+}
