@@ -125,3 +125,124 @@ fn real_model_topics_name_each_episodes_subject_and_summaries_beat_the_first_sen
         }
     }
 }
+
+/// Six episodes: each fixture script cut in two. The halves of one script are related; no
+/// two scripts are. Notes and the Map of Content go to a folder where every link resolves.
+#[test]
+fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
+    use batch_processor::knowledge::{map_of_content, note, related, themes};
+
+    let embedder = Embedder::load(&model_folder()).expect("load");
+    let mut episodes = Vec::new();
+    for name in ["astronomy", "bread", "garden"] {
+        let all = sentences::from_segments(&script(name));
+        let half = all.len() / 2;
+        for (part, sentences) in [(1, all[..half].to_vec()), (2, all[half..].to_vec())] {
+            episodes.push((format!("{name} part {part}"), sentences));
+        }
+    }
+    let mut centroids = Vec::new();
+    let mut episode_topics = Vec::new();
+    for (_, sentences) in &episodes {
+        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+        let vectors = embedder.embed(&texts).expect("embed");
+        let center = centroid(&vectors);
+        episode_topics.push(topics::key_topics(&embedder, &texts.join(" "), &center, 5).expect("topics"));
+        centroids.push(center);
+    }
+    for (i, a) in centroids.iter().enumerate() {
+        let row: Vec<String> = centroids.iter().map(|b| format!("{:.2}", cosine(a, b))).collect();
+        eprintln!("similarity {i}: {}", row.join(" "));
+    }
+    let links = related::related(&centroids);
+    for (i, (stem, _)) in episodes.iter().enumerate() {
+        let twin = i ^ 1;
+        let linked: Vec<usize> = links[i].iter().map(|l| l.0).collect();
+        eprintln!("{stem}: related {:?}", links[i]);
+        assert_eq!(linked, [twin], "{stem} should be related to its other half only");
+    }
+
+    // Themes over the batch's distinct topics, weighted by how many episodes name them.
+    let mut distinct: Vec<String> = episode_topics.iter().flatten().cloned().collect();
+    distinct.sort();
+    distinct.dedup();
+    let weight: Vec<usize> = distinct
+        .iter()
+        .map(|t| episode_topics.iter().filter(|e| e.contains(t)).count())
+        .collect();
+    let refs: Vec<&str> = distinct.iter().map(String::as_str).collect();
+    let vectors = embedder.embed(&refs).expect("embed topics");
+    let grouped = themes::group(&distinct, &vectors, &weight);
+    // A theme gathers one subject's topics, never two subjects'.
+    let subject = |episode: usize| episodes[episode].0.split(' ').next().unwrap_or_default().to_owned();
+    for theme in &grouped {
+        let names: Vec<&str> = theme.topics.iter().map(|&i| distinct[i].as_str()).collect();
+        let mut subjects: Vec<String> = (0..episodes.len())
+            .filter(|&e| names.iter().any(|n| episode_topics[e].iter().any(|t| t == n)))
+            .map(subject)
+            .collect();
+        subjects.dedup();
+        eprintln!("theme {}: {names:?} from {subjects:?}", theme.name);
+        assert_eq!(subjects.len(), 1, "theme {} mixes subjects: {names:?}", theme.name);
+    }
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let stems: Vec<String> = episodes.iter().map(|(s, _)| s.clone()).collect();
+    let mut map_episodes = Vec::new();
+    for (i, (stem, sentences)) in episodes.iter().enumerate() {
+        let related: Vec<String> = links[i].iter().map(|l| stems[l.0].clone()).collect();
+        let words: Vec<usize> = sentences.iter().map(|s| s.words()).collect();
+        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+        let vectors = embedder.embed(&texts).expect("embed");
+        let rendered = note::render(&note::EpisodeNote {
+            stem: stem.clone(),
+            title: stem.clone(),
+            source: PathBuf::from(format!("/media/{stem}.mp3")),
+            duration_ms: sentences.last().map(|s| s.end_ms).unwrap_or(0),
+            processed: "2026-11-22".into(),
+            summary: summary::select(&vectors, &words, 1),
+            transcript: sentences.clone(),
+            topics: episode_topics[i].clone(),
+            related: related.clone(),
+        });
+        std::fs::write(out.path().join(format!("{stem}.md")), rendered).expect("write note");
+        map_episodes.push(map_of_content::MapEpisode {
+            stem: stem.clone(),
+            topics: episode_topics[i].clone(),
+            related,
+        });
+    }
+    let map = map_of_content::render(&map_episodes, &distinct, &grouped);
+    std::fs::write(out.path().join(map_of_content::FILE_NAME), &map).expect("write map");
+
+    let mut checked = 0;
+    for entry in std::fs::read_dir(out.path()).expect("list") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        for link in text
+            .split("[[")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("]]").map(|(l, _)| l))
+        {
+            let target = link.split('|').next().unwrap_or_default();
+            let (file, block) = target.split_once("#^").unwrap_or((target, ""));
+            let note = if file.is_empty() {
+                path.clone()
+            } else {
+                out.path().join(format!("{file}.md"))
+            };
+            assert!(note.is_file(), "{}: [[{link}]] leads nowhere", path.display());
+            if !block.is_empty() {
+                let body = std::fs::read_to_string(&note).expect("read target");
+                assert!(
+                    body.contains(&format!(" ^{block}\n")),
+                    "{}: no block ^{block}",
+                    note.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} links");
+    eprintln!("{checked} links resolve");
+}
