@@ -35,7 +35,11 @@ mod tests {
         let centroids = vec![vec![1.0, 0.0], vec![0.8, 0.6], vec![0.0, 1.0]];
         let links = related(&centroids);
         assert_eq!(links[0].iter().map(|l| l.0).collect::<Vec<_>>(), [1]);
-        assert_eq!(links[1].iter().map(|l| l.0).collect::<Vec<_>>(), [2, 0]);
+        assert_eq!(
+            links[1].iter().map(|l| l.0).collect::<Vec<_>>(),
+            [0, 2],
+            "most similar first"
+        );
         assert!(!links[2].iter().any(|l| l.0 == 0));
     }
 }
