@@ -4,11 +4,12 @@
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,120")
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
 //! comma list of sections (commit, clips, faster-whisper, control, supervisor, embeddings,
-//! app, long);
+//! knowledge, app, long);
 //! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
 
 mod app_window;
 mod embeddings;
+mod knowledge;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -484,6 +485,9 @@ fn main() {
     }
     if wanted("embeddings") {
         embeddings::bench(repeats);
+    }
+    if wanted("knowledge") {
+        knowledge::bench();
     }
     if wanted("app") {
         app_window::bench(repeats, long_wav(dir.path(), 10));
