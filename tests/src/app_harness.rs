@@ -8,6 +8,7 @@ use castmill::data_dirs::DataDirs;
 use castmill::gui::app::{CastmillApp, Screen};
 use castmill::gui::settings::Settings;
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 
 use crate::worker::HANG_GUARD;
 
@@ -49,6 +50,42 @@ pub fn run_until(harness: &mut Harness<'static, CastmillApp>, what: &str, done: 
         // The window sleeps until an event wakes it; here a short nap stands in for that.
         std::thread::sleep(Duration::from_millis(20));
     }
+    harness.run();
+}
+
+/// Runs frames until the running screen shows a transcript line; returns the first one.
+pub fn run_until_first_segment(harness: &mut Harness<'static, CastmillApp>) -> String {
+    run_until(
+        harness,
+        "the first segment",
+        |app| matches!(&app.screen, Screen::Running(job) if !job.transcript.is_empty()),
+    );
+    match &harness.state().screen {
+        Screen::Running(job) => job.transcript.front().cloned().unwrap_or_default(),
+        _ => unreachable!("run_until saw the running screen"),
+    }
+}
+
+/// Runs frames until the job has ended and the results show.
+pub fn run_until_results(harness: &mut Harness<'static, CastmillApp>) {
+    run_until(harness, "the results", |app| matches!(app.screen, Screen::Results(_)));
+}
+
+/// Presses the button labelled `label` (there must be exactly one) through accessibility,
+/// as a screen reader would, and lets the window settle. Simulated pointer clicks all happen
+/// at one instant, so a second one in the same dialog would read as a double click.
+pub fn press(harness: &mut Harness<'static, CastmillApp>, label: &str) {
+    harness.get_by_label(label).click_accesskit();
+    harness.run();
+}
+
+/// Like [`press`], for the first of several buttons with one label.
+pub fn press_first(harness: &mut Harness<'static, CastmillApp>, label: &str) {
+    harness
+        .get_all_by_label(label)
+        .next()
+        .unwrap_or_else(|| panic!("no button {label:?}"))
+        .click_accesskit();
     harness.run();
 }
 

@@ -2,7 +2,7 @@
 //! Start, watch progress, Pause and Resume, and see the results.
 
 use castmill::gui::app::{FileStatus, Screen};
-use castmill_e2e::app_harness::{app_harness, results, run_until};
+use castmill_e2e::app_harness::{app_harness, results, run_until, run_until_first_segment, run_until_results};
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::worker::one_model_at_a_time;
@@ -26,11 +26,7 @@ fn start_a_job_pause_resume_and_see_the_results() {
     if let Screen::Results(r) = &harness.state().screen {
         panic!("the job ended at once: {}", r.summary);
     }
-    run_until(
-        &mut harness,
-        "the first segment",
-        |app| matches!(&app.screen, Screen::Running(job) if !job.transcript.is_empty()),
-    );
+    run_until_first_segment(&mut harness);
     assert!(harness.query_by_label("Transcribing").is_some());
 
     harness.get_by_label("Pause").click();
@@ -47,9 +43,7 @@ fn start_a_job_pause_resume_and_see_the_results() {
         |app| matches!(&app.screen, Screen::Running(job) if !job.paused),
     );
 
-    run_until(&mut harness, "the results", |app| {
-        matches!(app.screen, Screen::Results(_))
-    });
+    run_until_results(&mut harness);
     let results = results(&harness);
     assert!(
         results
@@ -76,15 +70,9 @@ fn skip_this_file_leaves_it_out_and_the_batch_goes_on() {
         .add_paths(&[fixtures::long_clip(media.path()), fixtures::clip("garden", "mp3")]);
     harness.run();
     harness.get_by_label("Start").click();
-    run_until(
-        &mut harness,
-        "the first segment",
-        |app| matches!(&app.screen, Screen::Running(job) if !job.transcript.is_empty()),
-    );
+    run_until_first_segment(&mut harness);
     harness.get_by_label("Skip this file").click();
-    run_until(&mut harness, "the results", |app| {
-        matches!(app.screen, Screen::Results(_))
-    });
+    run_until_results(&mut harness);
 
     let results = results(&harness);
     assert_eq!(results.files[0].status, FileStatus::Skipped, "{:?}", results.files);

@@ -1,12 +1,11 @@
 //! The recovery dialog in the real app (egui_kittest) for jobs interrupted for real: the app
 //! killed mid-job, its worker stopped on its own. Restart starts over; Delete asks first,
 //! removes only the job's records and keeps the outputs; damaged jobs can only be deleted.
-//! (Resume, with the window itself killed, is in `window.rs`.) Buttons are pressed through
-//! accessibility actions: kittest's simulated pointer clicks share one instant, and a second
-//! click in the same modal reads as part of a double click.
+//! (Resume, with the window itself killed, is in `window.rs`.) Dialog buttons are pressed
+//! through accessibility actions (see `app_harness::press`).
 
-use castmill::gui::app::{FileStatus, Screen};
-use castmill_e2e::app_harness::{app_harness, results, run_until};
+use castmill::gui::app::FileStatus;
+use castmill_e2e::app_harness::{app_harness, press, press_first, results, run_until_first_segment, run_until_results};
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::worker::one_model_at_a_time;
@@ -34,22 +33,12 @@ fn restart_runs_the_interrupted_job_again_from_the_start() {
     );
 
     harness.get_by_label("Restart").click_accesskit();
-    run_until(
-        &mut harness,
-        "the first segment",
-        |app| matches!(&app.screen, Screen::Running(job) if !job.transcript.is_empty()),
-    );
+    let first_live_line = run_until_first_segment(&mut harness);
     assert!(
         harness.state().recovery.is_none(),
         "the dialog closes once the job runs"
     );
-    let Screen::Running(job) = &harness.state().screen else {
-        unreachable!()
-    };
-    let first_live_line = job.transcript.front().cloned().expect("a segment");
-    run_until(&mut harness, "the results", |app| {
-        matches!(app.screen, Screen::Results(_))
-    });
+    run_until_results(&mut harness);
     let results = results(&harness);
     assert!(
         matches!(results.files[0].status, FileStatus::Done { .. }),
@@ -90,25 +79,13 @@ fn delete_asks_first_keeps_the_outputs_and_damaged_jobs_can_only_be_deleted() {
     assert_eq!(harness.get_all_by_label("Delete").count(), 2);
 
     // Delete the interrupted job: first cancel, then confirm.
-    harness
-        .get_all_by_label("Delete")
-        .next()
-        .expect("delete")
-        .click_accesskit();
-    harness.run();
+    press_first(&mut harness, "Delete");
     assert!(harness.query_by_label("Delete this job?").is_some());
     assert!(harness.query_by_label_contains("are kept").is_some());
-    harness.get_by_label("Cancel").click_accesskit();
-    harness.run();
+    press(&mut harness, "Cancel");
     assert!(job.root().is_dir(), "cancel deletes nothing");
-    harness
-        .get_all_by_label("Delete")
-        .next()
-        .expect("delete")
-        .click_accesskit();
-    harness.run();
-    harness.get_by_label("Delete job").click_accesskit();
-    harness.run();
+    press_first(&mut harness, "Delete");
+    press(&mut harness, "Delete job");
     assert!(!job.root().exists(), "the job's records are gone");
     assert!(
         media.path().join("out/bread.txt").is_file(),
@@ -117,10 +94,8 @@ fn delete_asks_first_keeps_the_outputs_and_damaged_jobs_can_only_be_deleted() {
 
     // The damaged one is left; delete it too, and the dialog closes.
     assert!(harness.query_by_label_contains("records are damaged").is_some());
-    harness.get_by_label("Delete").click_accesskit();
-    harness.run();
-    harness.get_by_label("Delete job").click_accesskit();
-    harness.run();
+    press(&mut harness, "Delete");
+    press(&mut harness, "Delete job");
     assert!(!damaged.exists());
     assert!(harness.state().recovery.is_none());
     assert!(

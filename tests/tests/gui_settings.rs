@@ -2,7 +2,7 @@
 //! manager installs a model over HTTP with progress (from a server on 127.0.0.1), imports
 //! a GGML file, removes a model.
 
-use castmill_e2e::app_harness::{app_harness, run_until};
+use castmill_e2e::app_harness::{app_harness, press_first, run_until};
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::model_server::{Serve, start_server};
 use egui::accesskit::Role;
@@ -58,12 +58,7 @@ fn the_model_manager_installs_with_progress_imports_and_removes() {
     assert_eq!(harness.get_all_by_label("whisper tiny (English-only)").count(), 2);
 
     // Remove the installed one (listed first: names are sorted).
-    harness
-        .get_all_by_label("Remove")
-        .next()
-        .expect("remove")
-        .click_accesskit();
-    harness.run();
+    press_first(&mut harness, "Remove");
     assert!(!harness.state().models.is_installed("podcast-tiny"));
     assert!(!data.path().join("models/podcast-tiny.bin").exists());
     assert!(harness.query_by_label_contains("Removed podcast-tiny").is_some());

@@ -3,8 +3,8 @@
 //! leaves a job that the next launch offers in its recovery dialog, whose Resume finishes
 //! with exactly the outputs of an uninterrupted run.
 
-use castmill::gui::app::{FileStatus, Screen};
-use castmill_e2e::app_harness::{app_harness, results, run_until};
+use castmill::gui::app::FileStatus;
+use castmill_e2e::app_harness::{app_harness, results, run_until_results};
 use castmill_e2e::desktop::{Desktop, VirtualDisplay, image_stats};
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
@@ -86,9 +86,7 @@ fn killing_the_window_mid_job_then_resuming_from_the_recovery_dialog_gives_the_u
             .is_some()
     );
     harness.get_by_label("Resume").click_accesskit();
-    run_until(&mut harness, "the results", |app| {
-        matches!(app.screen, Screen::Results(_))
-    });
+    run_until_results(&mut harness);
     let results = results(&harness);
     assert!(
         matches!(results.files[0].status, FileStatus::Done { .. }),
