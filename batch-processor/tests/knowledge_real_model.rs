@@ -141,6 +141,7 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
             episodes.push((format!("{name} part {part}"), sentences));
         }
     }
+    let mut sentence_vectors = Vec::new();
     let mut centroids = Vec::new();
     let mut episode_topics = Vec::new();
     for (_, sentences) in &episodes {
@@ -149,6 +150,7 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
         let center = centroid(&vectors);
         episode_topics.push(topics::key_topics(&embedder, &texts.join(" "), &center, 5).expect("topics"));
         centroids.push(center);
+        sentence_vectors.push(vectors);
     }
     for (i, a) in centroids.iter().enumerate() {
         let row: Vec<String> = centroids.iter().map(|b| format!("{:.2}", cosine(a, b))).collect();
@@ -192,15 +194,13 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
     for (i, (stem, sentences)) in episodes.iter().enumerate() {
         let related: Vec<String> = links[i].iter().map(|l| stems[l.0].clone()).collect();
         let words: Vec<usize> = sentences.iter().map(|s| s.words()).collect();
-        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
-        let vectors = embedder.embed(&texts).expect("embed");
         let rendered = note::render(&note::EpisodeNote {
             stem: stem.clone(),
             title: stem.clone(),
             source: PathBuf::from(format!("/media/{stem}.mp3")),
             duration_ms: sentences.last().map(|s| s.end_ms).unwrap_or(0),
             processed: "2026-11-22".into(),
-            summary: summary::select(&vectors, &words, 1),
+            summary: summary::select(&sentence_vectors[i], &words, 1),
             transcript: sentences.clone(),
             topics: episode_topics[i].clone(),
             related: related.clone(),

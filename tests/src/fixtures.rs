@@ -40,3 +40,12 @@ pub fn long_clip(dest: &Path) -> PathBuf {
 pub fn long_clip_reference() -> String {
     CLIPS.iter().map(|c| reference_text(c)).collect::<Vec<_>>().join("\n")
 }
+
+/// The clips' reference texts cut into sentences, in order.
+pub fn reference_sentences() -> Vec<String> {
+    long_clip_reference()
+        .split_inclusive(['.', '?', '!'])
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}

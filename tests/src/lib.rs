@@ -56,6 +56,12 @@ pub fn model_path() -> PathBuf {
     path
 }
 
+/// The sentence-embedding model folder the set-up installs (`all-MiniLM-L6-v2` in the same
+/// data directory as [`model_path`]); not checked, so callers can say what is missing.
+pub fn embedding_model_dir() -> PathBuf {
+    user_dir("CASTMILL_DATA_DIR", ".local/share/castmill").join("models/all-MiniLM-L6-v2")
+}
+
 /// `$VAR`, else `$HOME/home_relative`.
 pub fn user_dir(var: &str, home_relative: &str) -> PathBuf {
     std::env::var_os(var)

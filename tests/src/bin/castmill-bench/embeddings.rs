@@ -1,7 +1,6 @@
 //! Sentence-embedding throughput of the knowledge stage's model (all-MiniLM-L6-v2 on the
 //! CPU through candle), on transcript-like sentences, in batches and one at a time.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use batch_processor::knowledge::embedder::Embedder;
@@ -9,27 +8,13 @@ use castmill_e2e::fixtures;
 
 /// Sentences from the fixture scripts, repeated to `n`.
 fn sentences(n: usize) -> Vec<String> {
-    let text: String = fixtures::CLIPS
-        .iter()
-        .map(|c| fixtures::reference_text(c))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let base: Vec<String> = text
-        .split_inclusive(['.', '?', '!'])
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
-    base.iter().cycle().take(n).cloned().collect()
-}
-
-fn model_folder() -> PathBuf {
-    castmill_e2e::user_dir("XDG_DATA_HOME", ".local/share").join("castmill/models/all-MiniLM-L6-v2")
+    fixtures::reference_sentences().into_iter().cycle().take(n).collect()
 }
 
 pub fn bench(repeats: usize) {
     println!("\n## Sentence embeddings (all-MiniLM-L6-v2, candle, CPU)");
     let started = Instant::now();
-    let embedder = match Embedder::load(&model_folder()) {
+    let embedder = match Embedder::load(&castmill_e2e::embedding_model_dir()) {
         Ok(e) => e,
         Err(e) => {
             println!("skipped: {e} (run scripts/setup.sh --deps)");

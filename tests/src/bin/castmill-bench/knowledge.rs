@@ -12,16 +12,7 @@ use shared_ipc::Segment;
 /// A transcript of `hours` hours: the fixture scripts' sentences over and over, one
 /// 5-second segment each, with a counter so no two are identical.
 fn transcript(hours: u64) -> Vec<Segment> {
-    let text: String = fixtures::CLIPS
-        .iter()
-        .map(|c| fixtures::reference_text(c))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let lines: Vec<&str> = text
-        .split_inclusive(['.', '?', '!'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let lines = fixtures::reference_sentences();
     let count = hours * 3600 / 5;
     (0..count)
         .map(|i| Segment {
@@ -35,8 +26,7 @@ fn transcript(hours: u64) -> Vec<Segment> {
 
 pub fn bench() {
     println!("\n## Knowledge stage on long transcripts (all-MiniLM-L6-v2, 2 threads)");
-    let folder = castmill_e2e::user_dir("XDG_DATA_HOME", ".local/share").join("castmill/models/all-MiniLM-L6-v2");
-    let embedder = match Embedder::load(&folder) {
+    let embedder = match Embedder::load(&castmill_e2e::embedding_model_dir()) {
         Ok(e) => e,
         Err(e) => {
             println!("skipped: {e} (run scripts/setup.sh --deps)");
