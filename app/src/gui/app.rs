@@ -85,9 +85,7 @@ impl CastmillApp {
         match DataDirs::locate() {
             Ok(dirs) => Self::with_dirs(settings, dirs),
             Err(e) => {
-                let mut app = Self::with_dirs(settings, DataDirs::at("."));
-                app.dirs = None;
-                app.recovery = None;
+                let mut app = Self::build(settings, None);
                 app.notice = Some(format!("{e:#}"));
                 app
             }
@@ -96,7 +94,14 @@ impl CastmillApp {
 
     /// The app on the data directory `dirs`; looks for interrupted jobs straight away.
     pub fn with_dirs(settings: Settings, dirs: DataDirs) -> Self {
-        let recovery = RecoveryDialog::for_jobs(recovery::scan(&dirs.jobs()));
+        Self::build(settings, Some(dirs))
+    }
+
+    /// Without a data directory there are no jobs to recover and no models to list.
+    fn build(settings: Settings, dirs: Option<DataDirs>) -> Self {
+        let recovery = dirs
+            .as_ref()
+            .and_then(|d| RecoveryDialog::for_jobs(recovery::scan(&d.jobs())));
         if let Some(dialog) = &recovery {
             tracing::info!(target: "castmill::gui", "recovery dialog: {} unfinished jobs", dialog.jobs.len());
         }
@@ -108,11 +113,11 @@ impl CastmillApp {
             worker_override: None,
             recovery,
             settings_open: false,
-            models: ModelManager::new(dirs.models()),
+            models: ModelManager::new(dirs.as_ref().map(DataDirs::models).unwrap_or_default()),
             dialogs: FileDialogs::default(),
             to_probe: Vec::new(),
             probes: Vec::new(),
-            dirs: Some(dirs),
+            dirs,
             shutdown: None,
             launched: None,
             frames_drawn: 0,
