@@ -55,7 +55,6 @@ pub struct JobSummary {
     pub files_total: usize,
     pub files_done: usize,
     pub files_failed: usize,
-    pub files_skipped: usize,
     pub audio_done_ms: u64,
     /// `None` when some durations are unknown.
     pub audio_total_ms: Option<u64>,
@@ -119,7 +118,6 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
         files_total: 0,
         files_done: 0,
         files_failed: 0,
-        files_skipped: 0,
         audio_done_ms: 0,
         audio_total_ms: None,
         last_activity_ms: mtime_ms(folder.root()),
@@ -168,7 +166,8 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
                 total = total.map(|t| t + audio_ms);
             }
             FileState::Failed { .. } => summary.files_failed += 1,
-            FileState::Skipped => summary.files_skipped += 1,
+            // Left out by the user: neither done nor part of the audio still to do.
+            FileState::Skipped => {}
             FileState::InProgress => {
                 let journal = folder.journal(index);
                 summary.audio_done_ms += committed_ms(&journal);
