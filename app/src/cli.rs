@@ -57,6 +57,20 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// No per-episode notes (summary, key topics, related episodes), and so no Map of
+    /// Content either. By default both are made when the embedding model is installed.
+    #[arg(long)]
+    pub no_summaries: bool,
+
+    /// Notes, but no `Map of Content.md` for the batch.
+    #[arg(long)]
+    pub no_map: bool,
+
+    /// Sentence-embedding model for summaries: a name from `castmill models list` or a
+    /// sentence-transformers folder.
+    #[arg(long, value_name = "NAME", default_value = castmill::models::catalog::DEFAULT_EMBEDDING_MODEL)]
+    pub embedding_model: String,
+
     #[command(flatten)]
     pub supervision: SupervisionArgs,
 
@@ -126,6 +140,18 @@ pub enum JobsCommand {
     /// Discard a job's progress and run it again from the start.
     Restart {
         id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        supervision: SupervisionArgs,
+    },
+    /// Rebuild a job's summaries, notes and Map of Content from its transcripts, without
+    /// transcribing again (a job made without summaries gets them).
+    Resummarize {
+        id: String,
+        /// Sentence-embedding model to use (default: the job's own, else the default one).
+        #[arg(long, value_name = "NAME")]
+        embedding_model: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]

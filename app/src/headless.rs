@@ -10,6 +10,7 @@ use castmill::models::store::ModelStore;
 use castmill::supervisor::backoff::RestartPolicy;
 use castmill::supervisor::control::JobControl;
 use castmill::supervisor::events::Outcome;
+use castmill::supervisor::jobs::JobModels;
 use castmill::supervisor::runner::{self, SupervisorConfig};
 use shared_ipc::{Decoding, JobFolder, TranscribeOptions};
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
@@ -44,6 +45,19 @@ pub fn run(args: RunArgs) -> Result<u8> {
             model.display()
         );
     }
+    let store = ModelStore::new(dirs.models());
+    let embeddings = if args.no_summaries {
+        None
+    } else {
+        match store.embedding_model(&args.embedding_model) {
+            Ok(folder) => Some(folder),
+            // Summaries are a bonus on top of transcripts: without the model, say so and go on.
+            Err(e) => {
+                eprintln!("castmill: no summaries or Map of Content: {e:#} (install it, or pass --no-summaries)");
+                None
+            }
+        }
+    };
     let options = TranscribeOptions {
         language: args.language.clone(),
         decoding: match args.decoding {
@@ -53,9 +67,15 @@ pub fn run(args: RunArgs) -> Result<u8> {
             },
         },
         threads: args.threads,
+        summaries: embeddings.is_some(),
+        map_of_content: embeddings.is_some() && !args.no_map,
         ..TranscribeOptions::default()
     };
-    let (folder, spec) = castmill::supervisor::jobs::create_job(&dirs, inputs, out, model, options)?;
+    let models = JobModels {
+        whisper: model,
+        embeddings,
+    };
+    let (folder, spec) = castmill::supervisor::jobs::create_job(&dirs, inputs, out, models, options)?;
     eprintln!("job {}", spec.job_id);
     supervise(&folder, spec.inputs.len(), args.json, &args.supervision)
 }

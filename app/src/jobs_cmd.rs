@@ -2,6 +2,8 @@
 
 use anyhow::{Result, bail};
 use castmill::data_dirs::DataDirs;
+use castmill::models::catalog::DEFAULT_EMBEDDING_MODEL;
+use castmill::models::store::ModelStore;
 use castmill::supervisor::jobs;
 use castmill::supervisor::recovery::{self, JobState, JobSummary};
 use shared_ipc::{Checkpoint, FileState};
@@ -106,6 +108,29 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
             jobs::reset(&folder)?;
             let files = recovery::summarize(&folder).files_total;
             headless::supervise(&folder, files, json, &supervision)
+        }
+        JobsCommand::Resummarize {
+            id,
+            embedding_model,
+            json,
+            supervision,
+        } => {
+            let folder = jobs::find(&dirs, &id)?;
+            if recovery::summarize(&folder).state == JobState::Running {
+                bail!("job {id} is running; stop it first");
+            }
+            let spec = shared_ipc::JobSpec::load(&folder.spec())?;
+            // The job's own model when it has one, unless another is named.
+            let model = match (
+                embedding_model,
+                spec.embedding_model.is_some() && spec.options.wants_knowledge(),
+            ) {
+                (Some(name), _) => Some(ModelStore::new(dirs.models()).embedding_model(&name)?),
+                (None, true) => None,
+                (None, false) => Some(ModelStore::new(dirs.models()).embedding_model(DEFAULT_EMBEDDING_MODEL)?),
+            };
+            jobs::prepare_resummarize(&folder, model)?;
+            headless::supervise(&folder, spec.inputs.len(), json, &supervision)
         }
         JobsCommand::Delete { id } => {
             let folder = jobs::find(&dirs, &id)?;

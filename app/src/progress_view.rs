@@ -9,7 +9,7 @@ pub use castmill::progress::clock;
 use castmill::progress::speed_and_eta;
 use castmill::supervisor::events::SupervisorEvent;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use shared_ipc::WorkerEvent;
+use shared_ipc::{Stage, WorkerEvent};
 
 pub struct View {
     json: bool,
@@ -121,6 +121,20 @@ impl View {
                 self.println(&format!("done    {input} ({}) → {first}", clock(*audio_s)));
             }
             WorkerEvent::FileFailed { reason, .. } => self.println(&format!("FAILED  {reason}")),
+            WorkerEvent::Stage {
+                stage: Stage::Summarizing,
+                file_index: Some(i),
+            } => {
+                if let Some((_, overall, file)) = &self.bars {
+                    overall.set_message("summaries".to_owned());
+                    file.set_message(format!("summarising file {}/{}", i + 1, self.files));
+                }
+            }
+            WorkerEvent::SummaryWritten { note, topics, .. } => {
+                self.println(&format!("summary {note} (topics: {})", topics.join(", ")))
+            }
+            WorkerEvent::MapWritten { path } => self.println(&format!("map     {path}")),
+            WorkerEvent::KnowledgeFailed { reason, .. } => self.println(&format!("FAILED  summary: {reason}")),
             WorkerEvent::Notice { message, .. } => self.println(&format!("note    {message}")),
             WorkerEvent::Error { message, .. } => self.println(&format!("error   {message}")),
             WorkerEvent::Paused => self.println("paused"),

@@ -172,11 +172,7 @@ fn finish_file(
         file_index: Some(index),
     });
     // Outputs come from the journal as stored, so a resumed run writes the very same bytes.
-    let segments = match Journal::open(&ctx.folder.journal(index)) {
-        Ok(Some((_, load))) => load.segments,
-        Ok(None) => Vec::new(),
-        Err(e) => return Err(FileError::Failed(format!("cannot read back progress: {e}"))),
-    };
+    let segments = committed_segments(ctx.folder, index).map_err(FileError::Failed)?;
     let audio_ms = total_samples * 1000 / SAMPLE_RATE as u64;
     // The folder may have been removed mid-batch; a failure here shows up in the write below.
     let _ = std::fs::create_dir_all(&ctx.spec.output_dir);
@@ -201,6 +197,15 @@ fn finish_file(
         audio_s: audio_ms as f64 / 1000.0,
     });
     Ok(FileOutcome::Done { audio_ms })
+}
+
+/// The committed transcript of input `index`, as its journal holds it.
+pub fn committed_segments(folder: &JobFolder, index: usize) -> Result<Vec<Segment>, String> {
+    match Journal::open(&folder.journal(index)) {
+        Ok(Some((_, load))) => Ok(load.segments),
+        Ok(None) => Ok(Vec::new()),
+        Err(e) => Err(format!("cannot read back the transcript: {e}")),
+    }
 }
 
 /// The file's journal: resumed when it belongs to this exact input, started over otherwise.
@@ -260,7 +265,7 @@ fn report_progress(ctx: &FileContext<'_>, done_samples: u64, file_total_s: Optio
     });
 }
 
-fn describe_io(e: &std::io::Error) -> String {
+pub fn describe_io(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "file not found".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),

@@ -1,7 +1,7 @@
-//! Runs a job folder: lock, spec, checkpoint, model, then the files in order. Per-file
-//! failures are reported and the batch goes on; a stop request commits and exits.
-
-use std::path::Path;
+//! Runs a job folder: lock, spec, checkpoint, then the stages in order — every file's
+//! transcription, every transcript's summary, the batch's Map of Content. Each stage is
+//! committed on its own, so a rerun redoes only what is not done. Per-file failures are
+//! reported and the batch goes on; a stop request commits and exits.
 
 use shared_ipc::protocol::{ErrorKind, StopCause};
 use shared_ipc::{
@@ -12,8 +12,10 @@ use crate::control::{Control, StopRequested};
 use crate::decode::AudioSource;
 use crate::emitter::Emitter;
 use crate::file_job::{FileContext, FileOutcome};
+use crate::map_stage;
+use crate::model_host::{LoadFailed, ModelHost};
 use crate::outputs;
-use crate::transcribe::Transcriber;
+use crate::summary_stage::{self, KnowledgeContext};
 
 pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
     let job_error = |message: String| {
@@ -38,32 +40,12 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
         Ok(spec) => spec,
         Err(e) => return job_error(e.to_string()),
     };
-    if let Err(e) = create_private_dir(&folder.journals_dir()) {
+    if let Err(e) = summary_stage::create_private_dir(&folder.journals_dir()) {
         return job_error(format!("failed to create {}: {e}", folder.journals_dir().display()));
     }
     let mut checkpoint = load_checkpoint(folder, &spec, emitter);
 
-    emitter.emit(&WorkerEvent::Stage {
-        stage: Stage::LoadingModel,
-        file_index: None,
-    });
-    if let Err(e) = shared_ipc::model_file::validate_file(&spec.model) {
-        emitter.emit(&WorkerEvent::Error {
-            kind: ErrorKind::Model,
-            message: format!("model {} is unusable: {e}", spec.model.display()),
-        });
-        return exit_code::MODEL_ERROR;
-    }
-    let mut transcriber = match Transcriber::load(&spec.model, &spec.options, control.interrupt_flag()) {
-        Ok(t) => t,
-        Err(e) => {
-            emitter.emit(&WorkerEvent::Error {
-                kind: ErrorKind::Model,
-                message: e.to_string(),
-            });
-            return exit_code::MODEL_ERROR;
-        }
-    };
+    let mut host = ModelHost::new(&spec, emitter, control);
 
     emitter.emit(&WorkerEvent::Stage {
         stage: Stage::Probing,
@@ -93,7 +75,19 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
             batch_done_before_s: batch_done_s,
             batch_total_s,
         };
-        match crate::file_job::process(&ctx, &mut checkpoint, &mut transcriber) {
+        // Loaded for the first file that needs it: a job whose transcripts are all done
+        // never loads whisper.
+        let transcriber = match host.transcriber() {
+            Ok(t) => t,
+            Err(LoadFailed(message)) => {
+                emitter.emit(&WorkerEvent::Error {
+                    kind: ErrorKind::Model,
+                    message,
+                });
+                return exit_code::MODEL_ERROR;
+            }
+        };
+        match crate::file_job::process(&ctx, &mut checkpoint, transcriber) {
             Ok(FileOutcome::Done { audio_ms }) => batch_done_s += audio_ms as f64 / 1000.0,
             Ok(FileOutcome::Failed) => {}
             Err(StopRequested(cause)) => return stop(folder, &mut checkpoint, emitter, cause),
@@ -102,6 +96,24 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
             return job_error(e);
         }
     }
+
+    if spec.options.wants_knowledge() {
+        let knowledge = KnowledgeContext {
+            folder,
+            spec: &spec,
+            stems: &stems,
+            emitter,
+            control,
+        };
+        let stages = summary_stage::run(&knowledge, &mut checkpoint, &mut host).and_then(|()| {
+            host.unload();
+            map_stage::run(&knowledge, &mut checkpoint)
+        });
+        if let Err(StopRequested(cause)) = stages {
+            return stop(folder, &mut checkpoint, emitter, cause);
+        }
+    }
+    host.unload();
 
     checkpoint.last_stop = Some(StopReason::Finished);
     if let Err(e) = save_checkpoint(folder, &mut checkpoint) {
@@ -185,9 +197,4 @@ fn batch_total(checkpoint: &Checkpoint) -> Option<f64> {
         }
     }
     Some(total)
-}
-
-fn create_private_dir(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
 }

@@ -2,7 +2,9 @@
 //! their times, extractive summaries, key topics, related episodes, themes, and the notes
 //! and Map of Content that link them.
 
+pub mod batch_links;
 pub mod embedder;
+pub mod episode;
 pub mod links;
 pub mod map_of_content;
 pub mod note;

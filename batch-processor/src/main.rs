@@ -5,18 +5,22 @@
 mod control;
 mod decode;
 mod emitter;
+mod episode_record;
 #[cfg(feature = "fault-injection")]
 mod fault_injection;
 mod file_job;
 mod heartbeat;
 mod job;
 mod log_writer;
+mod map_stage;
+mod model_host;
 mod outputs;
 mod parent_death;
 mod probe;
 mod repetition;
 mod resample;
 mod stdout_guard;
+mod summary_stage;
 mod transcribe;
 mod windows;
 

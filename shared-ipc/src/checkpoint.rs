@@ -5,6 +5,11 @@
 //! the JSON body. Written atomically; a torn, corrupt or foreign file is reported as an error,
 //! never a panic. Progress *inside* a file lives in the segment journal, so the checkpoint is
 //! rewritten only when a file changes state and its cost does not grow with segments.
+//!
+//! A job has committed stages: per file transcription (`state`) and the summary
+//! (`summary`), and after the last file the Map of Content (`map_of_content`). A stage is
+//! redone only while it is not `done`, so a crash in the summary stage never transcribes
+//! again.
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +19,10 @@ use thiserror::Error;
 use crate::atomic_file::{self, Visibility};
 use crate::fingerprint::Fingerprint;
 
-/// Format version of the checkpoint body. 2 added the `skipped` file state; version 1
-/// bodies are a subset and load unchanged.
-pub const CHECKPOINT_VERSION: u32 = 2;
+/// Format version of the checkpoint body. 2 added the `skipped` file state; 3 added the
+/// summary and Map of Content stages. Older bodies are a subset and load unchanged (their
+/// knowledge stages read as pending).
+pub const CHECKPOINT_VERSION: u32 = 3;
 
 const MAGIC: &str = "castmill-checkpoint";
 const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
@@ -29,6 +35,9 @@ pub struct Checkpoint {
     pub updated_at_ms: u64,
     /// Why the last worker run ended, when it ended on purpose.
     pub last_stop: Option<StopReason>,
+    /// The batch's Map of Content, built after every file's summary.
+    #[serde(default)]
+    pub map_of_content: StageState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,7 +47,11 @@ pub struct FileCheckpoint {
     pub fingerprint: Option<Fingerprint>,
     /// Audio length in ms, when known.
     pub duration_ms: Option<u64>,
+    /// Transcription: the first stage.
     pub state: FileState,
+    /// The episode's summary and note, made from its finished transcript.
+    #[serde(default)]
+    pub summary: StageState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +69,26 @@ pub enum FileState {
     },
     /// The user chose to skip it; never retried.
     Skipped,
+}
+
+/// A stage that runs on finished transcripts: summaries and the Map of Content.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum StageState {
+    #[default]
+    Pending,
+    Done {
+        outputs: Vec<PathBuf>,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+impl StageState {
+    pub fn is_done(&self) -> bool {
+        matches!(self, StageState::Done { .. })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,10 +126,12 @@ impl Checkpoint {
                     fingerprint: None,
                     duration_ms: None,
                     state: FileState::Pending,
+                    summary: StageState::Pending,
                 })
                 .collect(),
             updated_at_ms: crate::now_unix_ms(),
             last_stop: None,
+            map_of_content: StageState::Pending,
         }
     }
 
@@ -195,6 +230,15 @@ impl Checkpoint {
     pub fn files_skipped(&self) -> usize {
         self.files.iter().filter(|f| f.state == FileState::Skipped).count()
     }
+
+    /// Sets every knowledge stage back to pending, so the next run rebuilds summaries and
+    /// the Map of Content from the transcripts it already has.
+    pub fn reset_knowledge(&mut self) {
+        for file in &mut self.files {
+            file.summary = StageState::Pending;
+        }
+        self.map_of_content = StageState::Pending;
+    }
 }
 
 fn parse_field<T: std::str::FromStr>(field: Option<&str>) -> Option<T> {
@@ -256,7 +300,7 @@ mod tests {
     #[test]
     fn newer_versions_are_refused_by_name() {
         let text = String::from_utf8(sample().encode()).expect("utf8");
-        let newer = text.replacen("castmill-checkpoint 2 ", "castmill-checkpoint 9 ", 1);
+        let newer = text.replacen("castmill-checkpoint 3 ", "castmill-checkpoint 9 ", 1);
         assert_eq!(Checkpoint::decode(newer.as_bytes()), Err(DecodeError::Version(9)));
     }
 
@@ -278,6 +322,37 @@ mod tests {
         assert_eq!(cp.files_done(), 1);
         assert_eq!(cp.files[1].state, FileState::InProgress);
         assert_eq!(cp.last_stop, Some(StopReason::ParentDied));
+        assert_eq!(cp.files[0].summary, StageState::Pending);
+    }
+
+    /// A checkpoint written by a version-2 build (before the knowledge stages), byte for byte:
+    /// its transcripts stay done and its summaries are pending, so they are made on resume.
+    #[test]
+    fn version_2_checkpoints_load_with_knowledge_pending() {
+        let body = br#"{"job_id":"job-2","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"done","outputs":["/out/a.txt"],"audio_ms":1234}},{"input":"/b.wav","fingerprint":null,"duration_ms":null,"state":{"state":"skipped"}}],"updated_at_ms":5,"last_stop":"finished"}"#;
+        let mut bytes = format!("castmill-checkpoint 2 {} {:08x}\n", body.len(), crc32fast::hash(body)).into_bytes();
+        bytes.extend_from_slice(body);
+        let cp = Checkpoint::decode(&bytes).expect("a version-2 checkpoint loads");
+        assert_eq!(cp.files_done(), 1);
+        assert_eq!(cp.files_skipped(), 1);
+        assert!(cp.files.iter().all(|f| f.summary == StageState::Pending));
+        assert_eq!(cp.map_of_content, StageState::Pending);
+    }
+
+    #[test]
+    fn knowledge_stages_round_trip_and_reset() {
+        let mut cp = sample();
+        cp.files[0].summary = StageState::Done {
+            outputs: vec![PathBuf::from("/out/a.md")],
+        };
+        cp.map_of_content = StageState::Failed {
+            reason: "no model".into(),
+        };
+        assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp.clone()));
+        cp.reset_knowledge();
+        assert_eq!(cp.files[0].summary, StageState::Pending);
+        assert_eq!(cp.map_of_content, StageState::Pending);
+        assert!(matches!(cp.files[0].state, FileState::Done { .. }));
     }
 
     #[test]

@@ -34,6 +34,16 @@ impl JobFolder {
         self.journals_dir().join(format!("{index}.journal"))
     }
 
+    /// What each episode's summary stage kept for the Map of Content.
+    pub fn knowledge_dir(&self) -> PathBuf {
+        self.root.join("knowledge")
+    }
+
+    /// The summary stage's record of the input at `index`.
+    pub fn episode_record(&self, index: usize) -> PathBuf {
+        self.knowledge_dir().join(format!("{index}.json"))
+    }
+
     /// Held (flock) by the running worker for its whole life.
     pub fn lock(&self) -> PathBuf {
         self.root.join("lock")

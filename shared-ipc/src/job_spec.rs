@@ -7,8 +7,9 @@ use thiserror::Error;
 
 use crate::atomic_file::{self, Visibility};
 
-/// Format version of `job.json`.
-pub const JOB_SPEC_VERSION: u32 = 1;
+/// Format version of `job.json`. 2 added `embedding_model`; version-1 specs load with none
+/// (no summaries or Map of Content unless a rebuild names a model).
+pub const JOB_SPEC_VERSION: u32 = 2;
 
 /// Specs larger than this are refused (a hostile or corrupt file).
 const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
@@ -24,6 +25,10 @@ pub struct JobSpec {
     pub output_dir: PathBuf,
     /// The GGML whisper model file; absolute path.
     pub model: PathBuf,
+    /// The sentence-transformers folder for summaries and the Map of Content; absolute path.
+    /// Needed only when either is on.
+    #[serde(default)]
+    pub embedding_model: Option<PathBuf>,
     pub options: TranscribeOptions,
 }
 
@@ -36,8 +41,17 @@ pub struct TranscribeOptions {
     /// Threads for the model; 0 means all cores.
     pub threads: u32,
     pub formats: OutputFormats,
+    /// Per episode: a `.md` note with summary, key topics and related episodes.
     pub summaries: bool,
+    /// Across the batch: `Map of Content.md`.
     pub map_of_content: bool,
+}
+
+impl TranscribeOptions {
+    /// Whether the job has a knowledge stage at all.
+    pub fn wants_knowledge(&self) -> bool {
+        self.summaries || self.map_of_content
+    }
 }
 
 impl Default for TranscribeOptions {
@@ -120,5 +134,63 @@ impl JobSpec {
             path: path.to_owned(),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spec written by a version-1 build (before `embedding_model`), byte for byte.
+    #[test]
+    fn version_1_specs_still_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("job.json");
+        let v1 = r#"{
+  "format_version": 1,
+  "job_id": "1700000000000-42",
+  "created_at_ms": 1700000000000,
+  "inputs": ["/in/a.mp3"],
+  "output_dir": "/out",
+  "model": "/models/tiny.en.bin",
+  "options": {
+    "language": "en",
+    "decoding": { "strategy": "greedy" },
+    "threads": 2,
+    "formats": { "txt": true, "srt": true, "vtt": false, "json": true },
+    "summaries": false,
+    "map_of_content": false
+  }
+}"#;
+        std::fs::write(&path, v1).expect("write");
+        let spec = JobSpec::load(&path).expect("a version-1 spec loads");
+        assert_eq!(spec.format_version, 1);
+        assert_eq!(spec.embedding_model, None);
+        assert!(!spec.options.wants_knowledge());
+        assert!(!spec.options.formats.vtt);
+    }
+
+    #[test]
+    fn round_trips_and_refuses_newer_versions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("job.json");
+        let mut spec = JobSpec {
+            format_version: JOB_SPEC_VERSION,
+            job_id: "j".into(),
+            created_at_ms: 1,
+            inputs: vec![PathBuf::from("/in/a.mp3")],
+            output_dir: PathBuf::from("/out"),
+            model: PathBuf::from("/m.bin"),
+            embedding_model: Some(PathBuf::from("/models/all-MiniLM-L6-v2")),
+            options: TranscribeOptions {
+                summaries: true,
+                ..TranscribeOptions::default()
+            },
+        };
+        spec.save(&path).expect("save");
+        assert_eq!(JobSpec::load(&path).expect("load"), spec);
+        spec.format_version = JOB_SPEC_VERSION + 1;
+        spec.save(&path).expect("save");
+        assert!(matches!(JobSpec::load(&path), Err(JobSpecError::Version { .. })));
     }
 }

@@ -17,14 +17,14 @@ pub mod probe;
 pub mod protocol;
 pub mod segment;
 
-pub use checkpoint::{Checkpoint, CheckpointError, FileCheckpoint, FileState, StopReason};
+pub use checkpoint::{Checkpoint, CheckpointError, FileCheckpoint, FileState, StageState, StopReason};
 pub use fingerprint::Fingerprint;
 pub use job_folder::JobFolder;
 pub use job_lock::{JobLock, LockError};
 pub use job_spec::{Decoding, JobSpec, OutputFormats, TranscribeOptions};
 pub use journal::{Journal, JournalError, JournalLoad};
 pub use line_reader::{EventReader, Incoming, LineDecoder};
-pub use protocol::{PROTOCOL_VERSION, Stage, WorkerEvent};
+pub use protocol::{ModelRole, ModelState, PROTOCOL_VERSION, Stage, WorkerEvent};
 pub use segment::Segment;
 
 /// Milliseconds since the Unix epoch, for timestamps shown to people.

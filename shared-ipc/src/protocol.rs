@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::segment::Segment;
 
-/// Version of the event vocabulary below.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Version of the event vocabulary below. 2 added the knowledge stages (`summarizing`,
+/// `mapping_content`) and the `model`, `summary_written`, `map_written` and
+/// `knowledge_failed` events.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Longest line a reader accepts; a segment of text is far below this.
 pub const MAX_LINE_BYTES: usize = 256 * 1024;
@@ -23,7 +25,31 @@ pub enum Stage {
     Probing,
     Transcribing,
     WritingOutputs,
+    /// Making a finished transcript's summary, key topics and note.
+    Summarizing,
+    /// Building the batch's Map of Content and linking related episodes.
+    MappingContent,
     Done,
+}
+
+/// The models a worker loads, one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelRole {
+    /// The whisper model, for transcription.
+    Whisper,
+    /// The sentence-embedding model, for summaries and the Map of Content.
+    Embeddings,
+}
+
+/// Where a model is in its life inside the worker: idle → loading → ready → unloading → idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelState {
+    Idle,
+    Loading,
+    Ready,
+    Unloading,
 }
 
 /// Why the worker is stopping.
@@ -91,6 +117,29 @@ pub enum WorkerEvent {
         input: String,
         reason: String,
     },
+    /// A model changed state; at most one is ever `loading` or `ready`.
+    Model {
+        role: ModelRole,
+        state: ModelState,
+        /// The model's file or folder name.
+        name: String,
+    },
+    /// An episode's summary and key topics, committed with its note.
+    SummaryWritten {
+        file_index: usize,
+        note: String,
+        topics: Vec<String>,
+    },
+    /// The batch's Map of Content, committed; related-episode links are in every note.
+    MapWritten {
+        path: String,
+    },
+    /// A summary (`file_index` set) or the Map of Content (`None`) could not be made. The
+    /// transcripts are unaffected.
+    KnowledgeFailed {
+        file_index: Option<usize>,
+        reason: String,
+    },
     Heartbeat {
         seq: u64,
     },
@@ -131,6 +180,10 @@ impl WorkerEvent {
             WorkerEvent::Notice { .. } => "notice",
             WorkerEvent::FileCompleted { .. } => "file_completed",
             WorkerEvent::FileFailed { .. } => "file_failed",
+            WorkerEvent::Model { .. } => "model",
+            WorkerEvent::SummaryWritten { .. } => "summary_written",
+            WorkerEvent::MapWritten { .. } => "map_written",
+            WorkerEvent::KnowledgeFailed { .. } => "knowledge_failed",
             WorkerEvent::Heartbeat { .. } => "heartbeat",
             WorkerEvent::Memory { .. } => "memory",
             WorkerEvent::Paused => "paused",

@@ -2,7 +2,7 @@
 //! oversized lines, and event types from a newer worker.
 
 use shared_ipc::protocol::StopCause;
-use shared_ipc::{EventReader, Incoming, LineDecoder, Segment, Stage, WorkerEvent};
+use shared_ipc::{EventReader, Incoming, LineDecoder, ModelRole, ModelState, Segment, Stage, WorkerEvent};
 
 fn sample_events() -> Vec<WorkerEvent> {
     vec![
@@ -14,6 +14,20 @@ fn sample_events() -> Vec<WorkerEvent> {
         WorkerEvent::Stage {
             stage: Stage::Transcribing,
             file_index: Some(0),
+        },
+        WorkerEvent::Model {
+            role: ModelRole::Embeddings,
+            state: ModelState::Loading,
+            name: "all-MiniLM-L6-v2".into(),
+        },
+        WorkerEvent::SummaryWritten {
+            file_index: 0,
+            note: "/out/ünï show.md".into(),
+            topics: vec!["bread dough".into(), "yeast".into()],
+        },
+        WorkerEvent::KnowledgeFailed {
+            file_index: None,
+            reason: "the embedding model is missing".into(),
         },
         WorkerEvent::Segment {
             file_index: 0,

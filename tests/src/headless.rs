@@ -10,13 +10,25 @@ use shared_ipc::JobFolder;
 
 use tempfile::TempDir;
 
-/// A data directory whose `models/tiny.en.bin` links to the installed test model.
+/// A data directory whose models link to the installed ones.
 pub struct DataDir {
     pub dir: TempDir,
 }
 
 impl DataDir {
+    /// The default models: whisper `tiny.en` and the `all-MiniLM-L6-v2` embeddings.
     pub fn with_model() -> Self {
+        let data = Self::whisper_only();
+        std::os::unix::fs::symlink(
+            crate::embedding_model_dir(),
+            data.path().join("models/all-MiniLM-L6-v2"),
+        )
+        .expect("link embedding model");
+        data
+    }
+
+    /// Only the whisper model: no summaries unless an embedding model is installed.
+    pub fn whisper_only() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("models")).expect("models dir");
         std::os::unix::fs::symlink(crate::model_path(), dir.path().join("models/tiny.en.bin")).expect("link model");

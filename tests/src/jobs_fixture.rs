@@ -23,6 +23,7 @@ pub fn write_jobs(jobs: &Path, n: usize) -> Vec<JobFolder> {
                 inputs: inputs.clone(),
                 output_dir: PathBuf::from("/out"),
                 model: PathBuf::from("/models/tiny.en.bin"),
+                embedding_model: None,
                 options: TranscribeOptions::default(),
             };
             spec.save(&folder.spec()).expect("spec");

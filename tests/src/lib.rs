@@ -8,6 +8,7 @@ pub mod headless;
 pub mod jobs_fixture;
 pub mod model_server;
 pub mod proc_stats;
+pub mod vault;
 pub mod wer;
 pub mod worker;
 

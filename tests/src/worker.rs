@@ -38,6 +38,15 @@ impl TestJob {
     }
 
     pub fn with_model(inputs: Vec<PathBuf>, model: PathBuf) -> Self {
+        Self::build(inputs, model, None)
+    }
+
+    /// A job that also makes notes and the Map of Content with the installed embedding model.
+    pub fn with_knowledge(inputs: Vec<PathBuf>) -> Self {
+        Self::build(inputs, crate::model_path(), Some(crate::embedding_model_dir()))
+    }
+
+    fn build(inputs: Vec<PathBuf>, model: PathBuf, embedding_model: Option<PathBuf>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let folder = JobFolder::new(dir.path().join("job"));
         std::fs::create_dir_all(folder.root()).expect("job dir");
@@ -45,6 +54,8 @@ impl TestJob {
         std::fs::create_dir_all(&out).expect("out dir");
         let options = TranscribeOptions {
             threads: 2,
+            summaries: embedding_model.is_some(),
+            map_of_content: embedding_model.is_some(),
             ..TranscribeOptions::default()
         };
         let spec = JobSpec {
@@ -54,6 +65,7 @@ impl TestJob {
             inputs,
             output_dir: out.clone(),
             model,
+            embedding_model,
             options,
         };
         spec.save(&folder.spec()).expect("save spec");
@@ -62,7 +74,11 @@ impl TestJob {
 
     /// Another job with the same inputs, for comparing outputs.
     pub fn twin(&self) -> Self {
-        Self::with_model(self.spec.inputs.clone(), self.spec.model.clone())
+        Self::build(
+            self.spec.inputs.clone(),
+            self.spec.model.clone(),
+            self.spec.embedding_model.clone(),
+        )
     }
 
     pub fn output(&self, name: &str) -> Vec<u8> {

@@ -152,13 +152,21 @@ impl CastmillApp {
             "model {} is not installed (Settings → Models)",
             self.settings.model
         );
-        let (folder, spec) = jobs::create_job(
-            &dirs,
-            self.queue.paths(),
-            out,
-            model,
-            self.settings.transcribe_options(),
-        )?;
+        let options = self.settings.transcribe_options();
+        let embeddings = if options.wants_knowledge() {
+            let store = ModelStore::new(dirs.models());
+            let folder = store
+                .embedding_model(&self.settings.embedding_model)
+                .map_err(|e| anyhow::anyhow!("{e:#}. Install it (Settings → Models) or turn summaries off."))?;
+            Some(folder)
+        } else {
+            None
+        };
+        let models = jobs::JobModels {
+            whisper: model,
+            embeddings,
+        };
+        let (folder, spec) = jobs::create_job(&dirs, self.queue.paths(), out, models, options)?;
         self.run_job(folder, spec, ctx)
     }
 
@@ -219,6 +227,18 @@ impl CastmillApp {
         if from_scratch {
             jobs::reset(&folder)?;
         }
+        let spec = JobSpec::load(&folder.spec())?;
+        self.run_job(folder, spec, ctx)
+    }
+
+    /// Rebuilds a finished job's summaries and Map of Content from its transcripts, with
+    /// the embedding model chosen in the settings.
+    fn resummarize(&mut self, folder: shared_ipc::JobFolder, ctx: &egui::Context) -> anyhow::Result<()> {
+        let dirs = self.dirs()?;
+        let model = ModelStore::new(dirs.models())
+            .embedding_model(&self.settings.embedding_model)
+            .map_err(|e| anyhow::anyhow!("{e:#}. Install it in Settings → Models."))?;
+        jobs::prepare_resummarize(&folder, Some(model))?;
         let spec = JobSpec::load(&folder.spec())?;
         self.run_job(folder, spec, ctx)
     }
@@ -353,6 +373,12 @@ impl CastmillApp {
                 if let Some(action) = screens::results::show(ui, results) {
                     match action {
                         screens::results::ResultsAction::NewBatch => self.new_batch(),
+                        screens::results::ResultsAction::Resummarize => {
+                            let folder = results.folder.clone();
+                            if let Err(e) = self.resummarize(folder, ui.ctx()) {
+                                self.notice = Some(format!("Could not rebuild the summaries: {e:#}"));
+                            }
+                        }
                         screens::results::ResultsAction::Open(path) => {
                             if let Err(e) = super::open_path::open(&path) {
                                 self.notice = Some(format!("Could not open {}: {e}", path.display()));

@@ -97,6 +97,11 @@ impl ModelManager {
         self.installed.iter().any(|m| m.name == name && m.usable && m.whisper)
     }
 
+    /// True when `name` is a usable sentence-embedding model.
+    pub fn has_embeddings(&self, name: &str) -> bool {
+        self.installed.iter().any(|m| m.name == name && m.usable && !m.whisper)
+    }
+
     /// Downloads `name` from the model host.
     pub fn install(&mut self, name: &str, ctx: &egui::Context) {
         let name = name.trim().to_owned();

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use shared_ipc::{Checkpoint, FileState, JobFolder, WorkerEvent};
+use shared_ipc::{Checkpoint, FileState, JobFolder, Stage, StageState, WorkerEvent};
 
 use super::job_thread::{JobMessage, JobThread};
 use super::theme;
@@ -20,10 +20,19 @@ pub enum FileStatus {
     Skipped,
 }
 
+/// The episode's note (summary, key topics, related episodes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SummaryStatus {
+    None,
+    Done { note: PathBuf },
+    Failed { reason: String },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileRow {
     pub input: PathBuf,
     pub status: FileStatus,
+    pub summary: SummaryStatus,
 }
 
 impl FileRow {
@@ -57,13 +66,20 @@ pub struct RunningJob {
     pub stopping: bool,
     /// The file a skip was asked for, until the supervisor confirms it.
     pub skipping: Option<usize>,
+    pub map: Option<PathBuf>,
+    pub knowledge_problem: Option<String>,
 }
 
 /// A finished (or stopped) batch, as the results screen shows it.
 pub struct Results {
+    pub folder: JobFolder,
     pub files: Vec<FileRow>,
     pub summary: String,
     pub output_dir: PathBuf,
+    /// `Map of Content.md`, when it was written.
+    pub map: Option<PathBuf>,
+    /// Why summaries or the map were not made, when the whole stage failed.
+    pub knowledge_problem: Option<String>,
 }
 
 impl RunningJob {
@@ -87,7 +103,19 @@ impl RunningJob {
                         FileState::Pending | FileState::InProgress => FileStatus::Waiting,
                     })
                     .unwrap_or(FileStatus::Waiting);
-                FileRow { input, status }
+                let summary = recorded
+                    .as_ref()
+                    .and_then(|cp| cp.files.get(i))
+                    .map(|f| match &f.summary {
+                        StageState::Done { outputs } => outputs
+                            .first()
+                            .map(|note| SummaryStatus::Done { note: note.clone() })
+                            .unwrap_or(SummaryStatus::None),
+                        StageState::Failed { reason } => SummaryStatus::Failed { reason: reason.clone() },
+                        StageState::Pending => SummaryStatus::None,
+                    })
+                    .unwrap_or(SummaryStatus::None);
+                FileRow { input, status, summary }
             })
             .collect();
         // Audio already done by earlier runs (a resumed job) does not count toward the speed.
@@ -111,6 +139,8 @@ impl RunningJob {
             paused: false,
             stopping: false,
             skipping: None,
+            map: None,
+            knowledge_problem: None,
         }
     }
 
@@ -125,9 +155,12 @@ impl RunningJob {
         }
         let outcome = ended?;
         Some(Results {
+            folder: self.folder.clone(),
             summary: summarize(&self.files, &outcome),
             files: std::mem::take(&mut self.files),
             output_dir: self.output_dir.clone(),
+            map: self.map.take(),
+            knowledge_problem: self.knowledge_problem.take(),
         })
     }
 
@@ -200,6 +233,18 @@ impl RunningJob {
                 file_index,
                 input,
                 reason,
+                summary_only: true,
+            } => {
+                push_bounded(&mut self.log, format!("No summary for {input}: {reason}."));
+                if let Some(row) = self.files.get_mut(file_index) {
+                    row.summary = SummaryStatus::Failed { reason };
+                }
+            }
+            SupervisorEvent::Quarantined {
+                file_index,
+                input,
+                reason,
+                summary_only: false,
             } => {
                 push_bounded(&mut self.log, format!("Gave up on {input}: {reason}."));
                 self.set_status(
@@ -227,7 +272,7 @@ impl RunningJob {
     fn apply_worker(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::Stage { stage, file_index } => {
-                self.stage = format!("{stage:?}").replace('_', " ").to_lowercase();
+                self.stage = stage_label(stage).to_owned();
                 if let Some(i) = file_index {
                     self.current = Some(i);
                     if self.files.get(i).is_some_and(|row| row.status == FileStatus::Waiting) {
@@ -261,6 +306,21 @@ impl RunningJob {
                 push_bounded(&mut self.log, format!("failed: {reason}"));
                 self.set_status(file_index, FileStatus::Failed { reason });
             }
+            WorkerEvent::SummaryWritten { file_index, note, .. } => {
+                if let Some(row) = self.files.get_mut(file_index) {
+                    row.summary = SummaryStatus::Done {
+                        note: PathBuf::from(note),
+                    };
+                }
+            }
+            WorkerEvent::MapWritten { path } => self.map = Some(PathBuf::from(path)),
+            WorkerEvent::KnowledgeFailed { file_index, reason } => {
+                push_bounded(&mut self.log, format!("No summary: {reason}"));
+                match file_index.and_then(|i| self.files.get_mut(i)) {
+                    Some(row) => row.summary = SummaryStatus::Failed { reason },
+                    None => self.knowledge_problem = Some(reason),
+                }
+            }
             WorkerEvent::Memory { rss_bytes } => self.rss_bytes = Some(rss_bytes),
             WorkerEvent::Paused => self.paused = true,
             WorkerEvent::Resumed => self.paused = false,
@@ -274,6 +334,19 @@ impl RunningJob {
         if let Some(row) = self.files.get_mut(index) {
             row.status = status;
         }
+    }
+}
+
+/// The stage in words, for the running screen.
+fn stage_label(stage: Stage) -> &'static str {
+    match stage {
+        Stage::LoadingModel => "loading the model",
+        Stage::Probing => "reading the inputs",
+        Stage::Transcribing => "transcribing",
+        Stage::WritingOutputs => "writing outputs",
+        Stage::Summarizing => "summarising",
+        Stage::MappingContent => "building the Map of Content",
+        Stage::Done => "done",
     }
 }
 

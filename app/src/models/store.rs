@@ -82,6 +82,22 @@ impl ModelStore {
         self.path_of(name_or_path)
     }
 
+    /// The folder of the installed sentence-embedding model `name`, checked to be usable.
+    pub fn embedding_model(&self, name: &str) -> Result<PathBuf> {
+        let folder = if name.contains('/') {
+            PathBuf::from(name)
+        } else {
+            self.dir.join(name)
+        };
+        sentence_model::validate(&folder).with_context(|| {
+            format!(
+                "the sentence-embedding model {name} is not installed or not usable ({})",
+                folder.display()
+            )
+        })?;
+        Ok(std::path::absolute(&folder).unwrap_or(folder))
+    }
+
     pub fn list(&self) -> Result<Vec<ModelEntry>> {
         let mut entries = Vec::new();
         let read = match std::fs::read_dir(&self.dir) {

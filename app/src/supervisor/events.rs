@@ -23,11 +23,13 @@ pub enum SupervisorEvent {
     },
     /// The user skipped a file; the job goes on without it.
     Skipped { file_index: usize, input: String },
-    /// A file killed the worker twice at the same place; it is marked failed.
+    /// A file killed the worker twice at the same place; it is marked failed (or only its
+    /// summary, when that is where the worker died).
     Quarantined {
         file_index: usize,
         input: String,
         reason: String,
+        summary_only: bool,
     },
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use shared_ipc::job_spec::JOB_SPEC_VERSION;
-use shared_ipc::{JobFolder, JobLock, JobSpec, TranscribeOptions};
+use shared_ipc::{Checkpoint, JobFolder, JobLock, JobSpec, TranscribeOptions};
 use thiserror::Error;
 
 use crate::data_dirs::DataDirs;
@@ -29,6 +29,10 @@ pub enum JobError {
     Spec(#[from] shared_ipc::job_spec::JobSpecError),
     #[error(transparent)]
     Lock(#[from] shared_ipc::LockError),
+    #[error(transparent)]
+    Checkpoint(#[from] shared_ipc::CheckpointError),
+    #[error("this job has no sentence-embedding model for summaries; name one to use")]
+    NoKnowledge,
 }
 
 fn io<'p>(what: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> JobError + 'p {
@@ -39,12 +43,19 @@ fn io<'p>(what: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> 
     }
 }
 
+/// The models a job uses: the whisper file, and the sentence-embedding folder when the job
+/// makes summaries or a Map of Content.
+pub struct JobModels {
+    pub whisper: PathBuf,
+    pub embeddings: Option<PathBuf>,
+}
+
 /// Creates a new job folder with its spec.
 pub fn create_job(
     dirs: &DataDirs,
     inputs: Vec<PathBuf>,
     output_dir: PathBuf,
-    model: PathBuf,
+    models: JobModels,
     options: TranscribeOptions,
 ) -> Result<(JobFolder, JobSpec), JobError> {
     let jobs = dirs.jobs();
@@ -59,7 +70,8 @@ pub fn create_job(
         created_at_ms,
         inputs,
         output_dir,
-        model,
+        model: models.whisper,
+        embedding_model: models.embeddings,
         options,
     };
     spec.save(&folder.spec())?;
@@ -95,12 +107,44 @@ pub fn reset(folder: &JobFolder) -> Result<(), JobError> {
             Err(e) => return Err(io("remove", &file)(e)),
         }
     }
-    let journals = folder.journals_dir();
-    match std::fs::remove_dir_all(&journals) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io("remove", &journals)(e)),
+    for dir in [folder.journals_dir(), folder.knowledge_dir()] {
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("remove", &dir)(e)),
+        }
     }
+    Ok(())
+}
+
+/// Prepares a job to rebuild its summaries and Map of Content from the transcripts it has,
+/// without transcribing again: every knowledge stage goes back to pending. With
+/// `embedding_model`, the job switches to that model and turns summaries and the map on
+/// (a job made without them gets them). Refuses while the job runs.
+pub fn prepare_resummarize(folder: &JobFolder, embedding_model: Option<PathBuf>) -> Result<(), JobError> {
+    let _lock = hold_lock(folder)?;
+    let mut spec = JobSpec::load(&folder.spec())?;
+    if let Some(model) = embedding_model {
+        spec.embedding_model = Some(model);
+        spec.options.summaries = true;
+        spec.options.map_of_content = true;
+        spec.format_version = JOB_SPEC_VERSION;
+        spec.save(&folder.spec())?;
+    }
+    if !spec.options.wants_knowledge() || spec.embedding_model.is_none() {
+        return Err(JobError::NoKnowledge);
+    }
+    let path = folder.checkpoint();
+    let Some(mut checkpoint) = Checkpoint::load(&path)? else {
+        // Never ran: the next run makes everything anyway.
+        return Ok(());
+    };
+    checkpoint.reset_knowledge();
+    // No longer finished: if this run is interrupted, recovery offers to resume it.
+    checkpoint.last_stop = None;
+    checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
+    checkpoint.save(&path)?;
+    Ok(())
 }
 
 /// Removes a job's bookkeeping. The user's inputs and outputs live elsewhere and are never

@@ -9,8 +9,15 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DeathSite {
     pub file_index: usize,
-    /// Committed position in the file, in milliseconds.
-    pub position_ms: u64,
+    pub stage: DeathStage,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeathStage {
+    /// Transcribing, at this committed position in milliseconds.
+    Transcription { position_ms: u64 },
+    /// Making the file's summary from its transcript.
+    Summary,
 }
 
 #[derive(Debug, Default)]
@@ -43,20 +50,24 @@ mod tests {
         let mut t = PoisonTracker::default();
         assert!(!t.record(DeathSite {
             file_index: 1,
-            position_ms: 0
+            stage: DeathStage::Transcription { position_ms: 0 },
         }));
         assert!(!t.record(DeathSite {
             file_index: 1,
-            position_ms: 30_000
+            stage: DeathStage::Transcription { position_ms: 30_000 },
         }));
         assert!(t.record(DeathSite {
             file_index: 1,
-            position_ms: 30_000
+            stage: DeathStage::Transcription { position_ms: 30_000 },
+        }));
+        assert!(!t.record(DeathSite {
+            file_index: 1,
+            stage: DeathStage::Summary,
         }));
         t.forget_file(1);
         assert!(!t.record(DeathSite {
             file_index: 1,
-            position_ms: 30_000
+            stage: DeathStage::Transcription { position_ms: 30_000 },
         }));
     }
 }

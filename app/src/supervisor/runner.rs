@@ -6,12 +6,14 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use shared_ipc::{Checkpoint, FileState, Incoming, JobFolder, JobLock, Stage, WorkerEvent, exit_code};
+use shared_ipc::{
+    Checkpoint, FileCheckpoint, FileState, Incoming, JobFolder, JobLock, Stage, StageState, WorkerEvent, exit_code,
+};
 
 use super::backoff::RestartPolicy;
 use super::control::JobControl;
 use super::events::{Outcome, SupervisorEvent};
-use super::poison::{DeathSite, PoisonTracker};
+use super::poison::{DeathSite, DeathStage, PoisonTracker};
 use super::run_state::{self, RunEnd};
 use super::watchdog::Watchdog;
 use super::worker_process::{WorkerMessage, WorkerProcess};
@@ -47,7 +49,9 @@ struct Attempt {
     /// File being worked on and its committed position, from `stage` and `progress`.
     file_index: Option<usize>,
     position_ms: u64,
-    /// New segments committed during this attempt.
+    /// File whose summary is being made, during the summary stage.
+    summary_file: Option<usize>,
+    /// New segments or summaries committed during this attempt.
     progressed: bool,
     finished: Option<(usize, usize)>,
     killed_by_watchdog: bool,
@@ -145,21 +149,41 @@ pub fn run(
         let tail = worker.stderr_tail();
         tracing::warn!("worker {how}; last log lines:\n{tail}");
         let blames_input = attempt.killed_by_watchdog || is_crash(code, status.signal());
-        if let (true, Some(file_index)) = (blames_input, attempt.file_index) {
-            let site = DeathSite {
+        let site = match (attempt.summary_file, attempt.file_index) {
+            (Some(file_index), _) => Some(DeathSite {
                 file_index,
-                position_ms: attempt.position_ms,
-            };
+                stage: DeathStage::Summary,
+            }),
+            (None, Some(file_index)) => Some(DeathSite {
+                file_index,
+                stage: DeathStage::Transcription {
+                    position_ms: attempt.position_ms,
+                },
+            }),
+            (None, None) => None,
+        };
+        if let (true, Some(site)) = (blames_input, site) {
+            let file_index = site.file_index;
             if poison.record(site) {
-                let reason = format!(
-                    "the worker {how} twice at {:.1} s of this file",
-                    site.position_ms as f64 / 1000.0
-                );
-                match quarantine(folder, file_index, &reason) {
-                    Ok(input) => sink(SupervisorEvent::Quarantined {
+                let quarantined = match site.stage {
+                    DeathStage::Transcription { position_ms } => {
+                        let reason = format!(
+                            "the worker {how} twice at {:.1} s of this file",
+                            position_ms as f64 / 1000.0
+                        );
+                        quarantine(folder, file_index, &reason).map(|input| (input, reason))
+                    }
+                    DeathStage::Summary => {
+                        let reason = format!("the worker {how} twice while summarising this file");
+                        quarantine_summary(folder, file_index, &reason).map(|input| (input, reason))
+                    }
+                };
+                match quarantined {
+                    Ok((input, reason)) => sink(SupervisorEvent::Quarantined {
                         file_index,
                         input,
                         reason,
+                        summary_only: site.stage == DeathStage::Summary,
                     }),
                     Err(e) => {
                         return Outcome::GaveUp {
@@ -264,7 +288,25 @@ fn observe(event: &WorkerEvent, attempt: &mut Attempt, watchdog: &mut Watchdog, 
             attempt.file_index = Some(*file_index);
             attempt.position_ms = (file_done_s * 1000.0).round() as u64;
         }
-        WorkerEvent::Segment { .. } | WorkerEvent::FileCompleted { .. } => attempt.progressed = true,
+        WorkerEvent::Stage {
+            stage: Stage::Summarizing,
+            file_index,
+        } => {
+            // A death from here on says nothing about the audio.
+            attempt.file_index = None;
+            attempt.summary_file = *file_index;
+        }
+        WorkerEvent::Stage {
+            stage: Stage::MappingContent,
+            ..
+        } => {
+            attempt.file_index = None;
+            attempt.summary_file = None;
+        }
+        WorkerEvent::Segment { .. }
+        | WorkerEvent::FileCompleted { .. }
+        | WorkerEvent::SummaryWritten { .. }
+        | WorkerEvent::MapWritten { .. } => attempt.progressed = true,
         WorkerEvent::FileFailed { .. } => attempt.file_index = None,
         WorkerEvent::Paused => watchdog.pause(now),
         WorkerEvent::Resumed => watchdog.resume(now),
@@ -296,37 +338,51 @@ fn is_crash(code: Option<i32>, signal: Option<i32>) -> bool {
 
 /// Marks a file failed in the checkpoint.
 fn quarantine(folder: &JobFolder, file_index: usize, reason: &str) -> Result<String, String> {
-    let failed = FileState::Failed {
-        reason: format!("quarantined: {reason}"),
-    };
-    set_file_state(folder, file_index, |_| Some(failed)).map(|input| input.unwrap_or_default())
+    let reason = format!("quarantined: {reason}");
+    change_file(folder, file_index, |file| {
+        file.state = FileState::Failed { reason };
+        true
+    })
+    .map(|input| input.unwrap_or_default())
+}
+
+/// Marks a file's summary failed; its transcript stays done.
+fn quarantine_summary(folder: &JobFolder, file_index: usize, reason: &str) -> Result<String, String> {
+    let reason = format!("quarantined: {reason}");
+    change_file(folder, file_index, |file| {
+        file.summary = StageState::Failed { reason };
+        true
+    })
+    .map(|input| input.unwrap_or_default())
 }
 
 /// Marks a file skipped unless it already ended (finished just before the skip arrived);
 /// returns its input when it was marked.
 fn mark_skipped(folder: &JobFolder, file_index: usize) -> Result<Option<String>, String> {
-    set_file_state(folder, file_index, |state| {
-        matches!(state, FileState::Pending | FileState::InProgress).then_some(FileState::Skipped)
+    change_file(folder, file_index, |file| {
+        let pending = matches!(file.state, FileState::Pending | FileState::InProgress);
+        if pending {
+            file.state = FileState::Skipped;
+        }
+        pending
     })
 }
 
-/// Changes one file's state in the checkpoint, holding the job lock meanwhile. `change`
-/// returns the new state, or `None` to leave the file alone. Returns the file's input when
-/// it changed.
-fn set_file_state(
+/// Changes one file's entry in the checkpoint, holding the job lock meanwhile. `change`
+/// returns whether it changed anything. Returns the file's input when it did.
+fn change_file(
     folder: &JobFolder,
     file_index: usize,
-    change: impl FnOnce(&FileState) -> Option<FileState>,
+    change: impl FnOnce(&mut FileCheckpoint) -> bool,
 ) -> Result<Option<String>, String> {
     let _lock = JobLock::try_acquire(&folder.lock()).map_err(|e| e.to_string())?;
     let mut checkpoint = Checkpoint::load(&folder.checkpoint())
         .map_err(|e| e.to_string())?
         .ok_or("no checkpoint")?;
     let file = checkpoint.files.get_mut(file_index).ok_or("no such file")?;
-    let Some(state) = change(&file.state) else {
+    if !change(file) {
         return Ok(None);
-    };
-    file.state = state;
+    }
     let input = file.input.display().to_string();
     checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
     checkpoint.save(&folder.checkpoint()).map_err(|e| e.to_string())?;

@@ -4,6 +4,8 @@
 //! the real tokens, then unit length.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -29,6 +31,9 @@ pub enum EmbedderError {
     Tokenize(String),
     #[error("the embedding model failed: {0}")]
     Model(#[from] candle_core::Error),
+    /// The interrupt flag was raised (pause or stop); nothing of the call is kept.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// `sentence_bert_config.json`.
@@ -42,6 +47,8 @@ pub struct Embedder {
     tokenizer: Tokenizer,
     dimension: usize,
     device: Device,
+    /// Checked between batches, so a pause or stop waits for one batch at most.
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Embedder {
@@ -93,7 +100,15 @@ impl Embedder {
             tokenizer,
             dimension: config.hidden_size,
             device,
+            interrupt: None,
         })
+    }
+
+    /// When `flag` is raised, [`Embedder::embed`] gives up between batches with
+    /// [`EmbedderError::Interrupted`].
+    pub fn with_interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
     }
 
     pub fn dimension(&self) -> usize {
@@ -107,6 +122,9 @@ impl Embedder {
         order.sort_by_key(|&i| texts[i].len());
         let mut vectors = vec![Vec::new(); texts.len()];
         for chunk in order.chunks(BATCH) {
+            if self.interrupt.as_ref().is_some_and(|f| f.load(Ordering::Relaxed)) {
+                return Err(EmbedderError::Interrupted);
+            }
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
             for (&i, vector) in chunk.iter().zip(self.embed_batch(&batch)?) {
                 vectors[i] = vector;

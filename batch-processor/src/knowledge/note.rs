@@ -21,8 +21,28 @@ pub struct EpisodeNote {
     /// Indices into `transcript`, in time order.
     pub summary: Vec<usize>,
     pub topics: Vec<String>,
-    /// Stems of related episodes, most related first.
-    pub related: Vec<String>,
+    /// Stems of related episodes, most related first; `None` until the whole batch is
+    /// summarised and linked.
+    pub related: Option<Vec<String>>,
+}
+
+/// `YYYY-MM-DD` (UTC) of a time in ms since the Unix epoch, for the `processed` field.
+pub fn iso_date(unix_ms: u64) -> String {
+    // Days → civil date (proleptic Gregorian), after Howard Hinnant's `civil_from_days`.
+    let days = (unix_ms / 86_400_000) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// The block id of transcript sentence `i`.
@@ -57,15 +77,35 @@ pub fn render(note: &EpisodeNote) -> String {
         let _ = writeln!(out, "- {topic}");
     }
     let _ = writeln!(out, "\n## Related episodes\n");
-    if note.related.is_empty() {
-        let _ = writeln!(out, "None in this batch.");
-    }
-    for stem in &note.related {
-        let _ = writeln!(out, "- {}", links::to_note(stem));
+    match &note.related {
+        None => {
+            let _ = writeln!(out, "Linked once every episode of the batch is summarised.");
+        }
+        Some(related) if related.is_empty() => {
+            let _ = writeln!(out, "None in this batch.");
+        }
+        Some(related) => {
+            for stem in related {
+                let _ = writeln!(out, "- {}", links::to_note(stem));
+            }
+        }
     }
     let _ = writeln!(out, "\n## Transcript\n");
     for (i, s) in note.transcript.iter().enumerate() {
         let _ = writeln!(out, "[{}] {} ^{}\n", links::clock(s.start_ms), s.text, block(i));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil_utc_dates() {
+        assert_eq!(iso_date(0), "1970-01-01");
+        assert_eq!(iso_date(951_782_400_000), "2000-02-29");
+        assert_eq!(iso_date(1_795_392_000_000 - 1), "2026-11-22");
+        assert_eq!(iso_date(1_795_392_000_000), "2026-11-23");
+    }
 }

@@ -5,11 +5,13 @@ use std::path::PathBuf;
 
 use egui::Ui;
 
-use crate::gui::running_job::{FileStatus, Results};
+use crate::gui::running_job::{FileStatus, Results, SummaryStatus};
 use crate::gui::{shortcuts, theme};
 
 pub enum ResultsAction {
     NewBatch,
+    /// Rebuild the job's summaries, notes and Map of Content from its transcripts.
+    Resummarize,
     /// Open a file or folder in the desktop's default application.
     Open(PathBuf),
 }
@@ -23,12 +25,20 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
         if ui.small_button("Open output folder").clicked() {
             action = Some(ResultsAction::Open(results.output_dir.clone()));
         }
+        if let Some(map) = &results.map
+            && ui.small_button("Open Map of Content").clicked()
+        {
+            action = Some(ResultsAction::Open(map.clone()));
+        }
     });
+    if let Some(problem) = &results.knowledge_problem {
+        ui.colored_label(theme::FAILED, problem);
+    }
     ui.add_space(theme::SPACING);
     egui::ScrollArea::vertical()
         .max_height(ui.available_height() * 0.8)
         .show(ui, |ui| {
-            egui::Grid::new("results").num_columns(4).striped(true).show(ui, |ui| {
+            egui::Grid::new("results").num_columns(5).striped(true).show(ui, |ui| {
                 for row in &results.files {
                     let (word, colour, detail) = match &row.status {
                         FileStatus::Done { outputs } => (
@@ -45,6 +55,23 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
                     ui.colored_label(colour, word);
                     ui.label(row.name()).on_hover_text(row.input.display().to_string());
                     ui.colored_label(theme::MUTED, detail);
+                    match &row.summary {
+                        SummaryStatus::Done { note } => {
+                            if ui
+                                .small_button("Open note")
+                                .on_hover_text(note.display().to_string())
+                                .clicked()
+                            {
+                                action = Some(ResultsAction::Open(note.clone()));
+                            }
+                        }
+                        SummaryStatus::Failed { reason } => {
+                            ui.colored_label(theme::FAILED, "No summary").on_hover_text(reason);
+                        }
+                        SummaryStatus::None => {
+                            ui.label("");
+                        }
+                    }
                     ui.horizontal(|ui| {
                         if let FileStatus::Done { outputs } = &row.status
                             && let Some(first) = outputs.first()
@@ -64,12 +91,27 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
             });
         });
     ui.add_space(theme::SECTION_GAP);
-    if ui
-        .button("New batch")
-        .on_hover_text(shortcuts::text(ui, shortcuts::NEW_BATCH))
-        .clicked()
-    {
-        action = Some(ResultsAction::NewBatch);
-    }
+    ui.horizontal(|ui| {
+        if ui
+            .button("New batch")
+            .on_hover_text(shortcuts::text(ui, shortcuts::NEW_BATCH))
+            .clicked()
+        {
+            action = Some(ResultsAction::NewBatch);
+        }
+        let any_done = results
+            .files
+            .iter()
+            .any(|f| matches!(f.status, FileStatus::Done { .. }));
+        if ui
+            .add_enabled(any_done, egui::Button::new("Rebuild summaries"))
+            .on_hover_text(
+                "Make the notes and the Map of Content again from these transcripts, without transcribing again",
+            )
+            .clicked()
+        {
+            action = Some(ResultsAction::Resummarize);
+        }
+    });
     action
 }

@@ -167,6 +167,23 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue, models: &Mo
         ui.checkbox(&mut settings.formats.vtt, "WebVTT");
         ui.checkbox(&mut settings.formats.json, "JSON");
     });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut settings.summaries, "Summaries and key topics")
+            .on_hover_text(
+                "A Markdown note per episode: summary with timestamps, key topics, related episodes, transcript",
+            );
+        ui.add_enabled(
+            settings.summaries,
+            egui::Checkbox::new(&mut settings.map_of_content, "Map of Content"),
+        )
+        .on_hover_text("Map of Content.md: the batch's topics grouped into themes, linking the episodes");
+        if settings.summaries && !models.has_embeddings(&settings.embedding_model) {
+            ui.colored_label(theme::FAILED, format!("{} not installed", settings.embedding_model));
+            if ui.small_button("Manage models…").clicked() {
+                wanted = Some(StartAction::OpenSettings);
+            }
+        }
+    });
     ui.add_space(theme::SECTION_GAP);
     let ready = !queue.items.is_empty();
     let start = ui

@@ -1,6 +1,7 @@
-//! The knowledge stage's building blocks with the real all-MiniLM-L6-v2 model (installed by
-//! `scripts/setup.sh --deps`): parity with sentence-transformers, and summaries and topics
-//! of the three fixture scripts, each about one subject.
+//! The knowledge stage's building blocks (the worker's library) with the real
+//! all-MiniLM-L6-v2 model (installed by `scripts/setup.sh --deps`): parity with
+//! sentence-transformers, and summaries and topics of the fixture scripts, each about one
+//! subject. Through the worker: tests/knowledge.rs.
 
 use std::path::{Path, PathBuf};
 
@@ -12,13 +13,7 @@ use serde::Deserialize;
 use shared_ipc::Segment;
 
 fn model_folder() -> PathBuf {
-    let data = std::env::var_os("CASTMILL_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-            home.join(".local/share/castmill")
-        });
-    let folder = data.join("models/all-MiniLM-L6-v2");
+    let folder = castmill_e2e::embedding_model_dir();
     assert!(
         folder.join("model.safetensors").is_file(),
         "{} is missing: run scripts/setup.sh --deps",
@@ -28,7 +23,7 @@ fn model_folder() -> PathBuf {
 }
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
 #[derive(Deserialize)]
@@ -203,7 +198,7 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
             summary: summary::select(&sentence_vectors[i], &words, 1),
             transcript: sentences.clone(),
             topics: episode_topics[i].clone(),
-            related: related.clone(),
+            related: Some(related.clone()),
         });
         std::fs::write(out.path().join(format!("{stem}.md")), rendered).expect("write note");
         map_episodes.push(map_of_content::MapEpisode {
@@ -215,34 +210,8 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
     let map = map_of_content::render(&map_episodes, &distinct, &grouped);
     std::fs::write(out.path().join(map_of_content::FILE_NAME), &map).expect("write map");
 
-    let mut checked = 0;
-    for entry in std::fs::read_dir(out.path()).expect("list") {
-        let path = entry.expect("entry").path();
-        let text = std::fs::read_to_string(&path).expect("read");
-        for link in text
-            .split("[[")
-            .skip(1)
-            .filter_map(|rest| rest.split_once("]]").map(|(l, _)| l))
-        {
-            let target = link.split('|').next().unwrap_or_default();
-            let (file, block) = target.split_once("#^").unwrap_or((target, ""));
-            let note = if file.is_empty() {
-                path.clone()
-            } else {
-                out.path().join(format!("{file}.md"))
-            };
-            assert!(note.is_file(), "{}: [[{link}]] leads nowhere", path.display());
-            if !block.is_empty() {
-                let body = std::fs::read_to_string(&note).expect("read target");
-                assert!(
-                    body.contains(&format!(" ^{block}\n")),
-                    "{}: no block ^{block}",
-                    note.display()
-                );
-            }
-            checked += 1;
-        }
-    }
+    let (broken, checked) = castmill_e2e::vault::broken_links(out.path());
+    assert!(broken.is_empty(), "links that lead nowhere: {broken:?}");
     assert!(checked > 20, "only {checked} links");
     eprintln!("{checked} links resolve");
 }

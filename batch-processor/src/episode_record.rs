@@ -1,0 +1,70 @@
+//! What the summary stage keeps of an episode in the job folder (`knowledge/<i>.json`), so
+//! the Map of Content stage — and a rerun after a crash — links the batch without the
+//! embedding model and renders each note exactly as before. Written atomically; only the
+//! worker reads it, and a damaged one just means that episode is summarised again.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use shared_ipc::atomic_file::{self, Visibility};
+
+/// Format version of the record.
+pub const RECORD_VERSION: u32 = 1;
+const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpisodeRecord {
+    pub format_version: u32,
+    pub stem: String,
+    pub source: PathBuf,
+    pub duration_ms: u64,
+    /// `YYYY-MM-DD`, fixed when the summary was made so a re-render is identical.
+    pub processed: String,
+    /// Indices of the summary's sentences (sentences as split from the journal).
+    pub summary: Vec<usize>,
+    pub topics: Vec<String>,
+    pub topic_vectors: Vec<Vec<f32>>,
+    pub centroid: Vec<f32>,
+}
+
+impl EpisodeRecord {
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        atomic_file::write_atomic(path, &bytes, Visibility::Private)
+    }
+
+    /// The record, or `None` when it is missing, damaged or from another format.
+    pub fn load(path: &Path) -> Option<Self> {
+        let bytes = atomic_file::read_limited(path, MAX_RECORD_BYTES).ok()?;
+        serde_json::from_slice::<Self>(&bytes)
+            .ok()
+            .filter(|r| r.format_version == RECORD_VERSION)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_treats_damage_as_missing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("0.json");
+        let record = EpisodeRecord {
+            format_version: RECORD_VERSION,
+            stem: "show".into(),
+            source: PathBuf::from("/in/show.mp3"),
+            duration_ms: 61_000,
+            processed: "2026-11-22".into(),
+            summary: vec![0, 4],
+            topics: vec!["bread".into()],
+            topic_vectors: vec![vec![0.6, 0.8]],
+            centroid: vec![1.0, 0.0],
+        };
+        record.save(&path).expect("save");
+        assert_eq!(EpisodeRecord::load(&path), Some(record));
+        std::fs::write(&path, b"{\"format_version\":1,").expect("damage");
+        assert_eq!(EpisodeRecord::load(&path), None);
+        assert_eq!(EpisodeRecord::load(&dir.path().join("missing.json")), None);
+    }
+}

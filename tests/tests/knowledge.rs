@@ -1,0 +1,264 @@
+//! The knowledge stage through the real worker: four spoken clips on three subjects become
+//! notes with summaries and key topics, related episodes and a Map of Content whose links
+//! all resolve; the stages are committed apart, so a kill during summaries never transcribes
+//! again; and a missing embedding model costs the summaries, never the transcripts.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use castmill_e2e::fixtures;
+use castmill_e2e::vault;
+use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time, run_to_end};
+use shared_ipc::{Checkpoint, ModelRole, ModelState, Stage, StageState, WorkerEvent, exit_code};
+
+/// Each clip's subject: words its key topics should name.
+const SUBJECTS: [(&str, &[&str]); 4] = [
+    (
+        "astronomy",
+        &["telescope", "planet", "jupiter", "saturn", "moons", "sky", "night"],
+    ),
+    ("bread", &["bread", "dough", "flour", "yeast", "loaf", "salt"]),
+    (
+        "garden",
+        &["garden", "tomato", "plant", "stem", "roots", "fruit", "stick"],
+    ),
+    (
+        "sourdough",
+        &[
+            "sourdough",
+            "bread",
+            "dough",
+            "starter",
+            "loaf",
+            "oven",
+            "crust",
+            "flour",
+        ],
+    ),
+];
+
+fn clips() -> Vec<PathBuf> {
+    SUBJECTS.iter().map(|(name, _)| fixtures::clip(name, "mp3")).collect()
+}
+
+/// The `tags:` of a note's front matter.
+fn tags(note: &str) -> Vec<String> {
+    note.lines()
+        .find_map(|l| l.strip_prefix("tags: ["))
+        .and_then(|l| l.strip_suffix(']'))
+        .map(|l| l.split(", ").map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Summary lines (`- [[#^tN|m:ss]] sentence`) → the sentences.
+fn summary_sentences(note: &str) -> Vec<String> {
+    let section = note
+        .split("## Summary")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_default();
+    section
+        .lines()
+        .filter_map(|l| l.strip_prefix("- [[#^"))
+        .filter_map(|l| l.split_once("]] ").map(|(_, s)| s.to_owned()))
+        .collect()
+}
+
+#[test]
+fn notes_topics_related_episodes_and_a_map_whose_links_all_resolve() {
+    let _guard = one_model_at_a_time();
+    let job = TestJob::with_knowledge(clips());
+    let (status, all) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{all:#?}");
+
+    // One model at a time, each through idle → loading → ready → unloading → idle.
+    let mut resident: Option<ModelRole> = None;
+    let mut lives = Vec::new();
+    for event in &all {
+        if let WorkerEvent::Model { role, state, .. } = event {
+            match state {
+                ModelState::Loading => {
+                    assert_eq!(resident, None, "{role:?} loads while {resident:?} is resident");
+                    resident = Some(*role);
+                    lives.push((*role, vec![*state]));
+                }
+                _ => {
+                    assert_eq!(resident, Some(*role), "{role:?} went {state:?} without loading");
+                    lives.last_mut().expect("a life").1.push(*state);
+                    if *state == ModelState::Idle {
+                        resident = None;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(resident, None, "a model is still resident at the end");
+    let full_life = [
+        ModelState::Loading,
+        ModelState::Ready,
+        ModelState::Unloading,
+        ModelState::Idle,
+    ];
+    assert_eq!(
+        lives,
+        [
+            (ModelRole::Whisper, full_life.to_vec()),
+            (ModelRole::Embeddings, full_life.to_vec())
+        ]
+    );
+    // Every summary was made after every transcript: the whisper model was gone by then.
+    let last_segment = all.iter().rposition(|e| matches!(e, WorkerEvent::Segment { .. }));
+    let first_summary = all.iter().position(|e| matches!(e, WorkerEvent::SummaryWritten { .. }));
+    assert!(last_segment < first_summary);
+
+    for (name, key_terms) in SUBJECTS {
+        let note = job.output_text(&format!("{name}.md"));
+        assert!(note.starts_with("---\ntitle: "), "{name}.md has no front matter");
+        assert!(note.contains(&format!("source: \"{}\"", fixtures::clip(name, "mp3").display())));
+        let tags = tags(&note);
+        let hits = tags.iter().filter(|t| key_terms.iter().any(|k| t.contains(k))).count();
+        eprintln!("{name}: tags {tags:?}");
+        assert!(
+            (5..=10).contains(&tags.len()) && hits >= 2,
+            "{name}: topics {tags:?} miss the subject's words {key_terms:?}"
+        );
+        // The summary quotes the transcript, and links each sentence to its moment in it.
+        let transcript = note.split("## Transcript").nth(1).expect("transcript section");
+        let summary = summary_sentences(&note);
+        assert!(!summary.is_empty() && summary.len() <= 3, "{name}: summary {summary:?}");
+        for sentence in &summary {
+            assert!(
+                transcript.contains(sentence.as_str()),
+                "{name}: {sentence:?} is not in the transcript"
+            );
+        }
+    }
+
+    // Same subject related, different subjects not.
+    let related = |name: &str| vault::related_in_note(&job.output_text(&format!("{name}.md")));
+    assert_eq!(related("bread"), ["sourdough"]);
+    assert_eq!(related("sourdough"), ["bread"]);
+    assert!(related("astronomy").is_empty(), "{:?}", related("astronomy"));
+    assert!(related("garden").is_empty(), "{:?}", related("garden"));
+
+    let map = job.output_text("Map of Content.md");
+    for (name, _) in SUBJECTS {
+        assert!(map.contains(&format!("[[{name}]]")), "the map does not link {name}");
+    }
+    let (broken, checked) = vault::broken_links(&job.out);
+    assert!(broken.is_empty(), "links that lead nowhere: {broken:?}");
+    assert!(checked >= 20, "only {checked} links");
+
+    let checkpoint = Checkpoint::load(&job.folder.checkpoint())
+        .expect("load")
+        .expect("exists");
+    assert!(checkpoint.files.iter().all(|f| f.summary.is_done()));
+    assert!(checkpoint.map_of_content.is_done());
+}
+
+fn modified(path: &std::path::Path) -> SystemTime {
+    std::fs::metadata(path).and_then(|m| m.modified()).expect("mtime")
+}
+
+#[test]
+fn a_kill_during_the_summary_stage_resumes_without_transcribing_again() {
+    let _guard = one_model_at_a_time();
+    let inputs = vec![fixtures::clip("bread", "mp3"), fixtures::clip("sourdough", "mp3")];
+    let reference = TestJob::with_knowledge(inputs);
+    let (status, _) = run_to_end(&reference);
+    assert_eq!(status.code(), Some(exit_code::FINISHED));
+
+    let job = reference.twin();
+    let mut worker = RunningWorker::start(&job);
+    worker.wait_for("the second file's summary stage", |e| {
+        matches!(
+            e,
+            WorkerEvent::Stage {
+                stage: Stage::Summarizing,
+                file_index: Some(1)
+            }
+        )
+    });
+    let before = events(&worker.kill_hard());
+    assert!(
+        before
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::SummaryWritten { file_index: 0, .. }))
+    );
+    let journals = [job.folder.journal(0), job.folder.journal(1)];
+    let journal_times: Vec<SystemTime> = journals.iter().map(|j| modified(j)).collect();
+    let transcript_time = modified(&job.out.join("bread.txt"));
+    let checkpoint = Checkpoint::load(&job.folder.checkpoint())
+        .expect("load")
+        .expect("exists");
+    assert!(checkpoint.files[0].summary.is_done());
+    assert_eq!(checkpoint.files[1].summary, StageState::Pending);
+
+    let (status, after) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{after:#?}");
+    assert!(
+        !after.iter().any(|e| matches!(
+            e,
+            WorkerEvent::Segment { .. }
+                | WorkerEvent::Model {
+                    role: ModelRole::Whisper,
+                    ..
+                }
+        )),
+        "the rerun transcribed again: {after:#?}"
+    );
+    let summarised: Vec<usize> = after
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::SummaryWritten { file_index, .. } => Some(*file_index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(summarised, [1], "only the unfinished summary is made again");
+    assert_eq!(journals.iter().map(|j| modified(j)).collect::<Vec<_>>(), journal_times);
+    assert_eq!(modified(&job.out.join("bread.txt")), transcript_time);
+
+    // What the interrupted job ends with is what an uninterrupted run wrote.
+    for name in [
+        "bread.md",
+        "sourdough.md",
+        "Map of Content.md",
+        "bread.txt",
+        "sourdough.json",
+    ] {
+        assert_eq!(job.output_text(name), reference.output_text(name), "{name} differs");
+    }
+}
+
+#[test]
+fn a_missing_embedding_model_costs_the_summaries_not_the_transcripts() {
+    let _guard = one_model_at_a_time();
+    let mut job = TestJob::with_knowledge(vec![fixtures::clip("garden", "mp3")]);
+    let missing = job.dir.path().join("no such model");
+    job.spec.embedding_model = Some(missing.clone());
+    job.spec.save(&job.folder.spec()).expect("save spec");
+
+    let (status, all) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{all:#?}");
+    assert!(job.output_text("garden.txt").to_lowercase().contains("tomato"));
+    let failure = all
+        .iter()
+        .find_map(|e| match e {
+            WorkerEvent::KnowledgeFailed {
+                file_index: None,
+                reason,
+            } => Some(reason.clone()),
+            _ => None,
+        })
+        .expect("a knowledge_failed event");
+    assert!(
+        failure.contains(&missing.display().to_string()) && failure.contains("missing"),
+        "{failure}"
+    );
+    assert!(!job.out.join("garden.md").exists());
+    assert!(!job.out.join("Map of Content.md").exists());
+    let checkpoint = Checkpoint::load(&job.folder.checkpoint())
+        .expect("load")
+        .expect("exists");
+    assert!(matches!(checkpoint.files[0].summary, StageState::Failed { .. }));
+}
