@@ -141,6 +141,11 @@ impl RunningWorker {
         }
     }
 
+    /// True once the worker's stdout closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     pub fn pid(&self) -> Pid {
         Pid::from_raw(self.child.id() as i32)
     }

@@ -1,8 +1,8 @@
 //! The real `eframe::App` driven by egui_kittest against the real worker and model: add files,
 //! Start, watch progress, Pause and Resume, and see the results.
 
-use castmill::gui::app::{FileStatus, Screen};
-use castmill_e2e::app_harness::{app_harness, results, run_until, run_until_first_segment, run_until_results};
+use castmill::gui::app::{FileStatus, Screen, SummaryStatus};
+use castmill_e2e::app_harness::{app_harness, press, results, run_until, run_until_first_segment, run_until_results};
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::worker::one_model_at_a_time;
@@ -92,4 +92,67 @@ fn skip_this_file_leaves_it_out_and_the_batch_goes_on() {
         "a skipped file has no transcript"
     );
     assert!(out.join("garden.txt").is_file());
+}
+
+#[test]
+fn the_results_open_each_note_and_the_map_and_rebuild_summaries_without_transcribing() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let mut harness = app_harness(data.path(), &out);
+    harness
+        .state_mut()
+        .add_paths(&[fixtures::clip("bread", "mp3"), fixtures::clip("sourdough", "mp3")]);
+    harness.run();
+    harness.get_by_label("Start").click();
+    harness.run();
+    run_until_results(&mut harness);
+
+    let first = results(&harness);
+    assert!(
+        first
+            .files
+            .iter()
+            .all(|f| matches!(f.summary, SummaryStatus::Done { .. })),
+        "{:?}",
+        first.files
+    );
+    assert_eq!(first.map, Some(out.join("Map of Content.md")));
+    assert_eq!(harness.query_all_by_label("Open note").count(), 2);
+    assert!(harness.query_by_label("Open Map of Content").is_some());
+
+    // A note the user threw away comes back; the transcripts are not touched.
+    let note = std::fs::read_to_string(out.join("bread.md")).expect("note");
+    std::fs::remove_file(out.join("bread.md")).expect("remove note");
+    let transcript_time = std::fs::metadata(out.join("bread.txt"))
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    press(&mut harness, "Rebuild summaries");
+    assert!(
+        matches!(harness.state().screen, Screen::Running(_)),
+        "Rebuild summaries did not start: {:?}",
+        harness.state().notice
+    );
+    run_until(&mut harness, "the rebuilt results", |app| match &app.screen {
+        Screen::Running(job) => {
+            assert!(job.transcript.is_empty(), "the rebuild transcribed again");
+            false
+        }
+        Screen::Results(_) => true,
+        Screen::Start => false,
+    });
+    assert_eq!(
+        std::fs::read_to_string(out.join("bread.md")).expect("note is back"),
+        note
+    );
+    let after = std::fs::metadata(out.join("bread.txt"))
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    assert_eq!(after, transcript_time);
+    assert!(
+        results(&harness).summary.contains("2 done"),
+        "{}",
+        results(&harness).summary
+    );
 }

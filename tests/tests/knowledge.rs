@@ -262,3 +262,84 @@ fn a_missing_embedding_model_costs_the_summaries_not_the_transcripts() {
         .expect("exists");
     assert!(matches!(checkpoint.files[0].summary, StageState::Failed { .. }));
 }
+
+/// `castmill --headless --no-summaries`, then `castmill jobs resummarize ID`: the job gets
+/// its notes and map from the transcripts it has, without a whisper model in sight. Without
+/// an embedding model installed, a headless run says so and still transcribes.
+#[test]
+fn resummarize_adds_notes_and_a_map_to_a_finished_job_without_transcribing_again() {
+    let _guard = one_model_at_a_time();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let clips = [fixtures::clip("astronomy", "ogg"), fixtures::clip("garden", "ogg")];
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = ["--headless", "--json", "--out"].map(String::from).to_vec();
+        all.push(out.display().to_string());
+        all.extend(extra.iter().map(|s| s.to_string()));
+        all.extend(clips.iter().map(|c| c.display().to_string()));
+        all
+    };
+    let lines = |stdout: &[u8]| -> Vec<WorkerEvent> {
+        String::from_utf8_lossy(stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+
+    let bare = castmill_e2e::headless::DataDir::whisper_only();
+    let output = bare.command().args(args(&[])).output().expect("run castmill");
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no summaries") && stderr.contains("all-MiniLM-L6-v2"),
+        "{stderr}"
+    );
+    assert!(out.join("garden.txt").is_file() && !out.join("garden.md").exists());
+
+    let data = castmill_e2e::headless::DataDir::with_model();
+    let output = data
+        .command()
+        .args(args(&["--no-summaries"]))
+        .output()
+        .expect("run castmill");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(!out.join("astronomy.md").exists() && !out.join("Map of Content.md").exists());
+    let transcript_time = modified(&out.join("astronomy.txt"));
+    let id = data.jobs()[0].file_name().expect("id").to_string_lossy().into_owned();
+
+    let output = data
+        .command()
+        .args(["jobs", "resummarize", &id, "--json"])
+        .output()
+        .expect("run castmill");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = lines(&output.stdout);
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            WorkerEvent::Segment { .. }
+                | WorkerEvent::Model {
+                    role: ModelRole::Whisper,
+                    ..
+                }
+        )),
+        "resummarize transcribed again: {events:#?}"
+    );
+    let notes = events
+        .iter()
+        .filter(|e| matches!(e, WorkerEvent::SummaryWritten { .. }))
+        .count();
+    assert_eq!(notes, 2);
+    assert!(out.join("astronomy.md").is_file() && out.join("Map of Content.md").is_file());
+    assert_eq!(modified(&out.join("astronomy.txt")), transcript_time);
+    let (broken, _) = vault::broken_links(&out);
+    assert!(broken.is_empty(), "{broken:?}");
+
+    let list = data.run(&["jobs", "list", "--json"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("\"state\":\"finished\""));
+}

@@ -25,7 +25,7 @@ use crate::data_dirs::DataDirs;
 use crate::models::store::ModelStore;
 use crate::supervisor::{jobs, recovery};
 
-pub use super::running_job::{FileRow, FileStatus, Results, RunningJob};
+pub use super::running_job::{FileRow, FileStatus, Results, RunningJob, SummaryStatus};
 
 pub enum Screen {
     Start,
