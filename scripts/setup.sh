@@ -104,3 +104,7 @@ say "outputs in $out:"
 ls -1 "$out"
 printf '\n'
 head -n 8 "$out/episode.txt"
+if [[ -f "$out/episode.md" ]]; then
+  printf '\n'
+  sed -n '/^## Summary/,/^## Related/p' "$out/episode.md" | head -n -1
+fi
