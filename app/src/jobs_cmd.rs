@@ -6,7 +6,7 @@ use castmill::models::catalog::DEFAULT_EMBEDDING_MODEL;
 use castmill::models::store::ModelStore;
 use castmill::supervisor::jobs;
 use castmill::supervisor::recovery::{self, JobState, JobSummary};
-use shared_ipc::{Checkpoint, FileState};
+use shared_ipc::{Checkpoint, FileState, StageState};
 
 use crate::cli::JobsCommand;
 use crate::headless::{self, EXIT_OK, EXIT_USAGE};
@@ -75,7 +75,19 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
                         FileState::Failed { reason } => format!("failed: {reason}"),
                         FileState::Skipped => "skipped".to_owned(),
                     };
-                    println!("  {:>3}. {}  [{state}]", i + 1, file.input.display());
+                    let summary = match &file.summary {
+                        StageState::Done { .. } => ", summary done".to_owned(),
+                        StageState::Failed { reason } => format!(", no summary: {reason}"),
+                        StageState::Pending => String::new(),
+                    };
+                    println!("  {:>3}. {}  [{state}{summary}]", i + 1, file.input.display());
+                }
+                match &cp.map_of_content {
+                    StageState::Done { outputs } if !outputs.is_empty() => {
+                        println!("map        {}", outputs[0].display())
+                    }
+                    StageState::Failed { reason } => println!("map        not made: {reason}"),
+                    _ => {}
                 }
             }
             if let Ok(log) = std::fs::read_to_string(folder.log()) {

@@ -1,6 +1,7 @@
 //! `castmill`: the desktop app's binary, also the headless command line, job manager and
 //! model manager. The work happens in the `castmill` library (the supervisor).
 
+mod broken_pipe;
 mod cli;
 mod headless;
 mod jobs_cmd;
@@ -15,6 +16,9 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging();
+    if cli.command.is_some() || cli.headless {
+        broken_pipe::exit_quietly_on_broken_pipe();
+    }
     let result = match cli.command {
         Some(cli::Command::Models(cmd)) => models_cmd::run(cmd).map(|()| headless::EXIT_OK),
         Some(cli::Command::Jobs(cmd)) => jobs_cmd::run(cmd),

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use shared_ipc::Segment;
+
 pub const CLIPS: &[&str] = &["astronomy", "bread", "garden"];
 pub const CONTAINERS: &[&str] = &["wav", "mp3", "m4a", "flac", "ogg"];
 
@@ -47,5 +49,20 @@ pub fn reference_sentences() -> Vec<String> {
         .split_inclusive(['.', '?', '!'])
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// A transcript of `hours` hours: the fixture scripts' sentences over and over, one
+/// 5-second segment each, with a counter so no two are identical.
+pub fn transcript(hours: u64) -> Vec<Segment> {
+    let lines = reference_sentences();
+    let count = hours * 3600 / 5;
+    (0..count)
+        .map(|i| Segment {
+            start_ms: i * 5000,
+            end_ms: (i + 1) * 5000,
+            text: format!(" {} (part {})", lines[i as usize % lines.len()], i / lines.len() as u64),
+            confidence: 1.0,
+        })
         .collect()
 }

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use shared_ipc::job_spec::JOB_SPEC_VERSION;
-use shared_ipc::{EventReader, Incoming, JobFolder, JobSpec, TranscribeOptions, WorkerEvent};
+use shared_ipc::{
+    Checkpoint, EventReader, FileState, Fingerprint, Incoming, JobFolder, JobSpec, Journal, TranscribeOptions,
+    WorkerEvent,
+};
 use tempfile::TempDir;
 
 /// Guards against a test hanging forever; never a performance bound.
@@ -238,4 +241,34 @@ pub fn wait_until_unlocked(job_root: &std::path::Path) {
         Ok(true),
         "the worker never let go of the job"
     );
+}
+
+/// A job whose one input is transcribed already: its journal holds `hours` of transcript.
+pub fn transcribed_job(hours: u64) -> TestJob {
+    let input = PathBuf::from(format!("/nonexistent/episode-{hours}h.mp3"));
+    let job = TestJob::with_knowledge(vec![input.clone()]);
+    std::fs::create_dir_all(job.folder.journals_dir()).expect("journals dir");
+    let fingerprint = Fingerprint {
+        size: 0,
+        modified_ns: 0,
+        sample_crc32: 0,
+    };
+    let mut journal = Journal::create(&job.folder.journal(0), fingerprint).expect("journal");
+    let segments = crate::fixtures::transcript(hours);
+    let audio_ms = hours * 3_600_000;
+    // In 30-second windows, as the worker commits them.
+    for (w, window) in segments.chunks(6).enumerate() {
+        journal
+            .commit_window(window, (w as u64 + 1) * 30 * 16_000)
+            .expect("commit");
+    }
+    let mut checkpoint = Checkpoint::new("bench", &[input]);
+    checkpoint.files[0].fingerprint = Some(fingerprint);
+    checkpoint.files[0].duration_ms = Some(audio_ms);
+    checkpoint.files[0].state = FileState::Done {
+        outputs: Vec::new(),
+        audio_ms,
+    };
+    checkpoint.save(&job.folder.checkpoint()).expect("checkpoint");
+    job
 }

@@ -8,7 +8,8 @@ use std::time::SystemTime;
 
 use castmill_e2e::fixtures;
 use castmill_e2e::vault;
-use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time, run_to_end};
+use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time, run_to_end, transcribed_job};
+use nix::sys::signal::Signal;
 use shared_ipc::{Checkpoint, ModelRole, ModelState, Stage, StageState, WorkerEvent, exit_code};
 
 /// Each clip's subject: words its key topics should name.
@@ -342,4 +343,50 @@ fn resummarize_adds_notes_and_a_map_to_a_finished_job_without_transcribing_again
 
     let list = data.run(&["jobs", "list", "--json"]);
     assert!(String::from_utf8_lossy(&list.stdout).contains("\"state\":\"finished\""));
+}
+
+/// Pause and stop reach the summary stage too: an hour of transcript takes seconds to
+/// summarise, and SIGUSR1 pauses it between batches of sentences, SIGTERM while paused
+/// stops it with the summary left pending, and the rerun makes it.
+#[test]
+fn pause_and_stop_take_effect_inside_a_long_summary() {
+    let _guard = one_model_at_a_time();
+    let job = transcribed_job(1);
+    let mut worker = RunningWorker::start(&job);
+    worker.wait_for("the embedding model", |e| {
+        matches!(
+            e,
+            WorkerEvent::Model {
+                role: ModelRole::Embeddings,
+                state: ModelState::Ready,
+                ..
+            }
+        )
+    });
+    worker.signal(Signal::SIGUSR1);
+    worker.wait_for("paused", |e| matches!(e, WorkerEvent::Paused));
+    worker.signal(Signal::SIGTERM);
+    let (status, lines) = worker.finish();
+    assert_eq!(status.code(), Some(exit_code::STOPPED));
+    let seen = events(&lines);
+    assert!(!seen.iter().any(|e| matches!(e, WorkerEvent::SummaryWritten { .. })));
+    let checkpoint = Checkpoint::load(&job.folder.checkpoint())
+        .expect("load")
+        .expect("exists");
+    assert_eq!(checkpoint.files[0].summary, StageState::Pending);
+
+    let (status, after) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{after:#?}");
+    assert!(
+        after
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::SummaryWritten { file_index: 0, .. }))
+    );
+    let note = job.output_text("episode-1h.md");
+    assert!(
+        note.contains("duration: \"1:00:00\""),
+        "{}",
+        &note[..300.min(note.len())]
+    );
+    assert!(summary_sentences(&note).len() == 12, "an hour gets the longest summary");
 }

@@ -3,58 +3,11 @@
 //! then makes the summary, topics and note and the Map of Content. Reports the time per
 //! hour of transcript and the worker's peak RSS, which must not grow with the length.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use castmill_e2e::fixtures;
 use castmill_e2e::proc_stats::peak_rss_mib;
-use castmill_e2e::worker::{RunningWorker, TestJob};
-use shared_ipc::{Checkpoint, FileState, Fingerprint, Incoming, Journal, Segment, Stage, WorkerEvent};
-
-/// A transcript of `hours` hours: the fixture scripts' sentences over and over, one
-/// 5-second segment each, with a counter so no two are identical.
-fn transcript(hours: u64) -> Vec<Segment> {
-    let lines = fixtures::reference_sentences();
-    let count = hours * 3600 / 5;
-    (0..count)
-        .map(|i| Segment {
-            start_ms: i * 5000,
-            end_ms: (i + 1) * 5000,
-            text: format!(" {} (part {})", lines[i as usize % lines.len()], i / lines.len() as u64),
-            confidence: 1.0,
-        })
-        .collect()
-}
-
-/// A job whose one input is transcribed already: its journal holds `hours` of transcript.
-fn transcribed_job(hours: u64) -> TestJob {
-    let input = PathBuf::from(format!("/nonexistent/episode-{hours}h.mp3"));
-    let job = TestJob::with_knowledge(vec![input.clone()]);
-    std::fs::create_dir_all(job.folder.journals_dir()).expect("journals dir");
-    let fingerprint = Fingerprint {
-        size: 0,
-        modified_ns: 0,
-        sample_crc32: 0,
-    };
-    let mut journal = Journal::create(&job.folder.journal(0), fingerprint).expect("journal");
-    let segments = transcript(hours);
-    let audio_ms = hours * 3_600_000;
-    // In 30-second windows, as the worker commits them.
-    for (w, window) in segments.chunks(6).enumerate() {
-        journal
-            .commit_window(window, (w as u64 + 1) * 30 * 16_000)
-            .expect("commit");
-    }
-    let mut checkpoint = Checkpoint::new("bench", &[input]);
-    checkpoint.files[0].fingerprint = Some(fingerprint);
-    checkpoint.files[0].duration_ms = Some(audio_ms);
-    checkpoint.files[0].state = FileState::Done {
-        outputs: Vec::new(),
-        audio_ms,
-    };
-    checkpoint.save(&job.folder.checkpoint()).expect("checkpoint");
-    job
-}
+use castmill_e2e::worker::RunningWorker;
+use shared_ipc::{Incoming, Stage, WorkerEvent};
 
 pub fn bench() {
     println!("\n## Knowledge stage in the worker (all-MiniLM-L6-v2, CPU)");
@@ -66,8 +19,9 @@ pub fn bench() {
         "| transcript | sentences | model load | summary + topics + note | per hour of transcript | map of content | worker peak RSS |\n|---|---|---|---|---|---|---|"
     );
     for hours in [1, 4] {
-        let job = transcribed_job(hours);
-        let sentences = batch_processor::knowledge::sentences::from_segments(&transcript(hours)).len();
+        let job = castmill_e2e::worker::transcribed_job(hours);
+        let sentences =
+            batch_processor::knowledge::sentences::from_segments(&castmill_e2e::fixtures::transcript(hours)).len();
         let mut worker = RunningWorker::start(&job);
         let pid = worker.pid().as_raw() as u32;
         let mut marks: Vec<(&str, Instant)> = Vec::new();
