@@ -1,9 +1,49 @@
 #!/usr/bin/env bash
-# Benchmarks the worker (release build) on the speech fixtures and on long files made from
-# them, and prints Markdown tables: real-time factor, word error rate, peak memory, control
-# latencies and the cost of committing progress. Lengths: BENCH_LONG_MINUTES (60),
-# BENCH_RSS_MINUTES ("10,120"), BENCH_REPEATS (3).
+# Benchmarks Castmill (release build) and writes the results into docs/PERFORMANCE.md, one
+# block per section, each with the machine and the exact command that produced it.
+#
+#   scripts/bench.sh                      every section
+#   BENCH_ONLY=compare,quantize scripts/bench.sh   some of them
+#
+# Sections: commit, compare, quantize, parallel, control, supervisor, embeddings, knowledge,
+# app, long. `compare` runs Castmill's worker, a bare whisper.cpp driver and faster-whisper
+# (int8) side by side; faster-whisper is installed into a private virtual environment
+# (~/.cache/castmill/bench-venv) on first use. Lengths: BENCH_LONG_MINUTES (60),
+# BENCH_RSS_MINUTES ("10,120"); repetitions: BENCH_REPEATS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --workspace --bins
-exec "${CARGO_TARGET_DIR:-target}/release/castmill-bench" "$@"
+bench="${CARGO_TARGET_DIR:-target}/release/castmill-bench"
+
+sections=${BENCH_ONLY:-commit,compare,quantize,parallel,control,supervisor,embeddings,knowledge,app,long}
+
+if [[ ",$sections," == *,compare,* && -z ${BENCH_FASTER_WHISPER_PYTHON:-} ]]; then
+  venv="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/bench-venv"
+  if ! "$venv/bin/python" -c 'import faster_whisper' 2>/dev/null; then
+    echo "installing faster-whisper into $venv (for the comparison)" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet faster-whisper
+  fi
+  export BENCH_FASTER_WHISPER_PYTHON="$venv/bin/python"
+fi
+
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+IFS=, read -ra wanted <<<"$sections"
+for section in "${wanted[@]}"; do
+  out=$(BENCH_ONLY=$section "$bench" | sed -n '/^## /,$p')
+  printf '%s\n' "$out"
+  # Replace the section's block in docs/PERFORMANCE.md (or add it at the end).
+  BLOCK="$out" SECTION=$section MACHINE=$machine python3 - <<'EOF'
+import os, re, datetime
+path = "docs/PERFORMANCE.md"
+section = os.environ["SECTION"]
+start, end = f"<!-- bench:{section} -->", f"<!-- /bench:{section} -->"
+block = (f"{start}\n{os.environ['BLOCK'].strip()}\n\n"
+         f"_Machine: {os.environ['MACHINE']}. Command: `BENCH_ONLY={section} scripts/bench.sh`. "
+         f"Run on {datetime.date.today().isoformat()}._\n{end}")
+text = open(path).read()
+pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+open(path, "w").write(text)
+EOF
+done

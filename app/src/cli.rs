@@ -179,6 +179,16 @@ pub enum ModelsCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Make a smaller, faster copy of an installed whisper model with quantized weights
+    /// (q8_0 keeps the accuracy; q5_x and q4_x trade some of it for size and speed).
+    Quantize {
+        name: String,
+        #[arg(value_parser = ["q8_0", "q5_1", "q5_0", "q4_1", "q4_0"])]
+        kind: String,
+        /// Name of the new model (default: NAME-KIND).
+        #[arg(long)]
+        name_as: Option<String>,
+    },
     /// Remove an installed model.
     Remove { name: String },
 }

@@ -67,6 +67,15 @@ pub fn run(cmd: ModelsCommand) -> Result<()> {
                 store.location_of(&name).display()
             );
         }
+        ModelsCommand::Quantize { name, kind, name_as } => {
+            let worker = castmill::supervisor::worker_process::worker_path()?;
+            let new = store.quantize(&name, &kind, name_as.as_deref(), &worker)?;
+            let size = std::fs::metadata(store.path_of(&new)).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "made {new} ({:.1} MiB) from {name}; use it with --model {new}",
+                size as f64 / (1024.0 * 1024.0)
+            );
+        }
         ModelsCommand::Remove { name } => {
             store.remove(&name)?;
             println!("removed {name}");

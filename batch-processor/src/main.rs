@@ -17,6 +17,7 @@ mod model_host;
 mod outputs;
 mod parent_death;
 mod probe;
+mod quantize;
 mod repetition;
 mod resample;
 mod stdout_guard;
@@ -30,8 +31,10 @@ use shared_ipc::{JobFolder, PROTOCOL_VERSION, WorkerEvent, exit_code};
 
 const USAGE: &str = "usage: batch-processor <job-folder>
        batch-processor --probe <file>...
+       batch-processor --quantize <model.bin> <out.bin> <q8_0|q5_1|q5_0|q4_1|q4_0>
 
 --probe prints each file's length (or why it cannot be read) as a JSON line.
+--quantize writes a copy of a GGML whisper model with quantized weight matrices.
 
 Runs one Castmill job: reads <job-folder>/job.json, writes progress to the folder and the
 outputs to the job's output folder. Speaks JSON lines on stdout (see docs/PROTOCOL.md).
@@ -64,6 +67,9 @@ fn main() -> ExitCode {
             probe::run(files, protocol_out);
             return exit(exit_code::FINISHED);
         }
+        [flag, input, output, kind] if flag == "--quantize" => {
+            return exit(run_quantize(input.as_ref(), output.as_ref(), &kind.to_string_lossy()));
+        }
         [folder] => JobFolder::new(folder),
         _ => {
             eprintln!("{USAGE}");
@@ -92,6 +98,33 @@ fn main() -> ExitCode {
         }
     };
     exit(job::run(&folder, &emitter, &control))
+}
+
+fn run_quantize(input: &std::path::Path, output: &std::path::Path, kind: &str) -> i32 {
+    let Some(kind) = quantize::find(kind) else {
+        let names: Vec<&str> = quantize::TYPES.iter().map(|t| t.name).collect();
+        eprintln!(
+            "batch-processor: unknown quantization {kind:?}; one of {}",
+            names.join(", ")
+        );
+        return exit_code::USAGE;
+    };
+    match quantize::quantize_file(input, output, kind) {
+        Ok(report) => {
+            eprintln!(
+                "quantized {} weight matrices to {}: {:.1} MB → {:.1} MB",
+                report.quantized_tensors,
+                kind.name,
+                report.bytes_in as f64 / 1e6,
+                report.bytes_out as f64 / 1e6
+            );
+            exit_code::FINISHED
+        }
+        Err(e) => {
+            eprintln!("batch-processor: {e:#}");
+            exit_code::MODEL_ERROR
+        }
+    }
 }
 
 fn exit(code: i32) -> ExitCode {

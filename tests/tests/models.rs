@@ -182,3 +182,43 @@ fn a_damaged_sentence_model_is_refused_with_the_reason() {
         "nothing half-imported is left"
     );
 }
+
+/// `models quantize`: a q8_0 copy that lists as a whisper model, is under 60% of the size,
+/// and transcribes as well; quantizing it again is refused with the reason.
+#[test]
+fn a_quantized_copy_is_smaller_lists_and_transcribes_as_well() {
+    let _guard = castmill_e2e::worker::one_model_at_a_time();
+    let data = DataDir::whisper_only();
+    let out = data.run(&["models", "quantize", "tiny.en", "q8_0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("made tiny.en-q8_0"), "{}", stdout(&out));
+    let quantized = data.path().join("models/tiny.en-q8_0.bin");
+    let summary = shared_ipc::model_file::validate_file(&quantized).expect("quantized model validates");
+    assert_eq!(summary.hparams.ftype % 1000, 7, "q8_0");
+    let original = std::fs::metadata(castmill_e2e::model_path()).expect("model").len();
+    assert!(
+        summary.file_len * 10 < original * 6,
+        "{} of {original} bytes",
+        summary.file_len
+    );
+    assert!(stdout(&data.run(&["models", "list"])).contains("tiny.en-q8_0"));
+
+    let again = data.run(&["models", "quantize", "tiny.en-q8_0", "q4_0"]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("quantized already"), "{}", stderr(&again));
+
+    let media = tempfile::tempdir().expect("tempdir");
+    let clip = castmill_e2e::fixtures::clip("garden", "wav");
+    let run = data.run(&[
+        "--headless",
+        "--model",
+        "tiny.en-q8_0",
+        "--out",
+        media.path().to_str().expect("utf8"),
+        clip.to_str().expect("utf8"),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = std::fs::read_to_string(media.path().join("garden.txt")).expect("transcript");
+    let wer = castmill_e2e::wer::word_error_rate(&castmill_e2e::fixtures::reference_text("garden"), &text);
+    assert!(wer < 0.15, "word error rate {wer:.3} with q8_0: {text}");
+}

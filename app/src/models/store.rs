@@ -233,6 +233,36 @@ impl ModelStore {
         Ok(name)
     }
 
+    /// Writes `<name>-<kind>` (or `new_name`): `name`'s weights quantized to `kind` by the
+    /// worker binary `worker`, which holds the native quantizer. Returns the new name.
+    pub fn quantize(&self, name: &str, kind: &str, new_name: Option<&str>, worker: &Path) -> Result<String> {
+        let source = self.path_of(&sanitise_name(name)?);
+        model_file::validate_file(&source)
+            .with_context(|| format!("{name} is not an installed whisper model ({})", source.display()))?;
+        let new_name = sanitise_name(new_name.unwrap_or(&format!("{name}-{kind}")))?;
+        let dest = self.path_of(&new_name);
+        if dest.exists() {
+            bail!("a model named {new_name} is already installed; remove it first or pick another name");
+        }
+        let out = std::process::Command::new(worker)
+            .arg("--quantize")
+            .arg(&source)
+            .arg(&dest)
+            .arg(kind)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .with_context(|| format!("failed to run {}", worker.display()))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            bail!(
+                "quantizing {name} failed: {}",
+                stderr.lines().last().unwrap_or("no reason given")
+            );
+        }
+        shared_ipc::atomic_file::sync_dir(&self.dir)?;
+        Ok(new_name)
+    }
+
     pub fn remove(&self, name: &str) -> Result<()> {
         let name = sanitise_name(name)?;
         let folder = self.dir.join(&name);

@@ -3,20 +3,22 @@
 //!
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,120")
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
-//! comma list of sections (commit, clips, faster-whisper, control, supervisor, embeddings,
-//! knowledge, app, long);
+//! comma list of sections (commit, compare, quantize, parallel, control, supervisor,
+//! embeddings, knowledge, app, long);
 //! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
 
 mod app_window;
+mod bare_whisper;
+mod compare;
 mod embeddings;
 mod knowledge;
+mod parallel;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use castmill_e2e::fixtures::{self, CLIPS};
 use castmill_e2e::proc_stats::cpu_seconds;
-use castmill_e2e::wer::word_error_rate;
 use castmill_e2e::worker::{RunningWorker, TestJob};
 use nix::sys::signal::Signal;
 use shared_ipc::{Fingerprint, Journal, Segment, WorkerEvent};
@@ -28,62 +30,6 @@ fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-fn peak_rss_mib(pid: i32) -> Option<f64> {
-    castmill_e2e::proc_stats::peak_rss_mib(pid as u32)
-}
-
-struct Run {
-    wall_s: f64,
-    audio_s: f64,
-    peak_rss_mib: f64,
-    text: String,
-}
-
-/// Runs one job to the end, sampling peak RSS while it runs.
-fn run_job(inputs: Vec<PathBuf>) -> Run {
-    let job = TestJob::new(inputs);
-    let started = Instant::now();
-    let mut worker = RunningWorker::start(&job);
-    let pid = worker.pid().as_raw();
-    let mut peak = 0.0f64;
-    let mut audio_s = 0.0;
-    loop {
-        if let Some(p) = peak_rss_mib(pid) {
-            peak = peak.max(p);
-        }
-        match worker.next_line(Duration::from_millis(100)) {
-            Some(shared_ipc::Incoming::Event(WorkerEvent::FileCompleted { audio_s: a, .. })) => audio_s += a,
-            Some(shared_ipc::Incoming::Event(WorkerEvent::Finished { .. })) => break,
-            Some(_) => {}
-            None => {}
-        }
-        if started.elapsed() > Duration::from_secs(6 * 3600) {
-            panic!("bench run did not finish");
-        }
-    }
-    let (status, _) = worker.finish();
-    assert!(status.success(), "worker failed: {}", job.worker_log());
-    let wall_s = started.elapsed().as_secs_f64();
-    let mut transcripts: Vec<PathBuf> = std::fs::read_dir(&job.out)
-        .expect("outputs")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    // Inputs are in name order, so their transcripts are too.
-    transcripts.sort();
-    let text = transcripts
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n");
-    Run {
-        wall_s,
-        audio_s,
-        peak_rss_mib: peak,
-        text,
-    }
 }
 
 /// A 16 kHz WAV of `minutes` minutes, made by repeating the speech fixtures.
@@ -123,37 +69,6 @@ fn long_wav(dir: &Path, minutes: u32) -> PathBuf {
     path
 }
 
-fn bench_sample_clips(repeats: usize) {
-    println!(
-        "\n## Sample clips (3 clips, {:.0} s of speech, wav)",
-        0.0_f64.max(CLIPS.len() as f64 * 31.0)
-    );
-    let inputs: Vec<PathBuf> = CLIPS.iter().map(|c| fixtures::clip(c, "wav")).collect();
-    let mut rtfs = Vec::new();
-    let mut wers = Vec::new();
-    for _ in 0..repeats {
-        let run = run_job(inputs.clone());
-        rtfs.push(run.wall_s / run.audio_s);
-        let reference: String = CLIPS
-            .iter()
-            .map(|c| fixtures::reference_text(c))
-            .collect::<Vec<_>>()
-            .join("\n");
-        wers.push(word_error_rate(&reference, &run.text));
-    }
-    let (min, max) = (
-        rtfs.iter().cloned().fold(f64::INFINITY, f64::min),
-        rtfs.iter().cloned().fold(0.0, f64::max),
-    );
-    println!("| metric | value |\n|---|---|");
-    println!(
-        "| real-time factor (wall / audio), median of {repeats} | {:.3} (min {min:.3}, max {max:.3}) |",
-        median(rtfs.clone())
-    );
-    println!("| speed | {:.1}× real time |", 1.0 / median(rtfs));
-    println!("| word error rate (all clips) | {:.1}% |", median(wers) * 100.0);
-}
-
 fn bench_long_files(dir: &Path) {
     let long_minutes: u32 = env_or("BENCH_LONG_MINUTES", 60);
     let rss_minutes: Vec<u32> = std::env::var("BENCH_RSS_MINUTES")
@@ -170,14 +85,19 @@ fn bench_long_files(dir: &Path) {
     minutes.sort();
     let mut peaks = Vec::new();
     for m in minutes {
-        let wav = long_wav(dir, m);
-        let run = run_job(vec![wav.clone()]);
-        let _ = std::fs::remove_file(&wav);
+        let input = compare::Input {
+            name: format!("{m}-minute wav"),
+            files: vec![long_wav(dir, m)],
+            audio_s: m as f64 * 60.0,
+            reference: String::new(),
+        };
+        let run = compare::castmill(&castmill_e2e::model_path(), &input);
+        let _ = std::fs::remove_file(&input.files[0]);
         println!(
             "| {m}-minute wav | {:.0} s | {:.1} s | {:.3} | {:.1} MiB |",
-            run.audio_s,
+            input.audio_s,
             run.wall_s,
-            run.wall_s / run.audio_s,
+            run.wall_s / input.audio_s,
             run.peak_rss_mib
         );
         if rss_minutes.contains(&m) {
@@ -276,75 +196,6 @@ fn bench_commit_cost(dir: &Path) {
         "| share of a 30 s window transcribed at 0.07 × real time (2.1 s) | {:.3}% |",
         early / 1e6 / 2.1 * 100.0
     );
-}
-
-/// faster-whisper on the original CTranslate2 weights, same clips, threads and decoding, when
-/// `BENCH_FASTER_WHISPER_PYTHON` names a Python that has `faster_whisper` installed.
-fn bench_faster_whisper(repeats: usize) {
-    let Ok(python) = std::env::var("BENCH_FASTER_WHISPER_PYTHON") else {
-        println!("\n(faster-whisper comparison skipped: set BENCH_FASTER_WHISPER_PYTHON)");
-        return;
-    };
-    println!("\n## faster-whisper on the same clips (original CTranslate2 tiny.en, 2 threads, greedy)");
-    let script = r#"
-import sys, time
-from faster_whisper import WhisperModel
-model_dir, compute_type, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
-model = WhisperModel(model_dir, device="cpu", compute_type=compute_type, cpu_threads=2)
-start = time.time()
-for p in paths:
-    segments, _ = model.transcribe(p, beam_size=1, language="en", condition_on_previous_text=False)
-    print(" ".join(s.text.strip() for s in segments))
-print(f"ELAPSED {time.time() - start}")
-"#;
-    let inputs: Vec<PathBuf> = CLIPS.iter().map(|c| fixtures::clip(c, "wav")).collect();
-    let audio_s = 31.0 * CLIPS.len() as f64;
-    let reference: String = CLIPS
-        .iter()
-        .map(|c| fixtures::reference_text(c))
-        .collect::<Vec<_>>()
-        .join("\n");
-    println!("| weights | real-time factor (median of {repeats}) | word error rate |\n|---|---|---|");
-    for compute_type in ["int8", "float32"] {
-        let mut rtfs = Vec::new();
-        let mut wer = 0.0;
-        for _ in 0..repeats {
-            let out = std::process::Command::new(&python)
-                .arg("-c")
-                .arg(script)
-                .arg(castmill_e2e::headless::ct2_model_dir())
-                .arg(compute_type)
-                .args(&inputs)
-                .output()
-                .expect("run faster-whisper");
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let Some(elapsed) = stdout
-                .lines()
-                .find_map(|l| l.strip_prefix("ELAPSED "))
-                .and_then(|v| v.trim().parse::<f64>().ok())
-            else {
-                println!(
-                    "| {compute_type} | failed: {} | |",
-                    String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
-                );
-                break;
-            };
-            let text: String = stdout
-                .lines()
-                .filter(|l| !l.starts_with("ELAPSED "))
-                .collect::<Vec<_>>()
-                .join("\n");
-            wer = word_error_rate(&reference, &text);
-            rtfs.push(elapsed / audio_s);
-        }
-        if !rtfs.is_empty() {
-            println!(
-                "| {compute_type} (model load excluded) | {:.3} | {:.1}% |",
-                median(rtfs),
-                wer * 100.0
-            );
-        }
-    }
 }
 
 /// CPU time (user + system) of a live process, in seconds.
@@ -457,6 +308,13 @@ fn bench_supervisor(dir: &Path, repeats: usize) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, model, wav, threads] = args.as_slice()
+        && mode == "bare"
+    {
+        bare_whisper::run(Path::new(model), Path::new(wav), threads.parse().unwrap_or(2));
+        return;
+    }
     let repeats: usize = env_or("BENCH_REPEATS", 3);
     let dir = tempfile::tempdir().expect("tempdir");
     println!("# Castmill worker benchmark\n");
@@ -471,11 +329,14 @@ fn main() {
     if wanted("commit") {
         bench_commit_cost(dir.path());
     }
-    if wanted("clips") {
-        bench_sample_clips(repeats);
+    if wanted("compare") {
+        compare::bench(dir.path(), repeats, &castmill_e2e::model_path());
     }
-    if wanted("faster-whisper") {
-        bench_faster_whisper(repeats);
+    if wanted("quantize") {
+        compare::quantized(dir.path(), repeats, &castmill_e2e::model_path());
+    }
+    if wanted("parallel") {
+        parallel::bench(dir.path());
     }
     if wanted("control") {
         bench_control_latency(dir.path(), repeats.max(3));
