@@ -126,8 +126,12 @@ fn transcribe_file(
         };
         let start = window.start_sample;
         let len = window.samples.len();
+        let silent = crate::windows::is_silent(window.samples);
         let segments = loop {
             pause_point(ctx)?;
+            if silent {
+                break Vec::new();
+            }
             match transcriber.transcribe(window.samples, start) {
                 Ok(segments) => break segments,
                 // Abandoned for a pause or stop: the window is redone after resuming.

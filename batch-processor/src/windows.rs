@@ -34,6 +34,21 @@ pub fn cut_point(samples: &[f32]) -> usize {
     best.1
 }
 
+/// A window whose loudest 100 ms frame is below this RMS (about −44 dBFS) holds no speech.
+const SILENT_RMS: f64 = 0.006;
+
+/// True when no 100 ms frame of the window is loud enough to hold speech: whisper is not
+/// run on it. Every whisper call costs a full 30 s encoder pass however short the window,
+/// and whisper tends to invent words in silence (a clip's silent last half second, a pause
+/// between two parts of a show).
+pub fn is_silent(samples: &[f32]) -> bool {
+    let limit = SILENT_RMS * SILENT_RMS;
+    samples.chunks(FRAME).all(|frame| {
+        let energy: f64 = frame.iter().map(|&s| (s as f64) * (s as f64)).sum();
+        energy / frame.len().max(1) as f64 <= limit
+    })
+}
+
 /// Buffers the stream and hands out windows.
 pub struct Windower {
     buf: Vec<f32>,
@@ -101,6 +116,21 @@ mod tests {
         samples[gap..gap + FRAME * 2].iter_mut().for_each(|s| *s = 0.0);
         let cut = cut_point(&samples);
         assert!(cut >= gap && cut <= gap + FRAME * 2, "cut at {cut}");
+    }
+
+    #[test]
+    fn silence_and_faint_noise_are_silent_speech_is_not() {
+        let silence = vec![0.0f32; SAMPLE_RATE as usize * 2];
+        assert!(is_silent(&silence));
+        let hiss: Vec<f32> = (0..SAMPLE_RATE as usize)
+            .map(|i| if i % 2 == 0 { 0.002 } else { -0.002 })
+            .collect();
+        assert!(is_silent(&hiss));
+        let mut word = silence.clone();
+        for (i, s) in word[10_000..12_000].iter_mut().enumerate() {
+            *s = 0.1 * ((i as f32) * 0.2).sin();
+        }
+        assert!(!is_silent(&word));
     }
 
     #[test]
