@@ -9,7 +9,7 @@
 # app, long. `compare` runs Castmill's worker, a bare whisper.cpp driver and faster-whisper
 # (int8) side by side; faster-whisper is installed into a private virtual environment
 # (~/.cache/castmill/bench-venv) on first use. Lengths: BENCH_LONG_MINUTES (60),
-# BENCH_RSS_MINUTES ("10,120"); repetitions: BENCH_REPEATS (3).
+# BENCH_RSS_MINUTES ("10,240"); repetitions: BENCH_REPEATS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --workspace --bins
@@ -33,13 +33,14 @@ for section in "${wanted[@]}"; do
   out=$(BENCH_ONLY=$section "$bench" | sed -n '/^## /,$p')
   printf '%s\n' "$out"
   # Replace the section's block in docs/PERFORMANCE.md (or add it at the end).
-  BLOCK="$out" SECTION=$section MACHINE=$machine python3 - <<'EOF'
+  BLOCK="$out" SECTION=$section MACHINE=$machine REPEATS=${BENCH_REPEATS:-} python3 - <<'EOF'
 import os, re, datetime
 path = "docs/PERFORMANCE.md"
 section = os.environ["SECTION"]
+repeats = f"BENCH_REPEATS={os.environ['REPEATS']} " if os.environ.get("REPEATS") else ""
 start, end = f"<!-- bench:{section} -->", f"<!-- /bench:{section} -->"
 block = (f"{start}\n{os.environ['BLOCK'].strip()}\n\n"
-         f"_Machine: {os.environ['MACHINE']}. Command: `BENCH_ONLY={section} scripts/bench.sh`. "
+         f"_Machine: {os.environ['MACHINE']}. Command: `{repeats}BENCH_ONLY={section} scripts/bench.sh`. "
          f"Run on {datetime.date.today().isoformat()}._\n{end}")
 text = open(path).read()
 pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)

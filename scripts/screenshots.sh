@@ -27,6 +27,7 @@ export HOME=$work/home CASTMILL_DATA_DIR=$work/data CASTMILL_LOG=warn,castmill::
 unset XDG_DATA_HOME XDG_CONFIG_HOME WAYLAND_DISPLAY CASTMILL_WORKER
 mkdir -p "$HOME" "$CASTMILL_DATA_DIR/models"
 ln -s "$(readlink -f "$model")" "$CASTMILL_DATA_DIR/models/tiny.en.bin"
+[[ -f ${model%.bin}-q8_0.bin ]] && ln -s "$(readlink -f "${model%.bin}-q8_0.bin")" "$CASTMILL_DATA_DIR/models/tiny.en-q8_0.bin"
 embeddings=$(dirname "$model")/all-MiniLM-L6-v2
 [[ -d $embeddings ]] && ln -s "$(readlink -f "$embeddings")" "$CASTMILL_DATA_DIR/models/all-MiniLM-L6-v2"
 

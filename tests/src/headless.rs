@@ -27,8 +27,17 @@ impl DataDir {
         data
     }
 
-    /// Only the whisper model: no summaries unless an embedding model is installed.
+    /// Only the whisper models (`tiny.en` and the default `tiny.en-q8_0`): no summaries
+    /// unless an embedding model is installed.
     pub fn whisper_only() -> Self {
+        let data = Self::tiny_en_only();
+        let default = format!("models/{}.bin", castmill::models::catalog::DEFAULT_MODEL);
+        std::os::unix::fs::symlink(crate::default_model_path(), data.path().join(default)).expect("link model");
+        data
+    }
+
+    /// Only `tiny.en` (f16).
+    pub fn tiny_en_only() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("models")).expect("models dir");
         std::os::unix::fs::symlink(crate::model_path(), dir.path().join("models/tiny.en.bin")).expect("link model");

@@ -57,6 +57,17 @@ pub fn model_path() -> PathBuf {
     path
 }
 
+/// The default model the set-up makes (`tiny.en-q8_0`, next to [`model_path`]'s f16 one).
+pub fn default_model_path() -> PathBuf {
+    let path = model_path().with_file_name(format!("{}.bin", castmill::models::catalog::DEFAULT_MODEL));
+    assert!(
+        path.is_file(),
+        "model {} is missing: run scripts/setup.sh --deps",
+        path.display()
+    );
+    path
+}
+
 /// The sentence-embedding model folder the set-up installs (`all-MiniLM-L6-v2` in the same
 /// data directory as [`model_path`]); not checked, so callers can say what is missing.
 pub fn embedding_model_dir() -> PathBuf {

@@ -46,7 +46,7 @@ fn the_model_manager_installs_with_progress_imports_and_removes() {
         "the install reported its progress up to the whole file"
     );
     assert!(harness.query_by_label_contains("Installed podcast-tiny").is_some());
-    assert!(harness.query_by_label("whisper tiny (English-only)").is_some());
+    assert!(harness.query_by_label("whisper tiny (English-only, f16)").is_some());
     assert!(data.path().join("models/podcast-tiny.bin").is_file());
 
     // Import a GGML file (what the Import file… dialog hands over).
@@ -55,7 +55,7 @@ fn the_model_manager_installs_with_progress_imports_and_removes() {
     run_until(&mut harness, "the imported model", |app| {
         app.models.task.is_none() && app.models.is_installed("tiny.en")
     });
-    assert_eq!(harness.get_all_by_label("whisper tiny (English-only)").count(), 2);
+    assert_eq!(harness.get_all_by_label("whisper tiny (English-only, f16)").count(), 2);
 
     // Remove the installed one (listed first: names are sorted).
     press_first(&mut harness, "Remove");

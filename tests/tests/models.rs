@@ -33,7 +33,7 @@ fn a_faster_whisper_folder_imports_as_a_valid_ggml_model_that_can_be_listed_and_
 
     let list = data.run(&["models", "list"]);
     assert!(
-        stdout(&list).contains("tiny.en") && stdout(&list).contains("whisper tiny (English-only)"),
+        stdout(&list).contains("tiny.en") && stdout(&list).contains("whisper tiny (English-only, f16)"),
         "{}",
         stdout(&list)
     );
@@ -188,7 +188,7 @@ fn a_damaged_sentence_model_is_refused_with_the_reason() {
 #[test]
 fn a_quantized_copy_is_smaller_lists_and_transcribes_as_well() {
     let _guard = castmill_e2e::worker::one_model_at_a_time();
-    let data = DataDir::whisper_only();
+    let data = DataDir::tiny_en_only();
     let out = data.run(&["models", "quantize", "tiny.en", "q8_0"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("made tiny.en-q8_0"), "{}", stdout(&out));

@@ -14,7 +14,7 @@ use crate::models::store::{ModelKind, ModelStore};
 pub struct InstalledModel {
     pub name: String,
     pub size: u64,
-    /// "whisper tiny (English-only)", or why the file cannot be used.
+    /// "whisper tiny (English-only, f16)", or why the file cannot be used.
     pub description: String,
     pub usable: bool,
     /// A transcription model (as opposed to a sentence-embedding one).

@@ -32,7 +32,7 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
-    /// "whisper tiny (English-only)", "sentence embeddings (384 dimensions, 6 layers)".
+    /// "whisper tiny (English-only, f16)", "sentence embeddings (384 dimensions, 6 layers)".
     pub fn describe(&self) -> String {
         match self {
             ModelKind::Whisper(s) => {
@@ -41,7 +41,17 @@ impl ModelKind {
                 } else {
                     "English-only"
                 };
-                format!("whisper {} ({lang})", s.hparams.size_name())
+                let weights = match s.hparams.ftype % 1000 {
+                    0 => "f32",
+                    1 => "f16",
+                    2 => "q4_0",
+                    3 => "q4_1",
+                    7 => "q8_0",
+                    8 => "q5_0",
+                    9 => "q5_1",
+                    _ => "other weights",
+                };
+                format!("whisper {} ({lang}, {weights})", s.hparams.size_name())
             }
             ModelKind::Embeddings(s) => {
                 format!("sentence embeddings ({} dimensions, {} layers)", s.dimension, s.layers)

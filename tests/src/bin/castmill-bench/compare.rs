@@ -86,6 +86,32 @@ pub struct Measure {
     pub wall_s: f64,
     pub text: String,
     pub peak_rss_mib: f64,
+    /// whisper.cpp's own account (bare baseline only): (what, total ms, runs).
+    pub timings: Vec<(String, f64, u64)>,
+}
+
+/// `whisper_print_timings` lines: "…:   encode time =   612.00 ms /     2 runs ( … )".
+fn parse_timings(stderr: &str, into: &mut Vec<(String, f64, u64)>) {
+    for line in stderr.lines() {
+        let Some((name, rest)) = line.split_once(" time = ") else {
+            continue;
+        };
+        let name = name.rsplit(':').next().unwrap_or(name).trim().to_owned();
+        let mut words = rest.split_whitespace();
+        let ms: f64 = words.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        let runs: u64 = rest
+            .split_once("/ ")
+            .and_then(|(_, r)| r.split_whitespace().next())
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1);
+        match into.iter_mut().find(|t| t.0 == name) {
+            Some(t) => {
+                t.1 += ms;
+                t.2 += runs;
+            }
+            None => into.push((name, ms, runs)),
+        }
+    }
 }
 
 /// Castmill's worker on a job of the input's files.
@@ -121,6 +147,7 @@ pub fn castmill(model: &Path, input: &Input) -> Measure {
         wall_s,
         text,
         peak_rss_mib: peak,
+        timings: Vec::new(),
     }
 }
 
@@ -131,6 +158,7 @@ pub fn bare(model: &Path, input: &Input) -> Measure {
         wall_s: 0.0,
         text: String::new(),
         peak_rss_mib: 0.0,
+        timings: Vec::new(),
     };
     for file in &input.files {
         let started = Instant::now();
@@ -147,6 +175,7 @@ pub fn bare(model: &Path, input: &Input) -> Measure {
             "bare baseline failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        parse_timings(&String::from_utf8_lossy(&out.stderr), &mut measure.timings);
         let stdout = String::from_utf8_lossy(&out.stdout);
         for line in stdout.lines() {
             if let Some(peak) = line.strip_prefix("PEAK_RSS_MIB ") {
@@ -206,6 +235,7 @@ print(f"PEAK_RSS_MIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
             .collect::<Vec<_>>()
             .join("\n"),
         peak_rss_mib: value("PEAK_RSS_MIB ").unwrap_or(0.0),
+        timings: Vec::new(),
     })
 }
 
@@ -261,12 +291,17 @@ pub fn bench(dir: &Path, repeats: usize, model: &Path) {
     );
     for input in inputs(dir) {
         let (mut ours, mut baseline, mut fw) = (Tally::default(), Tally::default(), Tally::default());
+        let mut timings = Vec::new();
         for r in 0..repeats {
             // Rotate the order so no tool always runs first (warm caches, thermal state).
             for k in 0..3 {
                 match (r + k) % 3 {
                     0 => ours.add(&input, &castmill(model, &input)),
-                    1 => baseline.add(&input, &bare(model, &input)),
+                    1 => {
+                        let m = bare(model, &input);
+                        timings = m.timings.clone();
+                        baseline.add(&input, &m);
+                    }
                     _ => {
                         if let Some(python) = &python
                             && let Some(m) = faster_whisper(python, &input)
@@ -291,6 +326,17 @@ pub fn bench(dir: &Path, repeats: usize, model: &Path) {
             ours.rtf() / baseline.rtf(),
             (ours.wer() - baseline.wer()) * 100.0
         );
+        if !timings.is_empty() {
+            let parts: Vec<String> = timings
+                .iter()
+                .filter(|t| t.1 >= 1.0)
+                .map(|(name, ms, runs)| format!("{name} {:.2} s ({runs} runs)", ms / 1000.0))
+                .collect();
+            println!(
+                "Where whisper.cpp's time goes (bare run, whisper.cpp's own timers): {}.",
+                parts.join(", ")
+            );
+        }
         if !fw.rtfs.is_empty() {
             println!(
                 "Castmill / faster-whisper int8: time {:.3}×, word error rate {:+.1} points.",

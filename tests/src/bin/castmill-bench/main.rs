@@ -1,7 +1,7 @@
 //! `castmill-bench`: measures the worker on real speech and prints numbers and ratios.
 //! Run through `scripts/bench.sh` (release build). Nothing here asserts a time.
 //!
-//! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,120")
+//! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,240": 10 minutes against 4 hours)
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
 //! comma list of sections (commit, compare, quantize, parallel, control, supervisor,
 //! embeddings, knowledge, app, long);
@@ -72,7 +72,7 @@ fn long_wav(dir: &Path, minutes: u32) -> PathBuf {
 fn bench_long_files(dir: &Path) {
     let long_minutes: u32 = env_or("BENCH_LONG_MINUTES", 60);
     let rss_minutes: Vec<u32> = std::env::var("BENCH_RSS_MINUTES")
-        .unwrap_or_else(|_| "10,120".into())
+        .unwrap_or_else(|_| "10,240".into())
         .split(',')
         .filter_map(|m| m.trim().parse().ok())
         .collect();
@@ -323,14 +323,18 @@ fn main() {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         cpu_model()
     );
-    println!("model: {} (threads: 2, greedy)", castmill_e2e::model_path().display());
+    println!(
+        "models: {} (default), {} (f16) (threads: 2, greedy)",
+        castmill_e2e::default_model_path().display(),
+        castmill_e2e::model_path().display()
+    );
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wanted = |section: &str| only.is_empty() || only.split(',').any(|s| s.trim() == section);
     if wanted("commit") {
         bench_commit_cost(dir.path());
     }
     if wanted("compare") {
-        compare::bench(dir.path(), repeats, &castmill_e2e::model_path());
+        compare::bench(dir.path(), repeats, &castmill_e2e::default_model_path());
     }
     if wanted("quantize") {
         compare::quantized(dir.path(), repeats, &castmill_e2e::model_path());
