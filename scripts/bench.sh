@@ -27,7 +27,8 @@ if [[ ",$sections," == *,compare,* && -z ${BENCH_FASTER_WHISPER_PYTHON:-} ]]; th
   export BENCH_FASTER_WHISPER_PYTHON="$venv/bin/python"
 fi
 
-machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+simd=$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx2|avx512f|avx512_vnni' | sort -u | tr '\n' ' ')
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') (${simd% }), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 IFS=, read -ra wanted <<<"$sections"
 for section in "${wanted[@]}"; do
   out=$(BENCH_ONLY=$section "$bench" | sed -n '/^## /,$p')

@@ -10,7 +10,7 @@ mode=${1:-all}
 
 APT_PACKAGES=(
   build-essential cmake clang libclang-dev pkg-config   # whisper.cpp through whisper-rs
-  python3 python3-pip                                   # fetching model packages
+  python3 python3-pip python3-venv                      # model packages; faster-whisper for the benchmark
   espeak-ng sox libsox-fmt-all ffmpeg                   # speech fixtures and benchmarks
   libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6  # the desktop window
   xvfb xauth xdotool imagemagick                        # the window under test and its screenshots

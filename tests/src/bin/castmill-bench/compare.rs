@@ -281,12 +281,12 @@ pub fn bench(dir: &Path, repeats: usize, model: &Path) {
         "\n## Side by side: Castmill, bare whisper.cpp, faster-whisper ({THREADS} threads, greedy, {repeats} alternating runs)"
     );
     println!(
-        "Castmill and bare whisper.cpp: {}. faster-whisper {}: the original CTranslate2 tiny.en, int8.",
+        "Castmill and bare whisper.cpp: {}. faster-whisper{}: the original CTranslate2 tiny.en, int8.",
         model.file_name().unwrap_or_default().to_string_lossy(),
         if python.is_some() {
             ""
         } else {
-            "(skipped: no BENCH_FASTER_WHISPER_PYTHON)"
+            " (skipped: no BENCH_FASTER_WHISPER_PYTHON)"
         }
     );
     for input in inputs(dir) {
