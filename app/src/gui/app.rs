@@ -380,7 +380,10 @@ impl CastmillApp {
                             }
                         }
                         screens::results::ResultsAction::Open(path) => {
-                            if let Err(e) = super::open_path::open(&path) {
+                            if !super::open_path::within(&path, &results.output_dir) {
+                                self.notice =
+                                    Some(format!("{} is outside the output folder; not opened", path.display()));
+                            } else if let Err(e) = super::open_path::open(&path) {
                                 self.notice = Some(format!("Could not open {}: {e}", path.display()));
                             }
                         }
