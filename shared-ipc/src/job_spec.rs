@@ -112,7 +112,12 @@ impl JobSpec {
             path: path.to_owned(),
             source,
         })?;
-        let spec: JobSpec = serde_json::from_slice(&bytes).map_err(|source| JobSpecError::Parse {
+        Self::parse(&bytes, path)
+    }
+
+    /// A spec from the bytes of `path` (named in errors only).
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self, JobSpecError> {
+        let spec: JobSpec = serde_json::from_slice(bytes).map_err(|source| JobSpecError::Parse {
             path: path.to_owned(),
             source,
         })?;

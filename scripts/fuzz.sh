@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Fuzzes the parsers that read untrusted bytes (fuzz/fuzz_targets), each for a bounded
+# time, and prints the executions per target. Needs the nightly toolchain and cargo-fuzz
+# (both installed here on first use). A crash stops the script with the input saved under
+# fuzz/artifacts/<target>/; keep it as a regression input and fix the parser.
+#
+#   scripts/fuzz.sh              every target for FUZZ_SECONDS (default 60) each
+#   scripts/fuzz.sh checkpoint   one target
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SECONDS:-60}
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+targets=("$@")
+((${#targets[@]})) || targets=(line_reader checkpoint journal ggml_header job_spec)
+echo "| target | executions | seconds | executions/s |"
+echo "|---|---|---|---|"
+for target in "${targets[@]}"; do
+  log=$(mktemp)
+  (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1) >"$log" 2>&1 || {
+    tail -n 40 "$log" >&2
+    echo "fuzz target $target failed; the input is in fuzz/artifacts/$target/" >&2
+    exit 1
+  }
+  runs=$(grep -o 'Done [0-9]* runs' "$log" | grep -o '[0-9]*' | tail -1)
+  echo "| $target | ${runs:-?} | $seconds | $(( ${runs:-0} / seconds )) |"
+  rm -f "$log"
+done
