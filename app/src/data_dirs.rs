@@ -1,7 +1,6 @@
 //! Where Castmill keeps its data: the platform data directory (`~/.local/share/castmill` on
 //! Linux), or `CASTMILL_DATA_DIR` when set (tests, portable installs).
 
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -48,6 +47,6 @@ impl DataDirs {
 
     /// Creates a folder (and its parents) readable by the user only.
     pub fn ensure_private(path: &Path) -> std::io::Result<()> {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
+        shared_ipc::atomic_file::create_private_dir(path)
     }
 }

@@ -40,7 +40,7 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
         Ok(spec) => spec,
         Err(e) => return job_error(e.to_string()),
     };
-    if let Err(e) = summary_stage::create_private_dir(&folder.journals_dir()) {
+    if let Err(e) = shared_ipc::atomic_file::create_private_dir(&folder.journals_dir()) {
         return job_error(format!("failed to create {}: {e}", folder.journals_dir().display()));
     }
     let mut checkpoint = load_checkpoint(folder, &spec, emitter);

@@ -134,7 +134,8 @@ fn summarize(
     };
     let path = ctx.folder.episode_record(index);
     if let Some(dir) = path.parent() {
-        create_private_dir(dir).map_err(|e| Failure::Failed(format!("cannot create {}: {e}", dir.display())))?;
+        atomic_file::create_private_dir(dir)
+            .map_err(|e| Failure::Failed(format!("cannot create {}: {e}", dir.display())))?;
     }
     record
         .save(&path)
@@ -194,9 +195,4 @@ fn fail_all_pending(ctx: &KnowledgeContext<'_>, checkpoint: &mut Checkpoint, rea
     if let Err(e) = crate::job::save_checkpoint(ctx.folder, checkpoint) {
         tracing::error!("{e}");
     }
-}
-
-pub fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
 }

@@ -58,6 +58,12 @@ fn remove_stale_temps(dir: &Path, prefix: &str) {
     }
 }
 
+/// Creates `path` and any missing parents as folders only the user can enter (0700).
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
+}
+
 /// Flushes a folder's entries (a rename or a new file) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
