@@ -165,21 +165,15 @@ pub fn run(
         if let (true, Some(site)) = (blames_input, site) {
             let file_index = site.file_index;
             if poison.record(site) {
-                let quarantined = match site.stage {
-                    DeathStage::Transcription { position_ms } => {
-                        let reason = format!(
-                            "the worker {how} twice at {:.1} s of this file",
-                            position_ms as f64 / 1000.0
-                        );
-                        quarantine(folder, file_index, &reason).map(|input| (input, reason))
-                    }
-                    DeathStage::Summary => {
-                        let reason = format!("the worker {how} twice while summarising this file");
-                        quarantine_summary(folder, file_index, &reason).map(|input| (input, reason))
-                    }
+                let reason = match site.stage {
+                    DeathStage::Transcription { position_ms } => format!(
+                        "the worker {how} twice at {:.1} s of this file",
+                        position_ms as f64 / 1000.0
+                    ),
+                    DeathStage::Summary => format!("the worker {how} twice while summarising this file"),
                 };
-                match quarantined {
-                    Ok((input, reason)) => sink(SupervisorEvent::Quarantined {
+                match quarantine(folder, site, &reason) {
+                    Ok(input) => sink(SupervisorEvent::Quarantined {
                         file_index,
                         input,
                         reason,
@@ -336,21 +330,15 @@ fn is_crash(code: Option<i32>, signal: Option<i32>) -> bool {
     }
 }
 
-/// Marks a file failed in the checkpoint.
-fn quarantine(folder: &JobFolder, file_index: usize, reason: &str) -> Result<String, String> {
+/// Marks what died at `site` failed in the checkpoint: the file, or only its summary (its
+/// transcript stays done). Returns the file's input.
+fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<String, String> {
     let reason = format!("quarantined: {reason}");
-    change_file(folder, file_index, |file| {
-        file.state = FileState::Failed { reason };
-        true
-    })
-    .map(|input| input.unwrap_or_default())
-}
-
-/// Marks a file's summary failed; its transcript stays done.
-fn quarantine_summary(folder: &JobFolder, file_index: usize, reason: &str) -> Result<String, String> {
-    let reason = format!("quarantined: {reason}");
-    change_file(folder, file_index, |file| {
-        file.summary = StageState::Failed { reason };
+    change_file(folder, site.file_index, |file| {
+        match site.stage {
+            DeathStage::Transcription { .. } => file.state = FileState::Failed { reason },
+            DeathStage::Summary => file.summary = StageState::Failed { reason },
+        }
         true
     })
     .map(|input| input.unwrap_or_default())
