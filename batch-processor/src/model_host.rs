@@ -62,16 +62,7 @@ impl<'a> ModelHost<'a> {
                     Transcriber::load(model, &self.spec.options, self.control.interrupt_flag())
                         .map_err(|e: TranscribeError| e.to_string())
                 });
-            match loaded {
-                Ok(t) => {
-                    self.resident = Resident::Whisper(t);
-                    self.report(ModelRole::Whisper, ModelState::Ready, model);
-                }
-                Err(message) => {
-                    self.report(ModelRole::Whisper, ModelState::Idle, model);
-                    return Err(LoadFailed(message));
-                }
-            }
+            self.settle(ModelRole::Whisper, &self.spec.model, loaded.map(Resident::Whisper))?;
         }
         match &mut self.resident {
             Resident::Whisper(t) => Ok(t),
@@ -91,20 +82,30 @@ impl<'a> ModelHost<'a> {
                 ));
             };
             self.report(ModelRole::Embeddings, ModelState::Loading, &folder);
-            match Embedder::load(&folder) {
-                Ok(e) => {
-                    self.resident = Resident::Embeddings(Box::new(e.with_interrupt(self.control.interrupt_flag())));
-                    self.report(ModelRole::Embeddings, ModelState::Ready, &folder);
-                }
-                Err(e) => {
-                    self.report(ModelRole::Embeddings, ModelState::Idle, &folder);
-                    return Err(LoadFailed(describe_embedder_error(&folder, &e)));
-                }
-            }
+            let loaded = Embedder::load(&folder)
+                .map(|e| Resident::Embeddings(Box::new(e.with_interrupt(self.control.interrupt_flag()))))
+                .map_err(|e| describe_embedder_error(&folder, &e));
+            self.settle(ModelRole::Embeddings, &folder, loaded)?;
         }
         match &self.resident {
             Resident::Embeddings(e) => Ok(e),
             _ => Err(LoadFailed("the embedding model is not loaded".into())),
+        }
+    }
+
+    /// Ends a load that was reported `loading`: the model becomes resident and `ready`, or
+    /// the load failed and the model is `idle` again.
+    fn settle(&mut self, role: ModelRole, path: &Path, loaded: Result<Resident, String>) -> Result<(), LoadFailed> {
+        match loaded {
+            Ok(model) => {
+                self.resident = model;
+                self.report(role, ModelState::Ready, path);
+                Ok(())
+            }
+            Err(message) => {
+                self.report(role, ModelState::Idle, path);
+                Err(LoadFailed(message))
+            }
         }
     }
 
