@@ -19,23 +19,34 @@ pub fn reference_text(name: &str) -> String {
     std::fs::read_to_string(dir().join(format!("{name}.ref.txt"))).expect("reference text")
 }
 
-/// All three clips one after another in one 16 kHz WAV (about 93 s, several windows).
-pub fn long_clip(dest: &Path) -> PathBuf {
-    let path = dest.join("long episode.wav");
+/// The 16-bit samples of a clip's 16 kHz mono WAV.
+pub fn clip_samples(name: &str) -> Vec<i16> {
+    hound::WavReader::open(clip(name, "wav"))
+        .expect("open fixture")
+        .samples::<i16>()
+        .map(|s| s.expect("sample"))
+        .collect()
+}
+
+/// Writes `samples` as a 16 kHz mono 16-bit WAV, the format of the clips.
+pub fn write_wav(path: &Path, samples: impl IntoIterator<Item = i16>) {
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: 16_000,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };
-    let mut writer = hound::WavWriter::create(&path, spec).expect("create wav");
-    for name in CLIPS {
-        let mut reader = hound::WavReader::open(clip(name, "wav")).expect("open fixture");
-        for sample in reader.samples::<i16>() {
-            writer.write_sample(sample.expect("sample")).expect("write");
-        }
+    let mut writer = hound::WavWriter::create(path, spec).expect("create wav");
+    for sample in samples {
+        writer.write_sample(sample).expect("write");
     }
     writer.finalize().expect("finalize");
+}
+
+/// All three clips one after another in one 16 kHz WAV (about 93 s, several windows).
+pub fn long_clip(dest: &Path) -> PathBuf {
+    let path = dest.join("long episode.wav");
+    write_wav(&path, CLIPS.iter().flat_map(|name| clip_samples(name)));
     path
 }
 

@@ -29,48 +29,26 @@ pub struct Input {
 /// clips one after another.
 pub fn inputs(dir: &Path) -> Vec<Input> {
     let clips: Vec<PathBuf> = CLIPS.iter().map(|c| fixtures::clip(c, "wav")).collect();
-    let clip_samples: Vec<Vec<i16>> = clips
-        .iter()
-        .map(|c| {
-            hound::WavReader::open(c)
-                .expect("fixture")
-                .samples::<i16>()
-                .map(|s| s.expect("sample"))
-                .collect()
-        })
-        .collect();
+    let clip_samples: Vec<Vec<i16>> = CLIPS.iter().map(|c| fixtures::clip_samples(c)).collect();
     let clips_audio_s = clip_samples.iter().map(|c| c.len()).sum::<usize>() as f64 / 16_000.0;
 
-    let long = dir.join("ten-minutes.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(&long, spec).expect("create");
+    // Whole clips in turn, for about ten minutes.
+    let mut order = Vec::new();
     let mut written = 0usize;
-    let mut reference = Vec::new();
-    let mut i = 0;
-    while written < 600 * 16_000 - clip_samples[i % CLIPS.len()].len() / 2 {
-        for &s in &clip_samples[i % CLIPS.len()] {
-            writer.write_sample(s).expect("write");
-        }
-        written += clip_samples[i % CLIPS.len()].len();
-        reference.push(fixtures::reference_text(CLIPS[i % CLIPS.len()]));
-        i += 1;
+    while written < 600 * 16_000 - clip_samples[order.len() % CLIPS.len()].len() / 2 {
+        let next = order.len() % CLIPS.len();
+        written += clip_samples[next].len();
+        order.push(next);
     }
-    writer.finalize().expect("finalize");
+    let long = dir.join("ten-minutes.wav");
+    fixtures::write_wav(&long, order.iter().flat_map(|&c| clip_samples[c].iter().copied()));
+    let reference: Vec<String> = order.iter().map(|&c| fixtures::reference_text(CLIPS[c])).collect();
     vec![
         Input {
             name: format!("{} clips, {clips_audio_s:.0} s", CLIPS.len()),
             files: clips,
             audio_s: clips_audio_s,
-            reference: CLIPS
-                .iter()
-                .map(|c| fixtures::reference_text(c))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            reference: fixtures::long_clip_reference(),
         },
         Input {
             name: format!("one {:.1}-minute file", written as f64 / 16_000.0 / 60.0),

@@ -35,37 +35,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// A 16 kHz WAV of `minutes` minutes, made by repeating the speech fixtures.
 fn long_wav(dir: &Path, minutes: u32) -> PathBuf {
     let path = dir.join(format!("long-{minutes}min.wav"));
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let clips: Vec<Vec<i16>> = CLIPS
-        .iter()
-        .map(|c| {
-            hound::WavReader::open(fixtures::clip(c, "wav"))
-                .expect("fixture")
-                .samples::<i16>()
-                .map(|s| s.expect("sample"))
-                .collect()
-        })
-        .collect();
+    let clips: Vec<Vec<i16>> = CLIPS.iter().map(|c| fixtures::clip_samples(c)).collect();
     let target = minutes as usize * 60 * 16_000;
-    let mut writer = hound::WavWriter::create(&path, spec).expect("create");
-    let mut written = 0;
-    'outer: loop {
-        for clip in &clips {
-            for &s in clip {
-                if written == target {
-                    break 'outer;
-                }
-                writer.write_sample(s).expect("write");
-                written += 1;
-            }
-        }
-    }
-    writer.finalize().expect("finalize");
+    fixtures::write_wav(&path, clips.iter().cycle().flatten().copied().take(target));
     path
 }
 
