@@ -312,13 +312,23 @@ mod tests {
         assert_eq!(cp.files_skipped(), 1);
     }
 
+    /// The bytes an older build wrote: its header around `body`.
+    fn written_by_version(version: u32, body: &[u8]) -> Vec<u8> {
+        let mut bytes = format!(
+            "castmill-checkpoint {version} {} {:08x}\n",
+            body.len(),
+            crc32fast::hash(body)
+        )
+        .into_bytes();
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
     /// A checkpoint written by a version-1 build (before `skipped` existed), byte for byte.
     #[test]
     fn version_1_checkpoints_still_load() {
         let body = br#"{"job_id":"job-1","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"done","outputs":["/out/a.txt"],"audio_ms":1234}},{"input":"/b.wav","fingerprint":null,"duration_ms":null,"state":{"state":"in_progress"}}],"updated_at_ms":5,"last_stop":"parent_died"}"#;
-        let mut bytes = format!("castmill-checkpoint 1 {} {:08x}\n", body.len(), crc32fast::hash(body)).into_bytes();
-        bytes.extend_from_slice(body);
-        let cp = Checkpoint::decode(&bytes).expect("a version-1 checkpoint loads");
+        let cp = Checkpoint::decode(&written_by_version(1, body)).expect("a version-1 checkpoint loads");
         assert_eq!(cp.files_done(), 1);
         assert_eq!(cp.files[1].state, FileState::InProgress);
         assert_eq!(cp.last_stop, Some(StopReason::ParentDied));
@@ -330,9 +340,7 @@ mod tests {
     #[test]
     fn version_2_checkpoints_load_with_knowledge_pending() {
         let body = br#"{"job_id":"job-2","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"done","outputs":["/out/a.txt"],"audio_ms":1234}},{"input":"/b.wav","fingerprint":null,"duration_ms":null,"state":{"state":"skipped"}}],"updated_at_ms":5,"last_stop":"finished"}"#;
-        let mut bytes = format!("castmill-checkpoint 2 {} {:08x}\n", body.len(), crc32fast::hash(body)).into_bytes();
-        bytes.extend_from_slice(body);
-        let cp = Checkpoint::decode(&bytes).expect("a version-2 checkpoint loads");
+        let cp = Checkpoint::decode(&written_by_version(2, body)).expect("a version-2 checkpoint loads");
         assert_eq!(cp.files_done(), 1);
         assert_eq!(cp.files_skipped(), 1);
         assert!(cp.files.iter().all(|f| f.summary == StageState::Pending));

@@ -157,6 +157,20 @@ fn notes_topics_related_episodes_and_a_map_whose_links_all_resolve() {
     assert!(checkpoint.map_of_content.is_done());
 }
 
+/// True when a run transcribed anything: it committed a segment or touched the whisper model.
+fn transcribed(events: &[WorkerEvent]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e,
+            WorkerEvent::Segment { .. }
+                | WorkerEvent::Model {
+                    role: ModelRole::Whisper,
+                    ..
+                }
+        )
+    })
+}
+
 fn modified(path: &std::path::Path) -> SystemTime {
     std::fs::metadata(path).and_then(|m| m.modified()).expect("mtime")
 }
@@ -197,17 +211,7 @@ fn a_kill_during_the_summary_stage_resumes_without_transcribing_again() {
 
     let (status, after) = run_to_end(&job);
     assert_eq!(status.code(), Some(exit_code::FINISHED), "{after:#?}");
-    assert!(
-        !after.iter().any(|e| matches!(
-            e,
-            WorkerEvent::Segment { .. }
-                | WorkerEvent::Model {
-                    role: ModelRole::Whisper,
-                    ..
-                }
-        )),
-        "the rerun transcribed again: {after:#?}"
-    );
+    assert!(!transcribed(&after), "the rerun transcribed again: {after:#?}");
     let summarised: Vec<usize> = after
         .iter()
         .filter_map(|e| match e {
@@ -320,17 +324,7 @@ fn resummarize_adds_notes_and_a_map_to_a_finished_job_without_transcribing_again
         String::from_utf8_lossy(&output.stderr)
     );
     let events = lines(&output.stdout);
-    assert!(
-        !events.iter().any(|e| matches!(
-            e,
-            WorkerEvent::Segment { .. }
-                | WorkerEvent::Model {
-                    role: ModelRole::Whisper,
-                    ..
-                }
-        )),
-        "resummarize transcribed again: {events:#?}"
-    );
+    assert!(!transcribed(&events), "resummarize transcribed again: {events:#?}");
     let notes = events
         .iter()
         .filter(|e| matches!(e, WorkerEvent::SummaryWritten { .. }))
