@@ -123,59 +123,66 @@ fn real_model_topics_name_each_episodes_subject_and_summaries_beat_the_first_sen
 
 /// Six episodes: each fixture script cut in two. The halves of one script are related; no
 /// two scripts are. Notes and the Map of Content go to a folder where every link resolves.
+/// The same steps as the worker's summary and map stages: `episode::analyse`, then
+/// `batch_links::link`.
 #[test]
 fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
-    use batch_processor::knowledge::{map_of_content, note, related, themes};
+    use batch_processor::knowledge::batch_links::{self, LinkInput};
+    use batch_processor::knowledge::{episode, map_of_content, note};
 
     let embedder = Embedder::load(&model_folder()).expect("load");
     let mut episodes = Vec::new();
     for name in ["astronomy", "bread", "garden"] {
         let all = sentences::from_segments(&script(name));
         let half = all.len() / 2;
-        for (part, sentences) in [(1, all[..half].to_vec()), (2, all[half..].to_vec())] {
-            episodes.push((format!("{name} part {part}"), sentences));
+        for (part, sentences) in [(1, &all[..half]), (2, &all[half..])] {
+            // One segment per sentence: the episode splits back into exactly these sentences.
+            let segments: Vec<Segment> = sentences
+                .iter()
+                .map(|s| Segment {
+                    start_ms: s.start_ms,
+                    end_ms: s.end_ms,
+                    text: s.text.clone(),
+                    confidence: 1.0,
+                })
+                .collect();
+            let duration_ms = segments.last().map(|s| s.end_ms).unwrap_or(0);
+            let knowledge = episode::analyse(&embedder, &segments, duration_ms).expect("analyse");
+            episodes.push((format!("{name} part {part}"), duration_ms, knowledge));
         }
     }
-    let mut sentence_vectors = Vec::new();
-    let mut centroids = Vec::new();
-    let mut episode_topics = Vec::new();
-    for (_, sentences) in &episodes {
-        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
-        let vectors = embedder.embed(&texts).expect("embed");
-        let center = centroid(&vectors);
-        episode_topics.push(topics::key_topics(&embedder, &texts.join(" "), &center, 5).expect("topics"));
-        centroids.push(center);
-        sentence_vectors.push(vectors);
-    }
-    for (i, a) in centroids.iter().enumerate() {
-        let row: Vec<String> = centroids.iter().map(|b| format!("{:.2}", cosine(a, b))).collect();
+    for (i, (_, _, a)) in episodes.iter().enumerate() {
+        let row: Vec<String> = episodes
+            .iter()
+            .map(|(_, _, b)| format!("{:.2}", cosine(&a.centroid, &b.centroid)))
+            .collect();
         eprintln!("similarity {i}: {}", row.join(" "));
     }
-    let links = related::related(&centroids);
-    for (i, (stem, _)) in episodes.iter().enumerate() {
+    let inputs: Vec<LinkInput<'_>> = episodes
+        .iter()
+        .map(|(_, _, k)| LinkInput {
+            topics: &k.topics,
+            topic_vectors: &k.topic_vectors,
+            centroid: &k.centroid,
+        })
+        .collect();
+    let links = batch_links::link(&inputs);
+    for (i, (stem, _, _)) in episodes.iter().enumerate() {
         let twin = i ^ 1;
-        let linked: Vec<usize> = links[i].iter().map(|l| l.0).collect();
-        eprintln!("{stem}: related {:?}", links[i]);
-        assert_eq!(linked, [twin], "{stem} should be related to its other half only");
+        eprintln!("{stem}: related {:?}", links.related[i]);
+        assert_eq!(
+            links.related[i],
+            [twin],
+            "{stem} should be related to its other half only"
+        );
     }
 
-    // Themes over the batch's distinct topics, weighted by how many episodes name them.
-    let mut distinct: Vec<String> = episode_topics.iter().flatten().cloned().collect();
-    distinct.sort();
-    distinct.dedup();
-    let weight: Vec<usize> = distinct
-        .iter()
-        .map(|t| episode_topics.iter().filter(|e| e.contains(t)).count())
-        .collect();
-    let refs: Vec<&str> = distinct.iter().map(String::as_str).collect();
-    let vectors = embedder.embed(&refs).expect("embed topics");
-    let grouped = themes::group(&distinct, &vectors, &weight);
     // A theme gathers one subject's topics, never two subjects'.
     let subject = |episode: usize| episodes[episode].0.split(' ').next().unwrap_or_default().to_owned();
-    for theme in &grouped {
-        let names: Vec<&str> = theme.topics.iter().map(|&i| distinct[i].as_str()).collect();
+    for theme in &links.themes {
+        let names: Vec<&str> = theme.topics.iter().map(|&i| links.topics[i].as_str()).collect();
         let mut subjects: Vec<String> = (0..episodes.len())
-            .filter(|&e| names.iter().any(|n| episode_topics[e].iter().any(|t| t == n)))
+            .filter(|&e| names.iter().any(|n| episodes[e].2.topics.iter().any(|t| t == n)))
             .map(subject)
             .collect();
         subjects.dedup();
@@ -184,30 +191,28 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
     }
 
     let out = tempfile::tempdir().expect("tempdir");
-    let stems: Vec<String> = episodes.iter().map(|(s, _)| s.clone()).collect();
     let mut map_episodes = Vec::new();
-    for (i, (stem, sentences)) in episodes.iter().enumerate() {
-        let related: Vec<String> = links[i].iter().map(|l| stems[l.0].clone()).collect();
-        let words: Vec<usize> = sentences.iter().map(|s| s.words()).collect();
+    for (i, (stem, duration_ms, knowledge)) in episodes.iter().enumerate() {
+        let related: Vec<String> = links.related[i].iter().map(|&j| episodes[j].0.clone()).collect();
         let rendered = note::render(&note::EpisodeNote {
             stem: stem.clone(),
             title: stem.clone(),
             source: PathBuf::from(format!("/media/{stem}.mp3")),
-            duration_ms: sentences.last().map(|s| s.end_ms).unwrap_or(0),
+            duration_ms: *duration_ms,
             processed: "2026-11-22".into(),
-            summary: summary::select(&sentence_vectors[i], &words, 1),
-            transcript: sentences.clone(),
-            topics: episode_topics[i].clone(),
+            summary: knowledge.summary.clone(),
+            transcript: knowledge.sentences.clone(),
+            topics: knowledge.topics.clone(),
             related: Some(related.clone()),
         });
         std::fs::write(out.path().join(format!("{stem}.md")), rendered).expect("write note");
         map_episodes.push(map_of_content::MapEpisode {
             stem: stem.clone(),
-            topics: episode_topics[i].clone(),
+            topics: knowledge.topics.clone(),
             related,
         });
     }
-    let map = map_of_content::render(&map_episodes, &distinct, &grouped);
+    let map = map_of_content::render(&map_episodes, &links.topics, &links.themes);
     std::fs::write(out.path().join(map_of_content::FILE_NAME), &map).expect("write map");
 
     let (broken, checked) = castmill_e2e::vault::broken_links(out.path());
