@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read untrusted bytes (fuzz/fuzz_targets), each for a bounded
 # time, and prints the executions per target. Needs the nightly toolchain and cargo-fuzz
-# (both installed here on first use). A crash stops the script with the input saved under
-# fuzz/artifacts/<target>/; keep it as a regression input and fix the parser.
+# (both installed here on first use). Each target starts from its kept inputs
+# (fuzz/regressions/<target>/) and its own growing corpus (fuzz/corpus/, not committed).
+# A crash stops the script with the input saved under fuzz/artifacts/<target>/: fix the
+# parser and keep the input in fuzz/regressions/<target>/ (named crash-*), where the normal
+# test suite replays it (fuzz-checks/tests/regressions.rs).
 #
 #   scripts/fuzz.sh              every target for FUZZ_SECONDS (default 60) each
 #   scripts/fuzz.sh checkpoint   one target
@@ -13,12 +16,13 @@ rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly -
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 targets=("$@")
-((${#targets[@]})) || targets=(line_reader checkpoint journal ggml_header job_spec)
+((${#targets[@]})) || targets=(line_reader checkpoint journal ggml_header ct2_model job_spec audio_decode)
 echo "| target | executions | seconds | executions/s |"
 echo "|---|---|---|---|"
 for target in "${targets[@]}"; do
   log=$(mktemp)
-  (cd fuzz && cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1) >"$log" 2>&1 || {
+  (cd fuzz && mkdir -p "corpus/$target" && cargo +nightly fuzz run "$target" "corpus/$target" "regressions/$target" -- \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1) >"$log" 2>&1 || {
     tail -n 40 "$log" >&2
     echo "fuzz target $target failed; the input is in fuzz/artifacts/$target/" >&2
     exit 1

@@ -2,7 +2,6 @@
 //! sentence-transformers folders) and downloads from the whisper.cpp model host.
 
 pub mod catalog;
-pub mod ct2;
 pub mod ct2_to_ggml;
 pub mod download;
 pub mod gpt2_bytes;

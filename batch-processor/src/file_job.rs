@@ -8,12 +8,12 @@ use shared_ipc::{
 };
 
 use crate::control::{Control, StopRequested};
-use crate::decode::{AudioSource, SAMPLE_RATE};
 use crate::emitter::Emitter;
 use crate::outputs;
 use crate::repetition;
 use crate::transcribe::{TranscribeError, Transcriber};
 use crate::windows::Windower;
+use castmill_audio::{AudioSource, SAMPLE_RATE};
 
 pub struct FileContext<'a> {
     pub index: usize,

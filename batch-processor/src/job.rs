@@ -9,13 +9,13 @@ use shared_ipc::{
 };
 
 use crate::control::{Control, StopRequested};
-use crate::decode::AudioSource;
 use crate::emitter::Emitter;
 use crate::file_job::{FileContext, FileOutcome};
 use crate::map_stage;
 use crate::model_host::{LoadFailed, ModelHost};
 use crate::outputs;
 use crate::summary_stage::{self, KnowledgeContext};
+use castmill_audio::AudioSource;
 
 pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
     let job_error = |message: String| {

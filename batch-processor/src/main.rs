@@ -3,7 +3,6 @@
 //! `shared_ipc::exit_code`.
 
 mod control;
-mod decode;
 mod emitter;
 mod episode_record;
 #[cfg(feature = "fault-injection")]
@@ -19,7 +18,6 @@ mod parent_death;
 mod probe;
 mod quantize;
 mod repetition;
-mod resample;
 mod stdout_guard;
 mod summary_stage;
 mod transcribe;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use shared_ipc::probe::ProbeLine;
 
-use crate::decode::AudioSource;
+use castmill_audio::AudioSource;
 
 pub fn run(files: &[OsString], out: File) {
     let mut out = BufWriter::new(out);

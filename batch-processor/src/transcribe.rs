@@ -8,7 +8,7 @@ use shared_ipc::{Decoding, Segment, TranscribeOptions};
 use thiserror::Error;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
-use crate::decode::SAMPLE_RATE;
+use castmill_audio::SAMPLE_RATE;
 
 #[derive(Debug, Error)]
 pub enum TranscribeError {

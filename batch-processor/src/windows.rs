@@ -2,7 +2,7 @@
 //! near the end of each window so words are not split. The cut depends only on the audio
 //! from the window's start, so a resumed run cuts exactly where an uninterrupted one did.
 
-use crate::decode::SAMPLE_RATE;
+use castmill_audio::SAMPLE_RATE;
 
 /// Whisper's input size: 30 s.
 pub const MAX_WINDOW: usize = 30 * SAMPLE_RATE as usize;

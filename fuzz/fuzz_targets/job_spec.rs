@@ -1,9 +1,4 @@
-//! The job spec loader: any bytes are a spec or an error, never a panic.
+//! libFuzzer driver for the `job_spec` check (castmill-fuzz-checks says what it asserts).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use shared_ipc::JobSpec;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = JobSpec::parse(data, std::path::Path::new("job.json"));
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| castmill_fuzz_checks::job_spec(data));

@@ -8,8 +8,8 @@ use std::path::Path;
 use shared_ipc::model_file::{GGML_MAGIC, WhisperHparams};
 use thiserror::Error;
 
-use super::ct2::{Ct2Error, Ct2Model, Variable};
 use super::{gpt2_bytes, mel};
+use ct2_reader::{Ct2Error, Ct2Model, Variable};
 
 #[derive(Debug, Error)]
 pub enum ConvertError {

@@ -95,6 +95,8 @@ pub enum Ct2Error {
 pub struct Ct2Model {
     pub spec_name: String,
     pub variables: HashMap<String, Variable>,
+    /// Alias → the variable it names.
+    aliases: HashMap<String, String>,
 }
 
 /// Upper bound on one variable, to refuse hostile headers before allocating.
@@ -126,41 +128,62 @@ impl Ct2Model {
             let dtype = DType::from_byte(dtype_byte)
                 .ok_or_else(|| Ct2Error::Format(format!("variable {name} has dtype {dtype_byte}")))?;
             let nbytes = read_u32(&mut r)? as u64;
-            let elements: u64 = dims.iter().map(|&d| d as u64).product();
-            if nbytes > MAX_VARIABLE_BYTES || elements * dtype.size() as u64 != nbytes {
+            // Checked: a hostile shape must not overflow into a size that happens to match.
+            let expected = dims
+                .iter()
+                .try_fold(dtype.size() as u64, |acc, &d| acc.checked_mul(d as u64));
+            if nbytes > MAX_VARIABLE_BYTES || expected != Some(nbytes) {
                 return Err(Ct2Error::Format(format!(
                     "variable {name}: {nbytes} bytes for shape {dims:?}"
                 )));
             }
-            let mut data = vec![0u8; nbytes as usize];
-            r.read_exact(&mut data)?;
+            let data = read_exact_vec(&mut r, nbytes)
+                .map_err(|_| Ct2Error::Format(format!("variable {name} is cut short (the file is truncated)")))?;
             variables.insert(name, Variable { dims, dtype, data });
         }
-        // Aliases (e.g. the decoder's output projection is the token embedding).
+        // Aliases (e.g. the decoder's output projection is the token embedding). Kept as
+        // names, not copies, so a file cannot multiply one large variable many times over.
+        let mut aliases = HashMap::new();
         if let Ok(n_aliases) = read_u32(&mut r) {
             for _ in 0..n_aliases.min(100_000) {
                 let alias = read_name(&mut r)?;
                 let target = read_name(&mut r)?;
-                if let Some(v) = variables.get(&target).cloned() {
-                    variables.insert(alias, v);
+                if variables.contains_key(&target) && !variables.contains_key(&alias) {
+                    aliases.insert(alias, target);
                 }
             }
         }
-        Ok(Self { spec_name, variables })
+        Ok(Self {
+            spec_name,
+            variables,
+            aliases,
+        })
     }
 
     pub fn get(&self, name: &str) -> Result<&Variable, Ct2Error> {
+        let target = self.aliases.get(name).map(String::as_str).unwrap_or(name);
         self.variables
-            .get(name)
+            .get(target)
             .ok_or_else(|| Ct2Error::Missing(name.to_owned()))
+    }
+}
+
+/// Reads exactly `len` bytes, growing the buffer as bytes arrive, so a header that claims
+/// gigabytes in a short file fails at its end instead of allocating the claim up front.
+fn read_exact_vec<R: Read>(r: &mut R, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    r.take(len).read_to_end(&mut data)?;
+    if data.len() as u64 == len {
+        Ok(data)
+    } else {
+        Err(std::io::ErrorKind::UnexpectedEof.into())
     }
 }
 
 fn read_name<R: Read>(r: &mut R) -> Result<String, Ct2Error> {
     let mut len = [0u8; 2];
     r.read_exact(&mut len)?;
-    let mut bytes = vec![0u8; u16::from_le_bytes(len) as usize];
-    r.read_exact(&mut bytes)?;
+    let mut bytes = read_exact_vec(r, u16::from_le_bytes(len) as u64)?;
     // Names are stored NUL-terminated.
     while bytes.last() == Some(&0) {
         bytes.pop();

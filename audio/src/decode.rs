@@ -10,7 +10,7 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use thiserror::Error;
 
@@ -74,9 +74,22 @@ impl AudioSource {
             return Err(DecodeError::Empty);
         }
         let file = File::open(path).map_err(map_io)?;
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        Self::from_media(Box::new(file), path.extension().and_then(|e| e.to_str()))
+    }
+
+    /// Decodes audio already in memory; `extension` is a hint to the format, as a file's
+    /// would be.
+    pub fn from_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Self, DecodeError> {
+        if bytes.is_empty() {
+            return Err(DecodeError::Empty);
+        }
+        Self::from_media(Box::new(io::Cursor::new(bytes)), extension)
+    }
+
+    fn from_media(media: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Self, DecodeError> {
+        let mss = MediaSourceStream::new(media, Default::default());
         let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        if let Some(ext) = extension {
             hint.with_extension(ext);
         }
         let format = symphonia::default::get_probe()
@@ -212,17 +225,22 @@ impl AudioSource {
     }
 }
 
+/// Mixes to mono. A float stream can carry NaN, infinity or huge values (a damaged or
+/// hostile file); one such sample would poison whisper's whole window (and the resampler's
+/// arithmetic), so non-finite samples count as silence and the rest are clipped to full
+/// scale, as a sound card would.
 fn downmix(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
     mono.clear();
+    let finite = |s: f32| if s.is_finite() { s.clamp(-1.0, 1.0) } else { 0.0 };
     if channels == 1 {
-        mono.extend_from_slice(interleaved);
+        mono.extend(interleaved.iter().map(|&s| finite(s)));
         return;
     }
     let scale = 1.0 / channels as f32;
     mono.extend(
         interleaved
             .chunks_exact(channels)
-            .map(|frame| frame.iter().sum::<f32>() * scale),
+            .map(|frame| frame.iter().map(|&s| finite(s)).sum::<f32>() * scale),
     );
 }
 

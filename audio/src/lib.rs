@@ -1,0 +1,7 @@
+//! Castmill's audio input: symphonia demuxes and decodes a file (or bytes), channels are mixed
+//! down to mono and rubato resamples to whisper's 16 kHz, in small chunks.
+
+pub mod decode;
+pub mod resample;
+
+pub use decode::{AudioSource, DecodeError, SAMPLE_RATE};
