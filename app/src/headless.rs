@@ -30,7 +30,17 @@ pub fn run(args: RunArgs) -> Result<u8> {
     let Some(out) = args.out.clone() else {
         bail!("--out DIR is required with --headless")
     };
-    let inputs = castmill::inputs::expand(&args.inputs)?;
+    let expanded = castmill::inputs::expand_each(&args.inputs)?;
+    if expanded.files.is_empty() {
+        match expanded.skipped.as_slice() {
+            [] => bail!("no input files given"),
+            skipped => bail!("{}", skipped.join("; ")),
+        }
+    }
+    for reason in &expanded.skipped {
+        eprintln!("castmill: skipped: {reason}");
+    }
+    let inputs = expanded.files;
     std::fs::create_dir_all(&out).with_context(|| format!("failed to create output folder {}", out.display()))?;
     let out = out
         .canonicalize()
@@ -77,7 +87,13 @@ pub fn run(args: RunArgs) -> Result<u8> {
     };
     let (folder, spec) = castmill::supervisor::jobs::create_job(&dirs, inputs, out, models, options)?;
     eprintln!("job {}", spec.job_id);
-    supervise(&folder, spec.inputs.len(), args.json, &args.supervision)
+    let code = supervise(&folder, spec.inputs.len(), args.json, &args.supervision)?;
+    // An argument left out is a file the user asked for and did not get.
+    Ok(if code == EXIT_OK && !expanded.skipped.is_empty() {
+        EXIT_SOME_FAILED
+    } else {
+        code
+    })
 }
 
 pub fn config_from(args: &SupervisionArgs) -> SupervisorConfig {

@@ -3,7 +3,7 @@
 //! depend on the length of the file.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Seek};
 use std::path::Path;
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
@@ -14,6 +14,7 @@ use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use thiserror::Error;
 
+use crate::input_file::open_input;
 use crate::resample::MonoResampler;
 
 /// Whisper's sample rate.
@@ -30,6 +31,10 @@ pub enum DecodeError {
     IsDirectory,
     #[error("file is empty (0 bytes)")]
     Empty,
+    #[error("is {0}, not an audio file")]
+    NotAFile(&'static str),
+    #[error("is a symbolic link that points back to itself (a link loop)")]
+    LinkLoop,
     #[error("failed to read the file: {0}")]
     Io(io::Error),
     #[error("not a recognised audio format ({0})")]
@@ -42,6 +47,8 @@ pub enum DecodeError {
     Corrupt { at_s: f64, detail: String },
     #[error("audio stream is truncated: it ends at {at_s:.1} s of a declared {declared_s:.1} s")]
     Truncated { at_s: f64, declared_s: f64 },
+    #[error("file is truncated or damaged: {0}")]
+    Cut(String),
     #[error("cannot resample from {0} Hz")]
     Resample(u32),
 }
@@ -66,14 +73,13 @@ pub struct AudioSource {
 
 impl AudioSource {
     pub fn open(path: &Path) -> Result<Self, DecodeError> {
-        let meta = std::fs::metadata(path).map_err(map_io)?;
-        if meta.is_dir() {
-            return Err(DecodeError::IsDirectory);
-        }
-        if meta.len() == 0 {
-            return Err(DecodeError::Empty);
-        }
-        let file = File::open(path).map_err(map_io)?;
+        Self::from_file(open_input(path)?, path)
+    }
+
+    /// Decodes an input opened with [`open_input`] (read from its start); `path` gives the
+    /// format hint.
+    pub fn from_file(mut file: File, path: &Path) -> Result<Self, DecodeError> {
+        file.rewind().map_err(|e| DecodeError::from_io(&e))?;
         Self::from_media(Box::new(file), path.extension().and_then(|e| e.to_str()))
     }
 
@@ -86,7 +92,11 @@ impl AudioSource {
         Self::from_media(Box::new(io::Cursor::new(bytes)), extension)
     }
 
-    fn from_media(media: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Self, DecodeError> {
+    fn from_media(mut media: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Self, DecodeError> {
+        if let Some(why) = crate::ogg_end::cut_short(&mut media).map_err(|e| DecodeError::from_io(&e))? {
+            return Err(DecodeError::Cut(why));
+        }
+        media.rewind().map_err(|e| DecodeError::from_io(&e))?;
         let mss = MediaSourceStream::new(media, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = extension {
@@ -96,6 +106,11 @@ impl AudioSource {
             .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
             .map_err(|e| match e {
                 SymphoniaError::IoError(io) if io.kind() != io::ErrorKind::UnexpectedEof => DecodeError::Io(io),
+                // MP4/M4A keep their index (the moov atom) at the end unless made for
+                // streaming, so a cut-off recording or download has none.
+                other if other.to_string().contains("missing moov atom") => DecodeError::Cut(
+                    "its MP4 index (moov atom) is missing, as when a download or recording stops early".into(),
+                ),
                 other => DecodeError::NotAudio(other.to_string()),
             })?;
         let track = format
@@ -242,12 +257,4 @@ fn downmix(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
             .chunks_exact(channels)
             .map(|frame| frame.iter().map(|&s| finite(s)).sum::<f32>() * scale),
     );
-}
-
-fn map_io(e: io::Error) -> DecodeError {
-    match e.kind() {
-        io::ErrorKind::NotFound => DecodeError::NotFound,
-        io::ErrorKind::PermissionDenied => DecodeError::PermissionDenied,
-        _ => DecodeError::Io(e),
-    }
 }

@@ -2,6 +2,9 @@
 //! down to mono and rubato resamples to whisper's 16 kHz, in small chunks.
 
 pub mod decode;
+pub mod input_file;
+mod ogg_end;
 pub mod resample;
 
 pub use decode::{AudioSource, DecodeError, SAMPLE_RATE};
+pub use input_file::open_input;

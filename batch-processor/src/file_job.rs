@@ -72,7 +72,8 @@ fn transcribe_file(
     input: &Path,
 ) -> Result<FileOutcome, FileError> {
     let index = ctx.index;
-    let fingerprint = Fingerprint::of(input).map_err(|e| FileError::Failed(describe_io(&e)))?;
+    let file = castmill_audio::open_input(input).map_err(|e| FileError::Failed(e.to_string()))?;
+    let fingerprint = Fingerprint::of_file(&file).map_err(|e| FileError::Failed(describe_io(&e)))?;
     let (mut journal, load) = open_journal(ctx, fingerprint)?;
 
     if checkpoint.files[index].state != FileState::InProgress
@@ -83,7 +84,7 @@ fn transcribe_file(
         crate::job::save_checkpoint(ctx.folder, checkpoint).map_err(FileError::Failed)?;
     }
 
-    let mut source = AudioSource::open(input).map_err(|e| FileError::Failed(e.to_string()))?;
+    let mut source = AudioSource::from_file(file, input).map_err(|e| FileError::Failed(e.to_string()))?;
     let file_total_s = source.duration_s();
     ctx.emitter.emit(&WorkerEvent::Stage {
         stage: Stage::Transcribing,

@@ -21,7 +21,13 @@ pub struct Fingerprint {
 
 impl Fingerprint {
     pub fn of(path: &Path) -> io::Result<Self> {
-        let mut file = File::open(path)?;
+        Self::of_file(&File::open(path)?)
+    }
+
+    /// The fingerprint of an open file (the one about to be decoded, so a file swapped in
+    /// between fingerprinting and decoding cannot go unnoticed). Leaves the position anywhere.
+    pub fn of_file(mut file: &File) -> io::Result<Self> {
+        file.rewind()?;
         let meta = file.metadata()?;
         let modified_ns = meta
             .modified()
@@ -41,7 +47,7 @@ impl Fingerprint {
             hasher.update(&buf);
         } else if size > SAMPLE_BYTES {
             buf.clear();
-            file.read_to_end(&mut buf)?;
+            (&mut file).take(SAMPLE_BYTES).read_to_end(&mut buf)?;
             hasher.update(&buf);
         }
         Ok(Self {

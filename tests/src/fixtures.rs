@@ -30,9 +30,14 @@ pub fn clip_samples(name: &str) -> Vec<i16> {
 
 /// Writes `samples` as a 16 kHz mono 16-bit WAV, the format of the clips.
 pub fn write_wav(path: &Path, samples: impl IntoIterator<Item = i16>) {
+    write_wav_as(path, 16_000, 1, samples);
+}
+
+/// Writes interleaved 16-bit `samples` as a WAV of `channels` channels at `sample_rate`.
+pub fn write_wav_as(path: &Path, sample_rate: u32, channels: u16, samples: impl IntoIterator<Item = i16>) {
     let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
+        channels,
+        sample_rate,
         bits_per_sample: 16,
         sample_format: hound::SampleFormat::Int,
     };

@@ -5,6 +5,7 @@ pub mod app_harness;
 pub mod desktop;
 pub mod fixtures;
 pub mod headless;
+pub mod hostile;
 pub mod jobs_fixture;
 pub mod model_server;
 pub mod proc_stats;

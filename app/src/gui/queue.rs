@@ -32,15 +32,13 @@ impl Queue {
     /// Adds files as given and the audio files of folders (sorted); skips duplicates.
     /// Returns the files added, and what could not be added, with why.
     pub fn add_paths(&mut self, paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
-        let mut added = Vec::new();
-        let mut problems = Vec::new();
-        for path in paths {
-            match crate::inputs::expand(std::slice::from_ref(path)) {
-                Ok(files) => added.extend(files.into_iter().filter(|f| self.push(f))),
-                Err(e) => problems.push(format!("{e:#}")),
+        match crate::inputs::expand_each(paths) {
+            Ok(expanded) => {
+                let added = expanded.files.into_iter().filter(|f| self.push(f)).collect();
+                (added, expanded.skipped)
             }
+            Err(e) => (Vec::new(), vec![format!("{e:#}")]),
         }
-        (added, problems)
     }
 
     fn push(&mut self, path: &Path) -> bool {
