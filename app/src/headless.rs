@@ -12,7 +12,7 @@ use castmill::supervisor::control::JobControl;
 use castmill::supervisor::events::Outcome;
 use castmill::supervisor::jobs::JobModels;
 use castmill::supervisor::runner::{self, SupervisorConfig};
-use shared_ipc::{Decoding, JobFolder, TranscribeOptions};
+use shared_ipc::{Decoding, JobFolder, TranscribeOptions, model_file};
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 
 use crate::cli::{DecodingArg, RunArgs, SupervisionArgs};
@@ -41,10 +41,6 @@ pub fn run(args: RunArgs) -> Result<u8> {
         eprintln!("castmill: skipped: {reason}");
     }
     let inputs = expanded.files;
-    std::fs::create_dir_all(&out).with_context(|| format!("failed to create output folder {}", out.display()))?;
-    let out = out
-        .canonicalize()
-        .with_context(|| format!("failed to resolve {}", out.display()))?;
     let dirs = DataDirs::locate()?;
     let model = ModelStore::new(dirs.models()).resolve(&args.model);
     let model = std::path::absolute(&model).unwrap_or(model);
@@ -55,6 +51,14 @@ pub fn run(args: RunArgs) -> Result<u8> {
             model.display()
         );
     }
+    // Checked before a job exists, so a damaged model leaves no job that can never run.
+    if let Err(e) = model_file::validate_file(&model) {
+        bail!("model {} is unusable ({}): {e}", args.model, model.display());
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("failed to create output folder {}", out.display()))?;
+    let out = out
+        .canonicalize()
+        .with_context(|| format!("failed to resolve {}", out.display()))?;
     let store = ModelStore::new(dirs.models());
     let embeddings = if args.no_summaries {
         None

@@ -156,3 +156,281 @@ fn every_hostile_input_gets_its_outcome_and_the_batch_finishes() {
         );
     }
 }
+
+fn completed_inputs(events: &[WorkerEvent]) -> Vec<usize> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::FileCompleted { file_index, .. } => Some(*file_index),
+            _ => None,
+        })
+        .collect()
+}
+
+fn failure_of(events: &[WorkerEvent], index: usize) -> Option<String> {
+    events.iter().find_map(|e| match e {
+        WorkerEvent::FileFailed { file_index, reason, .. } if *file_index == index => Some(reason.clone()),
+        _ => None,
+    })
+}
+
+/// Copies a clip under a new name into `dir`.
+fn copy_clip(dir: &Path, clip: &str, ext: &str, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::copy(castmill_e2e::fixtures::clip(clip, ext), &path).expect("copy");
+    path
+}
+
+#[test]
+fn files_renamed_or_deleted_mid_batch_fail_alone_and_the_rest_finish() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::whisper_only();
+    let media = tempfile::tempdir().expect("tempdir");
+    let long = castmill_e2e::fixtures::long_clip(media.path());
+    let renamed = copy_clip(media.path(), "garden", "ogg", "renamed.ogg");
+    let deleted = copy_clip(media.path(), "sourdough", "mp3", "deleted.mp3");
+    let kept = copy_clip(media.path(), "bread", "flac", "kept.flac");
+    let out = media.path().join("out");
+    let inputs = [long, renamed.clone(), deleted.clone(), kept];
+    // While the first file is being transcribed, the second is renamed and the third deleted.
+    let (mut app, mut rest) = data.start_job(&inputs, &out, "\"type\":\"segment\"");
+    std::fs::rename(&renamed, media.path().join("renamed later.ogg")).expect("rename");
+    std::fs::remove_file(&deleted).expect("delete");
+    let mut stdout = Vec::new();
+    std::io::Read::read_to_end(&mut rest, &mut stdout).expect("read events");
+    let status = app.wait().expect("wait");
+    let events = events_of(&stdout);
+    assert_eq!(status.code(), Some(1), "{events:#?}");
+    assert_eq!(completed_inputs(&events), vec![0, 3]);
+    for (index, path) in [(1, &renamed), (2, &deleted)] {
+        let reason = failure_of(&events, index).expect("a failure");
+        assert!(
+            reason.contains(&path.display().to_string()) && reason.contains("file not found"),
+            "{reason}"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(out.join("kept.txt"))
+            .expect("kept")
+            .contains("flour")
+    );
+    assert_no_panic(&data, &[]);
+}
+
+#[test]
+fn a_file_replaced_between_a_crash_and_the_resume_is_transcribed_anew_and_finished_work_is_kept() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::whisper_only();
+    let media = tempfile::tempdir().expect("tempdir");
+    let first = copy_clip(media.path(), "bread", "ogg", "first.ogg");
+    let second = castmill_e2e::fixtures::long_clip(media.path());
+    let out = media.path().join("out");
+    // The app is killed while the second file is half done.
+    let job = data.interrupted_job(
+        &[first.clone(), second.clone()],
+        &out,
+        "\"type\":\"segment\",\"file_index\":1",
+    );
+    let first_txt = out.join("first.txt");
+    let finished = std::fs::read_to_string(&first_txt).expect("the first file was finished");
+    let finished_at = std::fs::metadata(&first_txt).expect("stat").modified().expect("mtime");
+
+    // Both inputs are replaced by different recordings before the resume.
+    std::fs::copy(castmill_e2e::fixtures::clip("garden", "ogg"), &first).expect("replace");
+    std::fs::remove_file(&second).expect("remove");
+    castmill_e2e::fixtures::write_wav(&second, castmill_e2e::fixtures::clip_samples("astronomy"));
+
+    let id = job.root().file_name().expect("id").to_string_lossy().into_owned();
+    let resumed = data.run(&["jobs", "resume", &id, "--json"]);
+    assert_no_panic(&data, &resumed.stderr);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let events = events_of(&resumed.stdout);
+    // The half-done file is redone from its start, from the new recording, and the user is told.
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Notice { file_index: Some(1), message }
+        if message.contains("changed since the last run"))),
+        "{events:#?}"
+    );
+    let redone = std::fs::read_to_string(out.join("long episode.txt"))
+        .expect("redone")
+        .to_lowercase();
+    assert!(redone.contains("jupiter"), "{redone}");
+    assert!(
+        !redone.contains("flour"),
+        "the old recording's words survived: {redone}"
+    );
+    // The finished file is not touched: its transcript is the one the user already had.
+    assert_eq!(std::fs::read_to_string(&first_txt).expect("kept"), finished);
+    assert_eq!(
+        std::fs::metadata(&first_txt).expect("stat").modified().expect("mtime"),
+        finished_at
+    );
+}
+
+/// Mounts a tmpfs at `at` (root only); `false` where that is not possible.
+fn mount_tmpfs(at: &Path, options: &str) -> bool {
+    std::fs::create_dir_all(at).expect("mkdir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", options, "castmill-test"])
+        .arg(at)
+        .status();
+    matches!(mounted, Ok(s) if s.success())
+}
+
+fn unmount(at: &Path) {
+    let _ = std::process::Command::new("umount").arg(at).status();
+}
+
+#[test]
+fn an_output_folder_that_refuses_writes_fails_each_file_with_the_cause() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mounting test file systems needs root");
+        return;
+    }
+    let _guard = one_model_at_a_time();
+    let data = DataDir::whisper_only();
+    let media = tempfile::tempdir().expect("tempdir");
+    let inputs = [
+        copy_clip(media.path(), "bread", "ogg", "bread.ogg"),
+        copy_clip(media.path(), "garden", "ogg", "garden.ogg"),
+    ];
+    let out = media.path().join("read-only");
+    assert!(mount_tmpfs(&out, "ro,size=1m"), "cannot mount tmpfs");
+    let output = data
+        .command()
+        .args(["--headless", "--json", "--out"])
+        .arg(&out)
+        .args(&inputs)
+        .output()
+        .expect("run");
+    unmount(&out);
+    assert_no_panic(&data, &output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    let events = events_of(&output.stdout);
+    for (index, input) in inputs.iter().enumerate() {
+        let reason = failure_of(&events, index).expect("each file fails");
+        assert!(reason.contains(&input.display().to_string()), "{reason}");
+        assert!(
+            reason.contains("cannot write") && reason.contains("Read-only file system"),
+            "{reason}"
+        );
+    }
+    // The transcripts were made and kept in the job: once the folder is writable again, the
+    // job's bookkeeping says what was done.
+    assert_eq!(data.jobs().len(), 1);
+}
+
+#[test]
+fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mounting test file systems needs root");
+        return;
+    }
+    let _guard = one_model_at_a_time();
+    let data = DataDir::whisper_only();
+    let media = tempfile::tempdir().expect("tempdir");
+    let small = copy_clip(media.path(), "bread", "ogg", "small.ogg");
+    let long = castmill_e2e::fixtures::long_clip(media.path());
+    let out = media.path().join("nearly full");
+    assert!(mount_tmpfs(&out, "size=128k"), "cannot mount tmpfs");
+    // Leave 24 KiB: room for a 30-second clip's four outputs, not for a 93-second file's.
+    std::fs::write(out.join("other files"), vec![7u8; 104 * 1024]).expect("fill");
+    let output = data
+        .command()
+        .args(["--headless", "--json", "--out"])
+        .arg(&out)
+        .args([&small, &long])
+        .output()
+        .expect("run");
+    let listing: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+        .expect("list")
+        .map(|e| {
+            let path = e.expect("entry").path();
+            let bytes = std::fs::read(&path).expect("read");
+            (path.file_name().expect("name").to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    unmount(&out);
+    assert_no_panic(&data, &output.stderr);
+    let events = events_of(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{events:#?}");
+    assert_eq!(completed_inputs(&events), vec![0]);
+    let reason = failure_of(&events, 1).expect("the long file fails");
+    assert!(
+        reason.contains("disk is full") && reason.contains(&long.display().to_string()),
+        "{reason}"
+    );
+    // The small file's outputs are whole; the failed one left no temporary or torn files.
+    let names: Vec<&str> = listing.iter().map(|(n, _)| n.as_str()).collect();
+    for name in ["small.txt", "small.srt", "small.vtt", "small.json"] {
+        assert!(names.contains(&name), "{name} missing: {names:?}");
+    }
+    for (name, bytes) in &listing {
+        assert!(!name.starts_with('.'), "a temporary file was left: {name}");
+        if name.ends_with(".json") {
+            serde_json::from_slice::<serde_json::Value>(bytes).unwrap_or_else(|e| panic!("{name} is torn: {e}"));
+        }
+    }
+    let small_txt = &listing.iter().find(|(n, _)| n == "small.txt").expect("small.txt").1;
+    assert!(String::from_utf8_lossy(small_txt).contains("flour"));
+}
+
+#[test]
+fn a_missing_truncated_or_wrong_kind_model_is_one_clear_error_and_no_outputs() {
+    let media = tempfile::tempdir().expect("tempdir");
+    let input = copy_clip(media.path(), "bread", "ogg", "bread.ogg");
+    let out = media.path().join("out");
+    let whisper = std::fs::read(castmill_e2e::model_path()).expect("model");
+    let ct2 = castmill_e2e::headless::ct2_model_dir().join("model.bin");
+    let cases: [(&str, Option<Vec<u8>>, &str); 4] = [
+        ("missing", None, "not installed"),
+        ("truncated", Some(whisper[..whisper.len() / 3].to_vec()), "truncated"),
+        (
+            "an audio file",
+            Some(std::fs::read(&input).expect("read")),
+            "not a GGML whisper model",
+        ),
+        (
+            "a faster-whisper model",
+            Some(std::fs::read(&ct2).expect("read")),
+            "not a GGML whisper model",
+        ),
+    ];
+    for (what, bytes, cause) in cases {
+        let data = DataDir::empty();
+        std::fs::create_dir_all(data.path().join("models")).expect("mkdir");
+        let model = data.path().join("models/suspect.bin");
+        if let Some(bytes) = &bytes {
+            std::fs::write(&model, bytes).expect("write model");
+        }
+        let output = data.run(&[
+            "--headless",
+            "--model",
+            "suspect",
+            "--out",
+            out.to_str().expect("utf8"),
+            input.to_str().expect("utf8"),
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_no_panic(&data, &output.stderr);
+        assert_ne!(output.status.code(), Some(0), "{what}: {stderr}");
+        assert!(
+            stderr.contains(&model.display().to_string()),
+            "{what}: the error does not name the model: {stderr}"
+        );
+        assert!(stderr.contains(cause), "{what}: expected {cause:?} in {stderr}");
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            data.jobs().is_empty(),
+            "{what}: a job that can never run was left behind"
+        );
+        assert!(!out.exists(), "{what}: the output folder was made for nothing");
+    }
+}
