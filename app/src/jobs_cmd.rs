@@ -72,12 +72,12 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
                         FileState::Pending => "pending".to_owned(),
                         FileState::InProgress => "in progress".to_owned(),
                         FileState::Done { .. } => "done".to_owned(),
-                        FileState::Failed { reason } => format!("failed: {reason}"),
+                        FileState::Failed { reason, .. } => format!("failed: {reason}"),
                         FileState::Skipped => "skipped".to_owned(),
                     };
                     let summary = match &file.summary {
                         StageState::Done { .. } => ", summary done".to_owned(),
-                        StageState::Failed { reason } => format!(", no summary: {reason}"),
+                        StageState::Failed { reason, .. } => format!(", no summary: {reason}"),
                         StageState::Pending => String::new(),
                     };
                     println!("  {:>3}. {}  [{state}{summary}]", i + 1, file.input.display());
@@ -86,7 +86,7 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
                     StageState::Done { outputs } if !outputs.is_empty() => {
                         println!("map        {}", outputs[0].display())
                     }
-                    StageState::Failed { reason } => println!("map        not made: {reason}"),
+                    StageState::Failed { reason, .. } => println!("map        not made: {reason}"),
                     _ => {}
                 }
             }

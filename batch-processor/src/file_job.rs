@@ -42,21 +42,43 @@ pub fn process(
     match transcribe_file(ctx, checkpoint, transcriber, &input) {
         Ok(outcome) => Ok(outcome),
         Err(FileError::Stop(stop)) => Err(stop),
-        Err(FileError::Failed(reason)) => {
-            checkpoint.files[ctx.index].state = FileState::Failed { reason: reason.clone() };
-            ctx.emitter.emit(&WorkerEvent::FileFailed {
-                file_index: ctx.index,
-                input: input.display().to_string(),
-                reason: format!("{}: {reason}", input.display()),
-            });
-            Ok(FileOutcome::Failed)
-        }
+        Err(FileError::Failed(reason)) => Ok(fail(ctx, checkpoint, &input, reason, false)),
+        Err(FileError::Unsaved(reason)) => Ok(fail(ctx, checkpoint, &input, reason, true)),
     }
+}
+
+/// Records and reports a file's failure. `retry_on_resume`: the input was fine, only saving
+/// the work failed, so the next run tries again.
+fn fail(
+    ctx: &FileContext<'_>,
+    checkpoint: &mut Checkpoint,
+    input: &Path,
+    reason: String,
+    retry_on_resume: bool,
+) -> FileOutcome {
+    let shown = if retry_on_resume {
+        format!("{}: {reason}; resuming the job tries it again", input.display())
+    } else {
+        format!("{}: {reason}", input.display())
+    };
+    checkpoint.files[ctx.index].state = FileState::Failed {
+        reason,
+        retry_on_resume,
+    };
+    ctx.emitter.emit(&WorkerEvent::FileFailed {
+        file_index: ctx.index,
+        input: input.display().to_string(),
+        reason: shown,
+    });
+    FileOutcome::Failed
 }
 
 enum FileError {
     Stop(StopRequested),
+    /// The input cannot be transcribed.
     Failed(String),
+    /// The work could not be saved (Castmill's own writes failed).
+    Unsaved(String),
 }
 
 impl From<StopRequested> for FileError {
@@ -81,7 +103,7 @@ fn transcribe_file(
     {
         checkpoint.files[index].state = FileState::InProgress;
         checkpoint.files[index].fingerprint = Some(fingerprint);
-        crate::job::save_checkpoint(ctx.folder, checkpoint).map_err(FileError::Failed)?;
+        crate::job::save_checkpoint(ctx.folder, checkpoint).map_err(FileError::Unsaved)?;
     }
 
     let mut source = AudioSource::from_file(file, input).map_err(|e| FileError::Failed(e.to_string()))?;
@@ -144,7 +166,7 @@ fn transcribe_file(
         let end = start + len as u64;
         journal
             .commit_window(&segments, end)
-            .map_err(|e| FileError::Failed(format!("cannot save progress: {e}")))?;
+            .map_err(|e| FileError::Unsaved(format!("cannot save progress: {e}")))?;
         for segment in &segments {
             ctx.emitter.emit(&WorkerEvent::Segment {
                 file_index: index,
@@ -177,7 +199,7 @@ fn finish_file(
         file_index: Some(index),
     });
     // Outputs come from the journal as stored, so a resumed run writes the very same bytes.
-    let segments = committed_segments(ctx.folder, index).map_err(FileError::Failed)?;
+    let segments = committed_segments(ctx.folder, index).map_err(FileError::Unsaved)?;
     let audio_ms = total_samples * 1000 / SAMPLE_RATE as u64;
     // The folder may have been removed mid-batch; a failure here shows up in the write below.
     let _ = std::fs::create_dir_all(&ctx.spec.output_dir);
@@ -189,12 +211,12 @@ fn finish_file(
         &segments,
         audio_ms,
     )
-    .map_err(|(path, e)| FileError::Failed(format!("cannot write {}: {}", path.display(), describe_io(&e))))?;
+    .map_err(|(path, e)| FileError::Unsaved(format!("cannot write {}: {}", path.display(), describe_io(&e))))?;
     checkpoint.files[index].state = FileState::Done {
         outputs: written.clone(),
         audio_ms,
     };
-    crate::job::save_checkpoint(ctx.folder, checkpoint).map_err(FileError::Failed)?;
+    crate::job::save_checkpoint(ctx.folder, checkpoint).map_err(FileError::Unsaved)?;
     ctx.emitter.emit(&WorkerEvent::FileCompleted {
         file_index: index,
         input: input.display().to_string(),
@@ -239,10 +261,10 @@ fn open_journal(ctx: &FileContext<'_>, fingerprint: Fingerprint) -> Result<(Jour
             "progress record for {} is damaged; transcribing it again from the start",
             input.display()
         )),
-        Err(e) => return Err(FileError::Failed(format!("cannot read progress: {e}"))),
+        Err(e) => return Err(FileError::Unsaved(format!("cannot read progress: {e}"))),
     }
     let journal =
-        Journal::create(&path, fingerprint).map_err(|e| FileError::Failed(format!("cannot save progress: {e}")))?;
+        Journal::create(&path, fingerprint).map_err(|e| FileError::Unsaved(format!("cannot save progress: {e}")))?;
     Ok((
         journal,
         JournalLoad {

@@ -44,6 +44,12 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
         return job_error(format!("failed to create {}: {e}", folder.journals_dir().display()));
     }
     let mut checkpoint = load_checkpoint(folder, &spec, emitter);
+    for input in checkpoint.requeue_retryable() {
+        emitter.emit(&WorkerEvent::Notice {
+            file_index: spec.inputs.iter().position(|i| *i == input),
+            message: format!("{}: its results could not be saved last time; trying again", input.display()),
+        });
+    }
 
     let mut host = ModelHost::new(&spec, emitter, control);
 

@@ -32,12 +32,15 @@ pub fn run(ctx: &KnowledgeContext<'_>, checkpoint: &mut Checkpoint) -> Result<()
     checkpoint.map_of_content = match link(ctx, &episodes) {
         Ok(outputs) => StageState::Done { outputs },
         Err(Failure::Stop(stop)) => return Err(stop),
-        Err(Failure::Failed(reason)) => {
+        Err(Failure::Unsaved(reason)) => {
             ctx.emitter.emit(&WorkerEvent::KnowledgeFailed {
                 file_index: None,
-                reason: format!("the Map of Content was not made: {reason}"),
+                reason: format!("the Map of Content was not made: {reason}; resuming the job tries it again"),
             });
-            StageState::Failed { reason }
+            StageState::Failed {
+                reason,
+                retry_on_resume: true,
+            }
         }
     };
     if let Err(e) = crate::job::save_checkpoint(ctx.folder, checkpoint) {
@@ -48,7 +51,8 @@ pub fn run(ctx: &KnowledgeContext<'_>, checkpoint: &mut Checkpoint) -> Result<()
 
 enum Failure {
     Stop(StopRequested),
-    Failed(String),
+    /// The notes or the map could not be saved (every failure here is one).
+    Unsaved(String),
 }
 
 impl From<StopRequested> for Failure {
@@ -78,7 +82,7 @@ fn link(ctx: &KnowledgeContext<'_>, episodes: &[(usize, EpisodeRecord)]) -> Resu
 
     for (e, (index, record)) in episodes.iter().enumerate() {
         ctx.pause_point()?;
-        let segments = crate::file_job::committed_segments(ctx.folder, *index).map_err(Failure::Failed)?;
+        let segments = crate::file_job::committed_segments(ctx.folder, *index).map_err(Failure::Unsaved)?;
         summary_stage::write_note(
             ctx,
             *index,
@@ -86,7 +90,7 @@ fn link(ctx: &KnowledgeContext<'_>, episodes: &[(usize, EpisodeRecord)]) -> Resu
             sentences::from_segments(&segments),
             Some(related_stems(e)),
         )
-        .map_err(Failure::Failed)?;
+        .map_err(Failure::Unsaved)?;
     }
     if !ctx.spec.options.map_of_content || episodes.is_empty() {
         return Ok(Vec::new());
@@ -103,7 +107,7 @@ fn link(ctx: &KnowledgeContext<'_>, episodes: &[(usize, EpisodeRecord)]) -> Resu
     let text = map_of_content::render(&map_episodes, &links.topics, &links.themes);
     let path = ctx.spec.output_dir.join(map_of_content::FILE_NAME);
     atomic_file::write_atomic(&path, text.as_bytes(), Visibility::Public).map_err(|e| {
-        Failure::Failed(format!(
+        Failure::Unsaved(format!(
             "cannot write {}: {}",
             path.display(),
             crate::file_job::describe_io(&e)

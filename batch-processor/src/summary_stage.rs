@@ -77,12 +77,17 @@ pub fn run(
                 StageState::Done { outputs: vec![note.0] }
             }
             Err(failure) => {
+                let retry_on_resume = matches!(failure, Failure::Unsaved(_));
                 let reason = failure.to_string();
+                let again = if retry_on_resume { "; resuming the job tries it again" } else { "" };
                 ctx.emitter.emit(&WorkerEvent::KnowledgeFailed {
                     file_index: Some(index),
-                    reason: format!("{}: {reason}", checkpoint.files[index].input.display()),
+                    reason: format!("{}: {reason}{again}", checkpoint.files[index].input.display()),
                 });
-                StageState::Failed { reason }
+                StageState::Failed {
+                    reason,
+                    retry_on_resume,
+                }
             }
         };
         // Any change to the batch's summaries means the map must be built again.
@@ -100,6 +105,9 @@ enum Failure {
     Interrupted,
     #[error("{0}")]
     Failed(String),
+    /// The summary was made but could not be saved.
+    #[error("{0}")]
+    Unsaved(String),
 }
 
 impl From<EmbedderError> for Failure {
@@ -119,7 +127,7 @@ fn summarize(
     index: usize,
     audio_ms: u64,
 ) -> Result<(std::path::PathBuf, Vec<String>), Failure> {
-    let segments = crate::file_job::committed_segments(ctx.folder, index).map_err(Failure::Failed)?;
+    let segments = crate::file_job::committed_segments(ctx.folder, index).map_err(Failure::Unsaved)?;
     let knowledge = episode::analyse(embedder, &segments, audio_ms)?;
     let record = EpisodeRecord {
         format_version: RECORD_VERSION,
@@ -135,12 +143,12 @@ fn summarize(
     let path = ctx.folder.episode_record(index);
     if let Some(dir) = path.parent() {
         atomic_file::create_private_dir(dir)
-            .map_err(|e| Failure::Failed(format!("cannot create {}: {e}", dir.display())))?;
+            .map_err(|e| Failure::Unsaved(format!("cannot create {}: {e}", dir.display())))?;
     }
     record
         .save(&path)
-        .map_err(|e| Failure::Failed(format!("cannot save {}: {e}", path.display())))?;
-    let note_path = write_note(ctx, index, &record, knowledge.sentences, None).map_err(Failure::Failed)?;
+        .map_err(|e| Failure::Unsaved(format!("cannot save {}: {e}", path.display())))?;
+    let note_path = write_note(ctx, index, &record, knowledge.sentences, None).map_err(Failure::Unsaved)?;
     Ok((note_path, record.topics))
 }
 
@@ -184,14 +192,10 @@ fn fail_all_pending(ctx: &KnowledgeContext<'_>, checkpoint: &mut Checkpoint, rea
     });
     for file in &mut checkpoint.files {
         if matches!(file.state, FileState::Done { .. }) && !file.summary.is_done() {
-            file.summary = StageState::Failed {
-                reason: reason.to_owned(),
-            };
+            file.summary = StageState::failed(reason);
         }
     }
-    checkpoint.map_of_content = StageState::Failed {
-        reason: reason.to_owned(),
-    };
+    checkpoint.map_of_content = StageState::failed(reason);
     if let Err(e) = crate::job::save_checkpoint(ctx.folder, checkpoint) {
         tracing::error!("{e}");
     }

@@ -2,9 +2,11 @@
 //! A crash at any point leaves either the old file or the new one, never a mix.
 
 use std::fs::{File, Permissions};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+
+use crate::fault_point;
 
 /// Who may read the file once written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +33,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> io::Re
         .prefix(&prefix)
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    fault_point::write_all(path, &mut tmp, bytes)?;
+    fault_point::check("fsync", path)?;
     tmp.as_file().sync_all()?;
+    fault_point::check("rename", path)?;
     tmp.persist(path).map_err(|e| e.error)?;
+    fault_point::check("dirsync", path)?;
     sync_dir(dir)
 }
 

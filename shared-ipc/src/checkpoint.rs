@@ -20,9 +20,10 @@ use crate::atomic_file::{self, Visibility};
 use crate::fingerprint::Fingerprint;
 
 /// Format version of the checkpoint body. 2 added the `skipped` file state; 3 added the
-/// summary and Map of Content stages. Older bodies are a subset and load unchanged (their
-/// knowledge stages read as pending).
-pub const CHECKPOINT_VERSION: u32 = 3;
+/// summary and Map of Content stages; 4 marks failures the next run retries
+/// (`retry_on_resume`). Older bodies are a subset and load unchanged (their knowledge stages
+/// read as pending, their failures as final).
+pub const CHECKPOINT_VERSION: u32 = 4;
 
 const MAGIC: &str = "castmill-checkpoint";
 const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
@@ -66,6 +67,10 @@ pub enum FileState {
     },
     Failed {
         reason: String,
+        /// The input was fine but Castmill could not save the work (a full disk, a folder
+        /// that refuses writes): the next run tries again instead of leaving it failed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retry_on_resume: bool,
     },
     /// The user chose to skip it; never retried.
     Skipped,
@@ -82,12 +87,41 @@ pub enum StageState {
     },
     Failed {
         reason: String,
+        /// As for a file: the stage's result could not be saved, so the next run retries it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        retry_on_resume: bool,
     },
 }
 
 impl StageState {
     pub fn is_done(&self) -> bool {
         matches!(self, StageState::Done { .. })
+    }
+
+    /// A final failure, for the user to read.
+    pub fn failed(reason: impl Into<String>) -> Self {
+        StageState::Failed {
+            reason: reason.into(),
+            retry_on_resume: false,
+        }
+    }
+
+    fn is_retryable(&self) -> bool {
+        matches!(self, StageState::Failed { retry_on_resume: true, .. })
+    }
+}
+
+impl FileState {
+    /// A final failure: the input itself is the problem.
+    pub fn failed(reason: impl Into<String>) -> Self {
+        FileState::Failed {
+            reason: reason.into(),
+            retry_on_resume: false,
+        }
+    }
+
+    fn is_retryable(&self) -> bool {
+        matches!(self, FileState::Failed { retry_on_resume: true, .. })
     }
 }
 
@@ -231,6 +265,40 @@ impl Checkpoint {
         self.files.iter().filter(|f| f.state == FileState::Skipped).count()
     }
 
+    /// Whether some work failed only because it could not be saved (the next run retries it).
+    pub fn has_retryable_failures(&self) -> bool {
+        self.map_of_content.is_retryable()
+            || self
+                .files
+                .iter()
+                .any(|f| f.state.is_retryable() || f.summary.is_retryable())
+    }
+
+    /// Puts work that failed only because it could not be saved back in line: a file's
+    /// transcription resumes from its journal, a stage runs again. Returns the inputs whose
+    /// transcription or summary is retried.
+    pub fn requeue_retryable(&mut self) -> Vec<PathBuf> {
+        let mut retried = Vec::new();
+        for file in &mut self.files {
+            let mut again = false;
+            if file.state.is_retryable() {
+                file.state = FileState::InProgress;
+                again = true;
+            }
+            if file.summary.is_retryable() {
+                file.summary = StageState::Pending;
+                again = true;
+            }
+            if again {
+                retried.push(file.input.clone());
+            }
+        }
+        if self.map_of_content.is_retryable() {
+            self.map_of_content = StageState::Pending;
+        }
+        retried
+    }
+
     /// Sets every knowledge stage back to pending, so the next run rebuilds summaries and
     /// the Map of Content from the transcripts it already has.
     pub fn reset_knowledge(&mut self) {
@@ -262,9 +330,7 @@ mod tests {
             outputs: vec![PathBuf::from("/out/a.txt")],
             audio_ms: 1234,
         };
-        cp.files[1].state = FileState::Failed {
-            reason: "not audio".into(),
-        };
+        cp.files[1].state = FileState::failed("not audio");
         cp
     }
 
@@ -300,7 +366,8 @@ mod tests {
     #[test]
     fn newer_versions_are_refused_by_name() {
         let text = String::from_utf8(sample().encode()).expect("utf8");
-        let newer = text.replacen("castmill-checkpoint 3 ", "castmill-checkpoint 9 ", 1);
+        let current = format!("castmill-checkpoint {CHECKPOINT_VERSION} ");
+        let newer = text.replacen(&current, "castmill-checkpoint 9 ", 1);
         assert_eq!(Checkpoint::decode(newer.as_bytes()), Err(DecodeError::Version(9)));
     }
 
@@ -347,15 +414,52 @@ mod tests {
         assert_eq!(cp.map_of_content, StageState::Pending);
     }
 
+    /// A checkpoint written by a version-3 build (before retryable failures), byte for byte:
+    /// its failures stay final.
+    #[test]
+    fn version_3_checkpoints_load_with_failures_final() {
+        let body = br#"{"job_id":"job-3","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"failed","reason":"cannot write /out/a.txt: disk is full"},"summary":{"state":"failed","reason":"no model"}}],"updated_at_ms":5,"last_stop":"finished","map_of_content":{"state":"pending"}}"#;
+        let mut cp = Checkpoint::decode(&written_by_version(3, body)).expect("a version-3 checkpoint loads");
+        assert_eq!(cp.files[0].state, FileState::failed("cannot write /out/a.txt: disk is full"));
+        assert_eq!(cp.files[0].summary, StageState::failed("no model"));
+        assert!(!cp.has_retryable_failures());
+        assert!(cp.requeue_retryable().is_empty());
+    }
+
+    #[test]
+    fn failures_to_save_are_retried_and_final_ones_are_not() {
+        let mut cp = sample();
+        cp.files[0].summary = StageState::Failed {
+            reason: "cannot write /out/a.md: disk is full".into(),
+            retry_on_resume: true,
+        };
+        cp.files.push(FileCheckpoint {
+            input: PathBuf::from("/c.ogg"),
+            fingerprint: None,
+            duration_ms: None,
+            state: FileState::Failed {
+                reason: "cannot write /out/c.txt: disk is full".into(),
+                retry_on_resume: true,
+            },
+            summary: StageState::Pending,
+        });
+        assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp.clone()));
+        assert!(cp.has_retryable_failures());
+        assert_eq!(cp.requeue_retryable(), vec![PathBuf::from("/a.mp3"), PathBuf::from("/c.ogg")]);
+        assert!(matches!(cp.files[0].state, FileState::Done { .. }));
+        assert_eq!(cp.files[0].summary, StageState::Pending);
+        assert_eq!(cp.files[1].state, FileState::failed("not audio"));
+        assert_eq!(cp.files[2].state, FileState::InProgress);
+        assert!(!cp.has_retryable_failures());
+    }
+
     #[test]
     fn knowledge_stages_round_trip_and_reset() {
         let mut cp = sample();
         cp.files[0].summary = StageState::Done {
             outputs: vec![PathBuf::from("/out/a.md")],
         };
-        cp.map_of_content = StageState::Failed {
-            reason: "no model".into(),
-        };
+        cp.map_of_content = StageState::failed("no model");
         assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp.clone()));
         cp.reset_knowledge();
         assert_eq!(cp.files[0].summary, StageState::Pending);

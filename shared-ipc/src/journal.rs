@@ -6,7 +6,7 @@
 //! dropped (and cut off the file), so a crash at any byte leaves a usable journal.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -199,6 +199,7 @@ impl Journal {
         );
         journal.append_durably(&buf)?;
         if let Some(dir) = path.parent() {
+            crate::fault_point::check("dirsync", path).map_err(io_err)?;
             crate::atomic_file::sync_dir(dir).map_err(io_err)?;
         }
         Ok(journal)
@@ -263,7 +264,8 @@ impl Journal {
             path: self.path.clone(),
             source,
         };
-        self.file.write_all(buf).map_err(io_err)?;
+        crate::fault_point::write_all(&self.path, &mut self.file, buf).map_err(io_err)?;
+        crate::fault_point::check("fsync", &self.path).map_err(io_err)?;
         self.file.sync_data().map_err(io_err)
     }
 }
@@ -346,7 +348,7 @@ mod tests {
         drop(j);
         let good_len = std::fs::metadata(&path).expect("stat").len();
         let mut f = OpenOptions::new().append(true).open(&path).expect("open");
-        f.write_all(b"0badc0de {\"kind\":\"segm").expect("write");
+        std::io::Write::write_all(&mut f, b"0badc0de {\"kind\":\"segm").expect("write");
         drop(f);
         let (_, load) = Journal::open(&path).expect("open").expect("exists");
         assert!(load.dropped_torn_line);

@@ -6,6 +6,7 @@
 pub mod atomic_file;
 pub mod checkpoint;
 pub mod exit_code;
+pub mod fault_point;
 pub mod fingerprint;
 pub mod job_folder;
 pub mod job_lock;

@@ -98,7 +98,7 @@ impl RunningJob {
                         FileState::Done { outputs, .. } => FileStatus::Done {
                             outputs: outputs.clone(),
                         },
-                        FileState::Failed { reason } => FileStatus::Failed { reason: reason.clone() },
+                        FileState::Failed { reason, .. } => FileStatus::Failed { reason: reason.clone() },
                         FileState::Skipped => FileStatus::Skipped,
                         FileState::Pending | FileState::InProgress => FileStatus::Waiting,
                     })
@@ -111,7 +111,7 @@ impl RunningJob {
                             .first()
                             .map(|note| SummaryStatus::Done { note: note.clone() })
                             .unwrap_or(SummaryStatus::None),
-                        StageState::Failed { reason } => SummaryStatus::Failed { reason: reason.clone() },
+                        StageState::Failed { reason, .. } => SummaryStatus::Failed { reason: reason.clone() },
                         StageState::Pending => SummaryStatus::None,
                     })
                     .unwrap_or(SummaryStatus::None);

@@ -30,6 +30,8 @@ pub enum WhyEnded {
     GaveUp,
     Unrunnable,
     NeverStarted,
+    /// Some results could not be saved (a full disk, an output folder refusing writes).
+    Unsaved,
 }
 
 impl WhyEnded {
@@ -42,6 +44,7 @@ impl WhyEnded {
             WhyEnded::GaveUp => "the worker kept crashing",
             WhyEnded::Unrunnable => "the model or job could not be used",
             WhyEnded::NeverStarted => "never started",
+            WhyEnded::Unsaved => "some results could not be saved (full disk or read-only folder)",
         }
     }
 }
@@ -180,6 +183,9 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
     summary.audio_total_ms = total;
     if summary.state != JobState::Running {
         summary.state = match cp.last_stop {
+            // Work that could not be saved (a full disk) is retried by a resume, so the job
+            // is not finished yet.
+            Some(StopReason::Finished) if cp.has_retryable_failures() => JobState::Interrupted(WhyEnded::Unsaved),
             Some(StopReason::Finished) if run_state::load(folder.root()).is_none() => JobState::Finished,
             last => JobState::Interrupted(why_ended(folder, last)),
         };

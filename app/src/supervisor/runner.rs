@@ -336,8 +336,8 @@ fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<Strin
     let reason = format!("quarantined: {reason}");
     change_file(folder, site.file_index, |file| {
         match site.stage {
-            DeathStage::Transcription { .. } => file.state = FileState::Failed { reason },
-            DeathStage::Summary => file.summary = StageState::Failed { reason },
+            DeathStage::Transcription { .. } => file.state = FileState::failed(reason),
+            DeathStage::Summary => file.summary = StageState::failed(reason),
         }
         true
     })
