@@ -10,6 +10,8 @@ const HEADER_LEN: usize = 27;
 /// The largest page: header, 255 lacing values, 255 × 255 body bytes.
 const MAX_PAGE: u64 = (HEADER_LEN + 255 + 255 * 255) as u64;
 const END_OF_STREAM: u8 = 0x04;
+/// Capture patterns checked from the end before giving up (and leaving it to the decoder).
+const MAX_CANDIDATES: usize = 64;
 
 /// `Some(why)` when `media` is an Ogg file that was cut short; `None` when it is complete or
 /// not Ogg (or too damaged to tell, which the decoder then reports). Leaves the position
@@ -27,10 +29,12 @@ pub fn cut_short<R: Read + Seek>(media: &mut R) -> io::Result<Option<String>> {
     media.take(2 * MAX_PAGE).read_to_end(&mut tail)?;
 
     // The last intact page: a capture pattern whose page fits and whose checksum holds (the
-    // pattern can also occur by chance inside audio data).
+    // pattern can also occur by chance inside audio data). A crafted tail full of capture
+    // patterns could make this quadratic, so only so many candidates are checked.
     let last_page = (0..tail.len().saturating_sub(HEADER_LEN))
         .rev()
         .filter(|&at| tail[at..].starts_with(CAPTURE))
+        .take(MAX_CANDIDATES)
         .find_map(|at| intact_page(&tail[at..]).map(|page_len| (at, page_len)));
     let Some((at, page_len)) = last_page else {
         return Ok(None);

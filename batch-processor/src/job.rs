@@ -47,7 +47,10 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
     for input in checkpoint.requeue_retryable() {
         emitter.emit(&WorkerEvent::Notice {
             file_index: spec.inputs.iter().position(|i| *i == input),
-            message: format!("{}: its results could not be saved last time; trying again", input.display()),
+            message: format!(
+                "{}: its results could not be saved last time; trying again",
+                input.display()
+            ),
         });
     }
 

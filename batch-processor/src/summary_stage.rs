@@ -79,7 +79,11 @@ pub fn run(
             Err(failure) => {
                 let retry_on_resume = matches!(failure, Failure::Unsaved(_));
                 let reason = failure.to_string();
-                let again = if retry_on_resume { "; resuming the job tries it again" } else { "" };
+                let again = if retry_on_resume {
+                    "; resuming the job tries it again"
+                } else {
+                    ""
+                };
                 ctx.emitter.emit(&WorkerEvent::KnowledgeFailed {
                     file_index: Some(index),
                     reason: format!("{}: {reason}{again}", checkpoint.files[index].input.display()),

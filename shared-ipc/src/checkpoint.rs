@@ -107,7 +107,13 @@ impl StageState {
     }
 
     fn is_retryable(&self) -> bool {
-        matches!(self, StageState::Failed { retry_on_resume: true, .. })
+        matches!(
+            self,
+            StageState::Failed {
+                retry_on_resume: true,
+                ..
+            }
+        )
     }
 }
 
@@ -121,7 +127,13 @@ impl FileState {
     }
 
     fn is_retryable(&self) -> bool {
-        matches!(self, FileState::Failed { retry_on_resume: true, .. })
+        matches!(
+            self,
+            FileState::Failed {
+                retry_on_resume: true,
+                ..
+            }
+        )
     }
 }
 
@@ -420,7 +432,10 @@ mod tests {
     fn version_3_checkpoints_load_with_failures_final() {
         let body = br#"{"job_id":"job-3","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"failed","reason":"cannot write /out/a.txt: disk is full"},"summary":{"state":"failed","reason":"no model"}}],"updated_at_ms":5,"last_stop":"finished","map_of_content":{"state":"pending"}}"#;
         let mut cp = Checkpoint::decode(&written_by_version(3, body)).expect("a version-3 checkpoint loads");
-        assert_eq!(cp.files[0].state, FileState::failed("cannot write /out/a.txt: disk is full"));
+        assert_eq!(
+            cp.files[0].state,
+            FileState::failed("cannot write /out/a.txt: disk is full")
+        );
         assert_eq!(cp.files[0].summary, StageState::failed("no model"));
         assert!(!cp.has_retryable_failures());
         assert!(cp.requeue_retryable().is_empty());
@@ -445,7 +460,10 @@ mod tests {
         });
         assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp.clone()));
         assert!(cp.has_retryable_failures());
-        assert_eq!(cp.requeue_retryable(), vec![PathBuf::from("/a.mp3"), PathBuf::from("/c.ogg")]);
+        assert_eq!(
+            cp.requeue_retryable(),
+            vec![PathBuf::from("/a.mp3"), PathBuf::from("/c.ogg")]
+        );
         assert!(matches!(cp.files[0].state, FileState::Done { .. }));
         assert_eq!(cp.files[0].summary, StageState::Pending);
         assert_eq!(cp.files[1].state, FileState::failed("not audio"));

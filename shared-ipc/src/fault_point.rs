@@ -21,6 +21,8 @@ pub fn write_all(path: &Path, writer: &mut impl Write, buf: &[u8]) -> io::Result
     if let Some(action) = armed::reach("write", path) {
         armed::act(action, writer, buf)?;
     }
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = path;
     writer.write_all(buf)
 }
 
@@ -109,7 +111,10 @@ mod armed {
         let plan = plan()?;
         static COUNTS: Mutex<Option<HashMap<String, u32>>> = Mutex::new(None);
         let mut counts = COUNTS.lock().unwrap_or_else(|p| p.into_inner());
-        let count = counts.get_or_insert_with(HashMap::new).entry(point.clone()).or_insert(0);
+        let count = counts
+            .get_or_insert_with(HashMap::new)
+            .entry(point.clone())
+            .or_insert(0);
         *count += 1;
         (plan.point == point && plan.occurrence == *count).then_some(plan.action)
     }

@@ -274,18 +274,30 @@ fn a_file_replaced_between_a_crash_and_the_resume_is_transcribed_anew_and_finish
     );
 }
 
-/// Mounts a tmpfs at `at` (root only); `false` where that is not possible.
-fn mount_tmpfs(at: &Path, options: &str) -> bool {
-    std::fs::create_dir_all(at).expect("mkdir");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", options, "castmill-test"])
-        .arg(at)
-        .status();
-    matches!(mounted, Ok(s) if s.success())
+/// A tmpfs mounted for one test (root only), unmounted when dropped, even by a failing
+/// assertion.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, options: &str) -> Self {
+        std::fs::create_dir_all(at).expect("mkdir");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "castmill-test"])
+            .arg(at)
+            .status();
+        assert!(
+            matches!(mounted, Ok(s) if s.success()),
+            "cannot mount a tmpfs at {}",
+            at.display()
+        );
+        Self(at.to_owned())
+    }
 }
 
-fn unmount(at: &Path) {
-    let _ = std::process::Command::new("umount").arg(at).status();
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
 }
 
 #[test]
@@ -302,7 +314,7 @@ fn an_output_folder_that_refuses_writes_fails_each_file_with_the_cause() {
         copy_clip(media.path(), "garden", "ogg", "garden.ogg"),
     ];
     let out = media.path().join("read-only");
-    assert!(mount_tmpfs(&out, "ro,size=1m"), "cannot mount tmpfs");
+    let mounted = Tmpfs::mount(&out, "ro,size=1m");
     let output = data
         .command()
         .args(["--headless", "--json", "--out"])
@@ -310,7 +322,7 @@ fn an_output_folder_that_refuses_writes_fails_each_file_with_the_cause() {
         .args(&inputs)
         .output()
         .expect("run");
-    unmount(&out);
+    drop(mounted);
     assert_no_panic(&data, &output.stderr);
     assert_eq!(output.status.code(), Some(1));
     let events = events_of(&output.stdout);
@@ -339,9 +351,10 @@ fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
     let small = copy_clip(media.path(), "bread", "ogg", "small.ogg");
     let long = castmill_e2e::fixtures::long_clip(media.path());
     let out = media.path().join("nearly full");
-    assert!(mount_tmpfs(&out, "size=128k"), "cannot mount tmpfs");
+    let _mounted = Tmpfs::mount(&out, "size=128k");
     // Leave 24 KiB: room for a 30-second clip's four outputs, not for a 93-second file's.
-    std::fs::write(out.join("other files"), vec![7u8; 104 * 1024]).expect("fill");
+    let filler = out.join("other files");
+    std::fs::write(&filler, vec![7u8; 104 * 1024]).expect("fill");
     let output = data
         .command()
         .args(["--headless", "--json", "--out"])
@@ -349,15 +362,6 @@ fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
         .args([&small, &long])
         .output()
         .expect("run");
-    let listing: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
-        .expect("list")
-        .map(|e| {
-            let path = e.expect("entry").path();
-            let bytes = std::fs::read(&path).expect("read");
-            (path.file_name().expect("name").to_string_lossy().into_owned(), bytes)
-        })
-        .collect();
-    unmount(&out);
     assert_no_panic(&data, &output.stderr);
     let events = events_of(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{events:#?}");
@@ -368,18 +372,47 @@ fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
         "{reason}"
     );
     // The small file's outputs are whole; the failed one left no temporary or torn files.
-    let names: Vec<&str> = listing.iter().map(|(n, _)| n.as_str()).collect();
-    for name in ["small.txt", "small.srt", "small.vtt", "small.json"] {
-        assert!(names.contains(&name), "{name} missing: {names:?}");
+    let small_txt = std::fs::read_to_string(out.join("small.txt")).expect("small.txt");
+    assert!(small_txt.contains("flour"));
+    for name in ["small.srt", "small.vtt", "small.json"] {
+        assert!(out.join(name).is_file(), "{name} missing");
     }
-    for (name, bytes) in &listing {
+    for entry in std::fs::read_dir(&out).expect("list") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_string_lossy().into_owned();
         assert!(!name.starts_with('.'), "a temporary file was left: {name}");
         if name.ends_with(".json") {
-            serde_json::from_slice::<serde_json::Value>(bytes).unwrap_or_else(|e| panic!("{name} is torn: {e}"));
+            let bytes = std::fs::read(&path).expect("read");
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_else(|e| panic!("{name} is torn: {e}"));
         }
     }
-    let small_txt = &listing.iter().find(|(n, _)| n == "small.txt").expect("small.txt").1;
-    assert!(String::from_utf8_lossy(small_txt).contains("flour"));
+
+    // The unsaved file's transcript was kept: the job waits to be resumed, and once there
+    // is room the resume writes it without losing anything.
+    let list = data.run(&["jobs", "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.contains("could not be saved"), "{listed}");
+    std::fs::remove_file(&filler).expect("make room");
+    let id = data.jobs()[0].file_name().expect("id").to_string_lossy().into_owned();
+    let resumed = data.run(&["jobs", "resume", &id, "--json"]);
+    assert_no_panic(&data, &resumed.stderr);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let resumed_events = events_of(&resumed.stdout);
+    assert!(
+        !resumed_events.iter().any(|e| matches!(e, WorkerEvent::Segment { .. })),
+        "the kept transcript was transcribed again"
+    );
+    let long_txt = std::fs::read_to_string(out.join("long episode.txt")).expect("written on resume");
+    assert!(long_txt.to_lowercase().contains("jupiter"), "{long_txt}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("small.txt")).expect("small.txt"),
+        small_txt
+    );
 }
 
 #[test]
