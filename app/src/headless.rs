@@ -120,11 +120,7 @@ pub fn supervise(folder: &JobFolder, files: usize, json: bool, supervision: &Sup
     let mut view = View::new(json, files);
     let outcome = runner::run(folder, &config_from(supervision), &control, |event| view.show(&event));
     view.finish();
-    let id = folder
-        .root()
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let id = folder.id();
     Ok(match outcome {
         Outcome::Finished { files_failed, .. } if files_failed > 0 => EXIT_SOME_FAILED,
         Outcome::Finished { .. } => EXIT_OK,

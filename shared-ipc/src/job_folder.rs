@@ -16,6 +16,14 @@ impl JobFolder {
         &self.root
     }
 
+    /// The job's ID: its folder's name.
+    pub fn id(&self) -> String {
+        self.root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     /// The immutable job spec.
     pub fn spec(&self) -> PathBuf {
         self.root.join("job.json")

@@ -9,6 +9,7 @@ pub mod hostile;
 pub mod jobs_fixture;
 pub mod model_server;
 pub mod proc_stats;
+pub mod tmpfs;
 pub mod vault;
 pub mod wer;
 pub mod worker;

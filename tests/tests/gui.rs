@@ -5,6 +5,7 @@ use castmill::gui::app::{FileStatus, Screen, SummaryStatus};
 use castmill_e2e::app_harness::{app_harness, press, results, run_until, run_until_first_segment, run_until_results};
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
+use castmill_e2e::tmpfs::Tmpfs;
 use castmill_e2e::worker::one_model_at_a_time;
 use egui_kittest::kittest::Queryable;
 
@@ -155,4 +156,61 @@ fn the_results_open_each_note_and_the_map_and_rebuild_summaries_without_transcri
         "{}",
         results(&harness).summary
     );
+}
+
+#[test]
+fn results_that_could_not_be_saved_are_saved_again_from_the_results_screen() {
+    if !Tmpfs::can_mount() {
+        eprintln!("skipped: mounting test file systems needs root");
+        return;
+    }
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let folder = Tmpfs::mount(&out, "ro,size=1m");
+    let mut harness = app_harness(data.path(), &out);
+    harness.state_mut().add_paths(&[fixtures::clip("bread", "ogg")]);
+    harness.run();
+    harness.get_by_label("Start").click();
+    harness.run();
+    run_until_results(&mut harness);
+    let first = results(&harness);
+    assert!(first.unsaved, "{:?}", first.files);
+    assert!(
+        matches!(&first.files[0].status, FileStatus::Failed { reason } if reason.contains("Read-only file system")),
+        "{:?}",
+        first.files
+    );
+
+    // The user makes the folder writable and asks again: the kept transcript is written,
+    // without transcribing again.
+    folder.remount("rw");
+    press(&mut harness, "Save again");
+    assert!(
+        matches!(harness.state().screen, Screen::Running(_)),
+        "Save again did not start: {:?}",
+        harness.state().notice
+    );
+    run_until(&mut harness, "the saved results", |app| match &app.screen {
+        Screen::Running(job) => {
+            assert!(job.transcript.is_empty(), "Save again transcribed again");
+            false
+        }
+        Screen::Results(_) => true,
+        Screen::Start => false,
+    });
+    let second = results(&harness);
+    assert!(!second.unsaved);
+    assert!(
+        matches!(second.files[0].status, FileStatus::Done { .. }),
+        "{:?}",
+        second.files
+    );
+    assert!(
+        std::fs::read_to_string(out.join("bread.txt"))
+            .expect("saved")
+            .contains("flour")
+    );
+    assert!(out.join("bread.md").is_file() && out.join("Map of Content.md").is_file());
 }

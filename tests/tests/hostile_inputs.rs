@@ -8,6 +8,7 @@ use std::process::Stdio;
 
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::hostile::{self, Expect};
+use castmill_e2e::tmpfs::Tmpfs;
 use castmill_e2e::worker::one_model_at_a_time;
 use shared_ipc::WorkerEvent;
 
@@ -274,35 +275,9 @@ fn a_file_replaced_between_a_crash_and_the_resume_is_transcribed_anew_and_finish
     );
 }
 
-/// A tmpfs mounted for one test (root only), unmounted when dropped, even by a failing
-/// assertion.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, options: &str) -> Self {
-        std::fs::create_dir_all(at).expect("mkdir");
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", options, "castmill-test"])
-            .arg(at)
-            .status();
-        assert!(
-            matches!(mounted, Ok(s) if s.success()),
-            "cannot mount a tmpfs at {}",
-            at.display()
-        );
-        Self(at.to_owned())
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn an_output_folder_that_refuses_writes_fails_each_file_with_the_cause() {
-    if !nix::unistd::geteuid().is_root() {
+    if !Tmpfs::can_mount() {
         eprintln!("skipped: mounting test file systems needs root");
         return;
     }
@@ -341,7 +316,7 @@ fn an_output_folder_that_refuses_writes_fails_each_file_with_the_cause() {
 
 #[test]
 fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
-    if !nix::unistd::geteuid().is_root() {
+    if !Tmpfs::can_mount() {
         eprintln!("skipped: mounting test file systems needs root");
         return;
     }

@@ -149,7 +149,7 @@ impl CastmillApp {
         let model = ModelStore::new(dirs.models()).resolve(&self.settings.model);
         anyhow::ensure!(
             model.is_file(),
-            "model {} is not installed (Settings → Models)",
+            "model {} is not installed (Settings > Models)",
             self.settings.model
         );
         let options = self.settings.transcribe_options();
@@ -157,7 +157,7 @@ impl CastmillApp {
             let store = ModelStore::new(dirs.models());
             let folder = store
                 .embedding_model(&self.settings.embedding_model)
-                .map_err(|e| anyhow::anyhow!("{e:#}. Install it (Settings → Models) or turn summaries off."))?;
+                .map_err(|e| anyhow::anyhow!("{e:#}. Install it (Settings > Models) or turn summaries off."))?;
             Some(folder)
         } else {
             None
@@ -237,7 +237,7 @@ impl CastmillApp {
         let dirs = self.dirs()?;
         let model = ModelStore::new(dirs.models())
             .embedding_model(&self.settings.embedding_model)
-            .map_err(|e| anyhow::anyhow!("{e:#}. Install it in Settings → Models."))?;
+            .map_err(|e| anyhow::anyhow!("{e:#}. Install it in Settings > Models."))?;
         jobs::prepare_resummarize(&folder, Some(model))?;
         let spec = JobSpec::load(&folder.spec())?;
         self.run_job(folder, spec, ctx)
@@ -377,6 +377,12 @@ impl CastmillApp {
                             let folder = results.folder.clone();
                             if let Err(e) = self.resummarize(folder, ui.ctx()) {
                                 self.notice = Some(format!("Could not rebuild the summaries: {e:#}"));
+                            }
+                        }
+                        screens::results::ResultsAction::SaveAgain => {
+                            let id = results.folder.id();
+                            if let Err(e) = self.resume(&id, false, ui.ctx()) {
+                                self.notice = Some(format!("Could not resume the job: {e:#}"));
                             }
                         }
                         screens::results::ResultsAction::Open(path) => {

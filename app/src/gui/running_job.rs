@@ -80,6 +80,9 @@ pub struct Results {
     pub map: Option<PathBuf>,
     /// Why summaries or the map were not made, when the whole stage failed.
     pub knowledge_problem: Option<String>,
+    /// Some results could not be saved (a full disk, a folder refusing writes); resuming
+    /// the job writes them from what it kept.
+    pub unsaved: bool,
 }
 
 impl RunningJob {
@@ -161,6 +164,10 @@ impl RunningJob {
             output_dir: self.output_dir.clone(),
             map: self.map.take(),
             knowledge_problem: self.knowledge_problem.take(),
+            unsaved: Checkpoint::load(&self.folder.checkpoint())
+                .ok()
+                .flatten()
+                .is_some_and(|cp| cp.has_retryable_failures()),
         })
     }
 

@@ -172,13 +172,7 @@ fn hold_lock(folder: &JobFolder) -> Result<Option<JobLock>, JobError> {
     }
     match JobLock::try_acquire(&folder.lock()) {
         Ok(lock) => Ok(Some(lock)),
-        Err(shared_ipc::LockError::Held { .. }) => Err(JobError::Running(
-            folder
-                .root()
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        )),
+        Err(shared_ipc::LockError::Held { .. }) => Err(JobError::Running(folder.id())),
         Err(e) => Err(e.into()),
     }
 }

@@ -108,11 +108,7 @@ pub fn scan(jobs_dir: &Path) -> Vec<JobSummary> {
 }
 
 pub fn summarize(folder: &JobFolder) -> JobSummary {
-    let id = folder
-        .root()
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let id = folder.id();
     let mut summary = JobSummary {
         id,
         folder: folder.root().to_owned(),

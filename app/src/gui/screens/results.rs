@@ -12,6 +12,8 @@ pub enum ResultsAction {
     NewBatch,
     /// Rebuild the job's summaries, notes and Map of Content from its transcripts.
     Resummarize,
+    /// Resume the job to write what could not be saved.
+    SaveAgain,
     /// Open a file or folder in the desktop's default application.
     Open(PathBuf),
 }
@@ -33,6 +35,17 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
     });
     if let Some(problem) = &results.knowledge_problem {
         ui.colored_label(theme::FAILED, problem);
+    }
+    if results.unsaved {
+        ui.horizontal(|ui| {
+            ui.colored_label(
+                theme::FAILED,
+                "Some results could not be saved. Their transcripts are kept: make room (or make the folder writable), then",
+            );
+            if ui.button("Save again").clicked() {
+                action = Some(ResultsAction::SaveAgain);
+            }
+        });
     }
     ui.add_space(theme::SPACING);
     egui::ScrollArea::vertical()
