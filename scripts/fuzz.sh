@@ -4,7 +4,7 @@
 # (both installed here on first use). Each target starts from its kept inputs
 # (fuzz/regressions/<target>/) and its own growing corpus (fuzz/corpus/, not committed).
 # A crash stops the script with the input saved under fuzz/artifacts/<target>/: fix the
-# parser and keep the input in fuzz/regressions/<target>/ (named crash-*), where the normal
+# parser and keep the input in fuzz/regressions/<target>/ (named crash-* or timeout-*), where the normal
 # test suite replays it (fuzz-checks/tests/regressions.rs).
 #
 #   scripts/fuzz.sh              every target for FUZZ_SECONDS (default 60) each

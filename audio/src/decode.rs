@@ -43,15 +43,36 @@ pub enum DecodeError {
     NoAudioTrack,
     #[error("unsupported codec ({0})")]
     UnsupportedCodec(String),
-    #[error("audio stream is corrupt at {at_s:.1} s ({detail})")]
+    #[error("audio stream is corrupt at {} ({detail})", clock(*at_s))]
     Corrupt { at_s: f64, detail: String },
-    #[error("audio stream is truncated: it ends at {at_s:.1} s of a declared {declared_s:.1} s")]
+    #[error("audio stream is truncated: it ends at {} of a declared {}", clock(*at_s), clock(*declared_s))]
     Truncated { at_s: f64, declared_s: f64 },
     #[error("file is truncated or damaged: {0}")]
     Cut(String),
     #[error("cannot resample from {0} Hz")]
     Resample(u32),
+    #[error("unsupported sample rate {0} Hz (Castmill takes {MIN_RATE} Hz to {MAX_RATE} Hz)")]
+    SampleRate(u32),
 }
+
+/// A position in the audio as people read it: `14.9 s` below a minute, else `m:ss` or
+/// `h:mm:ss` (a header may claim days).
+fn clock(seconds: f64) -> String {
+    if seconds < 60.0 {
+        return format!("{seconds:.1} s");
+    }
+    let total = seconds as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// The sample rates taken: telephone audio to the highest studio rate.
+const MIN_RATE: u32 = 1_000;
+const MAX_RATE: u32 = 768_000;
 
 /// Consecutive undecodable packets after which the stream counts as corrupt.
 const MAX_BAD_PACKETS_IN_A_ROW: u32 = 50;
@@ -130,6 +151,11 @@ impl AudioSource {
         let source_rate = params
             .sample_rate
             .ok_or_else(|| DecodeError::UnsupportedCodec("the stream does not state its sample rate".into()))?;
+        // A header can claim any rate; an absurd one would make the resampler take minutes
+        // and gigabytes to set up (found by fuzzing: a WAV claiming 285 MHz).
+        if !(MIN_RATE..=MAX_RATE).contains(&source_rate) {
+            return Err(DecodeError::SampleRate(source_rate));
+        }
         let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(1).max(1);
         let resampler = if source_rate == SAMPLE_RATE {
             None
@@ -257,4 +283,24 @@ fn downmix(interleaved: &[f32], channels: usize, mono: &mut Vec<f32>) {
             .chunks_exact(channels)
             .map(|frame| frame.iter().map(|&s| finite(s)).sum::<f32>() * scale),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_read_like_a_player_shows_them() {
+        assert_eq!(clock(14.94), "14.9 s");
+        assert_eq!(clock(90.0), "1:30");
+        assert_eq!(clock(134_217.7), "37:16:57");
+        let cut = DecodeError::Truncated {
+            at_s: 3.0,
+            declared_s: 134_217.7,
+        };
+        assert_eq!(
+            cut.to_string(),
+            "audio stream is truncated: it ends at 3.0 s of a declared 37:16:57"
+        );
+    }
 }

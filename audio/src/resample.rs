@@ -9,6 +9,7 @@ const CHUNK: usize = 1024;
 
 pub struct MonoResampler {
     inner: Fft<f32>,
+    from: u32,
     ratio: f64,
     pending: Vec<f32>,
     out_buf: Vec<Vec<f32>>,
@@ -24,6 +25,7 @@ impl MonoResampler {
         let delay_left = inner.output_delay();
         Some(Self {
             inner,
+            from,
             ratio: to as f64 / from as f64,
             pending: Vec::with_capacity(CHUNK * 2),
             out_buf: vec![vec![0.0; max_out]],
@@ -53,13 +55,17 @@ impl MonoResampler {
         let need = self.inner.input_frames_next();
         self.pending.resize(need.max(partial), 0.0);
         self.process(0, need, Some(partial), out);
-        let mut guard = 0;
-        while self.total_out < expected && guard < 64 {
+        // Silence is fed until the filter gives up its tail. An odd rate (one with no large
+        // common factor with 16 kHz) makes rubato work in blocks of up to a second of input,
+        // so the bound is seconds of input, not a number of chunks.
+        let limit = 4 * self.from as u64 + need as u64;
+        let mut fed = 0u64;
+        while self.total_out < expected && fed < limit {
             self.pending.clear();
             let need = self.inner.input_frames_next();
             self.pending.resize(need, 0.0);
             self.process(0, need, Some(0), out);
-            guard += 1;
+            fed += need as u64;
         }
         let excess = self.total_out.saturating_sub(expected) as usize;
         out.truncate(out.len().saturating_sub(excess));
@@ -92,7 +98,11 @@ mod tests {
     use super::*;
 
     fn run(chunks: &[usize], input: &[f32]) -> Vec<f32> {
-        let mut r = MonoResampler::new(44_100, 16_000).expect("resampler");
+        run_from(44_100, chunks, input)
+    }
+
+    fn run_from(rate: u32, chunks: &[usize], input: &[f32]) -> Vec<f32> {
+        let mut r = MonoResampler::new(rate, 16_000).expect("resampler");
         let mut out = Vec::new();
         let mut at = 0;
         for &n in chunks.iter().cycle() {
@@ -114,5 +124,16 @@ mod tests {
         let b = run(&[17, 1000, 333], &input);
         assert_eq!(a.len(), 32_000);
         assert_eq!(a, b);
+    }
+
+    /// Rates with no large common factor with 16 kHz are resampled in big blocks; the
+    /// whole tail must still come out (it used to stop half a second short).
+    #[test]
+    fn odd_rates_give_every_sample() {
+        for rate in [44_101u32, 96_007, 12_345] {
+            let input: Vec<f32> = (0..rate as usize * 2).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
+            let out = run_from(rate, &[4096], &input);
+            assert_eq!(out.len(), 32_000, "{rate} Hz");
+        }
     }
 }

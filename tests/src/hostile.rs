@@ -136,6 +136,14 @@ pub fn corpus(dir: &Path) -> Vec<Case> {
         Fails("truncated"),
     );
 
+    let absurd_rate = dir.join("claims 285 MHz.wav");
+    fixtures::write_wav_as(&absurd_rate, 285_256_772, 1, bread[..16_000].iter().copied());
+    add(
+        "a WAV claiming a 285 MHz sample rate",
+        absurd_rate,
+        Fails("unsupported sample rate"),
+    );
+
     let eight_khz = dir.join("8 kHz mono.wav");
     // Every other sample of a band-limited average: enough for speech.
     fixtures::write_wav_as(
