@@ -47,12 +47,28 @@ pub enum DecodeError {
     Corrupt { at_s: f64, detail: String },
     #[error("audio stream is truncated: it ends at {} of a declared {}", clock(*at_s), clock(*declared_s))]
     Truncated { at_s: f64, declared_s: f64 },
+    #[error("the audio decoder failed on this file, which is probably damaged ({0})")]
+    DecoderFailed(String),
     #[error("file is truncated or damaged: {0}")]
     Cut(String),
     #[error("cannot resample from {0} Hz")]
     Resample(u32),
     #[error("unsupported sample rate {0} Hz (Castmill takes {MIN_RATE} Hz to {MAX_RATE} Hz)")]
     SampleRate(u32),
+}
+
+/// Runs decoder code, turning a panic inside it into an error for this file. Demuxers have
+/// panicked on crafted headers (a WAV channel mask shifted past its width; found by
+/// fuzzing), and one damaged file must not take the worker, and the batch, down with it.
+fn contain_panic<T>(f: impl FnOnce() -> T) -> Result<T, DecodeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no detail".into());
+        DecodeError::DecoderFailed(detail)
+    })
 }
 
 /// A position in the audio as people read it: `14.9 s` below a minute, else `m:ss` or
@@ -113,7 +129,11 @@ impl AudioSource {
         Self::from_media(Box::new(io::Cursor::new(bytes)), extension)
     }
 
-    fn from_media(mut media: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Self, DecodeError> {
+    fn from_media(media: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Self, DecodeError> {
+        contain_panic(move || Self::open_media(media, extension))?
+    }
+
+    fn open_media(mut media: Box<dyn MediaSource>, extension: Option<&str>) -> Result<Self, DecodeError> {
         if let Some(why) = crate::ogg_end::cut_short(&mut media).map_err(|e| DecodeError::from_io(&e))? {
             return Err(DecodeError::Cut(why));
         }
@@ -189,6 +209,15 @@ impl AudioSource {
     /// Appends the next decoded 16 kHz mono samples to `out`. Returns `false` once the stream
     /// is exhausted (after appending the resampler's tail).
     pub fn next_chunk(&mut self, out: &mut Vec<f32>) -> Result<bool, DecodeError> {
+        let result = contain_panic(|| self.decode_next(out));
+        if result.is_err() {
+            // The decoder's state is unknown after a panic: the stream ends here.
+            self.finished = true;
+        }
+        result?
+    }
+
+    fn decode_next(&mut self, out: &mut Vec<f32>) -> Result<bool, DecodeError> {
         if self.finished {
             return Ok(false);
         }
