@@ -145,11 +145,21 @@ fn stop(folder: &JobFolder, checkpoint: &mut Checkpoint, emitter: &Emitter, caus
         StopCause::ParentDied => StopReason::ParentDied,
     });
     // Progress inside the file is already in its journal; this records the file states.
-    if let Err(e) = save_checkpoint(folder, checkpoint) {
-        tracing::error!("{e}");
-    }
+    save_checkpoint_or_tell(folder, checkpoint, emitter);
     emitter.emit(&WorkerEvent::Stopping { cause });
     exit_code::STOPPED
+}
+
+/// Saves the checkpoint where the work itself is already safe (a note written, a stop): a
+/// failure costs only redoing that step after a crash, so it is told, not fatal.
+pub fn save_checkpoint_or_tell(folder: &JobFolder, checkpoint: &mut Checkpoint, emitter: &Emitter) {
+    if let Err(e) = save_checkpoint(folder, checkpoint) {
+        tracing::error!("{e}");
+        emitter.emit(&WorkerEvent::Notice {
+            file_index: None,
+            message: format!("could not save progress ({e}); if the job is interrupted now, the last step is redone"),
+        });
+    }
 }
 
 pub fn save_checkpoint(folder: &JobFolder, checkpoint: &mut Checkpoint) -> Result<(), String> {

@@ -43,9 +43,7 @@ pub fn run(ctx: &KnowledgeContext<'_>, checkpoint: &mut Checkpoint) -> Result<()
             }
         }
     };
-    if let Err(e) = crate::job::save_checkpoint(ctx.folder, checkpoint) {
-        tracing::error!("{e}");
-    }
+    crate::job::save_checkpoint_or_tell(ctx.folder, checkpoint, ctx.emitter);
     Ok(())
 }
 

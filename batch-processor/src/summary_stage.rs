@@ -96,9 +96,7 @@ pub fn run(
         };
         // Any change to the batch's summaries means the map must be built again.
         checkpoint.map_of_content = StageState::Pending;
-        if let Err(e) = crate::job::save_checkpoint(ctx.folder, checkpoint) {
-            tracing::error!("{e}");
-        }
+        crate::job::save_checkpoint_or_tell(ctx.folder, checkpoint, ctx.emitter);
     }
     Ok(())
 }
@@ -200,7 +198,5 @@ fn fail_all_pending(ctx: &KnowledgeContext<'_>, checkpoint: &mut Checkpoint, rea
         }
     }
     checkpoint.map_of_content = StageState::failed(reason);
-    if let Err(e) = crate::job::save_checkpoint(ctx.folder, checkpoint) {
-        tracing::error!("{e}");
-    }
+    crate::job::save_checkpoint_or_tell(ctx.folder, checkpoint, ctx.emitter);
 }

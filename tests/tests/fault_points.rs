@@ -115,7 +115,8 @@ fn faults_at_points_writing(kind: &str) {
                 first_events.iter().any(|e| matches!(e,
                     WorkerEvent::FileFailed { reason, .. } | WorkerEvent::KnowledgeFailed { reason, .. }
                         if reason.contains("Input/output error"))
-                    || matches!(e, WorkerEvent::Error { message, .. } if message.contains("Input/output error"))),
+                    || matches!(e, WorkerEvent::Error { message, .. } | WorkerEvent::Notice { message, .. }
+                        if message.contains("Input/output error"))),
                 "{scenario}: the failure was not reported: {first_events:#?}"
             );
         } else {
