@@ -44,12 +44,12 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control) -> i32 {
         return job_error(format!("failed to create {}: {e}", folder.journals_dir().display()));
     }
     let mut checkpoint = load_checkpoint(folder, &spec, emitter);
-    for input in checkpoint.requeue_retryable() {
+    for index in checkpoint.requeue_retryable() {
         emitter.emit(&WorkerEvent::Notice {
-            file_index: spec.inputs.iter().position(|i| *i == input),
+            file_index: Some(index),
             message: format!(
                 "{}: its results could not be saved last time; trying again",
-                input.display()
+                checkpoint.files[index].input.display()
             ),
         });
     }

@@ -287,11 +287,11 @@ impl Checkpoint {
     }
 
     /// Puts work that failed only because it could not be saved back in line: a file's
-    /// transcription resumes from its journal, a stage runs again. Returns the inputs whose
-    /// transcription or summary is retried.
-    pub fn requeue_retryable(&mut self) -> Vec<PathBuf> {
+    /// transcription resumes from its journal, a stage runs again. Returns the indices of
+    /// the files whose transcription or summary is retried.
+    pub fn requeue_retryable(&mut self) -> Vec<usize> {
         let mut retried = Vec::new();
-        for file in &mut self.files {
+        for (index, file) in self.files.iter_mut().enumerate() {
             let mut again = false;
             if file.state.is_retryable() {
                 file.state = FileState::InProgress;
@@ -302,7 +302,7 @@ impl Checkpoint {
                 again = true;
             }
             if again {
-                retried.push(file.input.clone());
+                retried.push(index);
             }
         }
         if self.map_of_content.is_retryable() {
@@ -460,10 +460,7 @@ mod tests {
         });
         assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp.clone()));
         assert!(cp.has_retryable_failures());
-        assert_eq!(
-            cp.requeue_retryable(),
-            vec![PathBuf::from("/a.mp3"), PathBuf::from("/c.ogg")]
-        );
+        assert_eq!(cp.requeue_retryable(), vec![0, 2]);
         assert!(matches!(cp.files[0].state, FileState::Done { .. }));
         assert_eq!(cp.files[0].summary, StageState::Pending);
         assert_eq!(cp.files[1].state, FileState::failed("not audio"));
