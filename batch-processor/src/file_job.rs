@@ -56,11 +56,12 @@ fn fail(
     reason: String,
     retry_on_resume: bool,
 ) -> FileOutcome {
-    let shown = if retry_on_resume {
-        format!("{}: {reason}; resuming the job tries it again", input.display())
+    let again = if retry_on_resume {
+        crate::job::RETRIED_ON_RESUME
     } else {
-        format!("{}: {reason}", input.display())
+        ""
     };
+    let shown = format!("{}: {reason}{again}", input.display());
     checkpoint.files[ctx.index].state = FileState::Failed {
         reason,
         retry_on_resume,

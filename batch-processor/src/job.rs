@@ -150,6 +150,10 @@ fn stop(folder: &JobFolder, checkpoint: &mut Checkpoint, emitter: &Emitter, caus
     exit_code::STOPPED
 }
 
+/// Appended to what the user is told when work failed only because it could not be saved
+/// (`retry_on_resume`), wherever that happens.
+pub const RETRIED_ON_RESUME: &str = "; resuming the job tries it again";
+
 /// Saves the checkpoint where the work itself is already safe (a note written, a stop): a
 /// failure costs only redoing that step after a crash, so it is told, not fatal.
 pub fn save_checkpoint_or_tell(folder: &JobFolder, checkpoint: &mut Checkpoint, emitter: &Emitter) {

@@ -35,7 +35,10 @@ pub fn run(ctx: &KnowledgeContext<'_>, checkpoint: &mut Checkpoint) -> Result<()
         Err(Failure::Unsaved(reason)) => {
             ctx.emitter.emit(&WorkerEvent::KnowledgeFailed {
                 file_index: None,
-                reason: format!("the Map of Content was not made: {reason}; resuming the job tries it again"),
+                reason: format!(
+                    "the Map of Content was not made: {reason}{}",
+                    crate::job::RETRIED_ON_RESUME
+                ),
             });
             StageState::Failed {
                 reason,

@@ -80,7 +80,7 @@ pub fn run(
                 let retry_on_resume = matches!(failure, Failure::Unsaved(_));
                 let reason = failure.to_string();
                 let again = if retry_on_resume {
-                    "; resuming the job tries it again"
+                    crate::job::RETRIED_ON_RESUME
                 } else {
                     ""
                 };
