@@ -113,10 +113,9 @@ impl AudioSource {
         Self::from_file(open_input(path)?, path)
     }
 
-    /// Decodes an input opened with [`open_input`] (read from its start); `path` gives the
-    /// format hint.
-    pub fn from_file(mut file: File, path: &Path) -> Result<Self, DecodeError> {
-        file.rewind().map_err(|e| DecodeError::from_io(&e))?;
+    /// Decodes an input opened with [`open_input`], from its start wherever its position
+    /// is (opening a source always rewinds it); `path` gives the format hint.
+    pub fn from_file(file: File, path: &Path) -> Result<Self, DecodeError> {
         Self::from_media(Box::new(file), path.extension().and_then(|e| e.to_str()))
     }
 
@@ -137,6 +136,7 @@ impl AudioSource {
         if let Some(why) = crate::ogg_end::cut_short(&mut media).map_err(|e| DecodeError::from_io(&e))? {
             return Err(DecodeError::Cut(why));
         }
+        // The Ogg check moved the position, and a file may come in anywhere (fingerprinted).
         media.rewind().map_err(|e| DecodeError::from_io(&e))?;
         let mss = MediaSourceStream::new(media, Default::default());
         let mut hint = Hint::new();
