@@ -10,7 +10,7 @@ use castmill_e2e::headless::DataDir;
 use castmill_e2e::hostile::{self, Expect};
 use castmill_e2e::tmpfs::Tmpfs;
 use castmill_e2e::worker::one_model_at_a_time;
-use shared_ipc::WorkerEvent;
+use shared_ipc::{JobFolder, WorkerEvent};
 
 fn events_of(stdout: &[u8]) -> Vec<WorkerEvent> {
     String::from_utf8_lossy(stdout)
@@ -175,6 +175,20 @@ fn failure_of(events: &[WorkerEvent], index: usize) -> Option<String> {
     })
 }
 
+/// `castmill jobs resume ID --json`, which must finish every file without panicking;
+/// returns its events.
+fn resume_to_the_end(data: &DataDir, job: &JobFolder) -> Vec<WorkerEvent> {
+    let resumed = data.run(&["jobs", "resume", &job.id(), "--json"]);
+    assert_no_panic(data, &resumed.stderr);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    events_of(&resumed.stdout)
+}
+
 /// Copies a clip under a new name into `dir`.
 fn copy_clip(dir: &Path, clip: &str, ext: &str, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -241,16 +255,7 @@ fn a_file_replaced_between_a_crash_and_the_resume_is_transcribed_anew_and_finish
     std::fs::remove_file(&second).expect("remove");
     castmill_e2e::fixtures::write_wav(&second, castmill_e2e::fixtures::clip_samples("astronomy"));
 
-    let id = job.root().file_name().expect("id").to_string_lossy().into_owned();
-    let resumed = data.run(&["jobs", "resume", &id, "--json"]);
-    assert_no_panic(&data, &resumed.stderr);
-    assert_eq!(
-        resumed.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&resumed.stderr)
-    );
-    let events = events_of(&resumed.stdout);
+    let events = resume_to_the_end(&data, &job);
     // The half-done file is redone from its start, from the new recording, and the user is told.
     assert!(
         events
@@ -368,16 +373,7 @@ fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
     let listed = String::from_utf8_lossy(&list.stdout);
     assert!(listed.contains("could not be saved"), "{listed}");
     std::fs::remove_file(&filler).expect("make room");
-    let id = data.jobs()[0].file_name().expect("id").to_string_lossy().into_owned();
-    let resumed = data.run(&["jobs", "resume", &id, "--json"]);
-    assert_no_panic(&data, &resumed.stderr);
-    assert_eq!(
-        resumed.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&resumed.stderr)
-    );
-    let resumed_events = events_of(&resumed.stdout);
+    let resumed_events = resume_to_the_end(&data, &JobFolder::new(&data.jobs()[0]));
     assert!(
         !resumed_events.iter().any(|e| matches!(e, WorkerEvent::Segment { .. })),
         "the kept transcript was transcribed again"
