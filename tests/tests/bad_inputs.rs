@@ -1,9 +1,10 @@
 //! Bad inputs fail one file each, with a plain reason naming the file; the batch goes on.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use castmill_e2e::fixtures;
+use castmill_e2e::tmpfs::Tmpfs;
 use castmill_e2e::worker::{TestJob, one_model_at_a_time, run_to_end};
+use castmill_e2e::{fixtures, hostile};
 use shared_ipc::protocol::ErrorKind;
 use shared_ipc::{WorkerEvent, exit_code};
 
@@ -18,12 +19,6 @@ fn failures(events: &[WorkerEvent]) -> Vec<(usize, String)> {
             }
         })
         .collect()
-}
-
-fn truncated_copy(src: &Path, dest: &Path, keep: f64) -> PathBuf {
-    let bytes = std::fs::read(src).expect("read");
-    std::fs::write(dest, &bytes[..(bytes.len() as f64 * keep) as usize]).expect("write");
-    dest.to_owned()
 }
 
 #[test]
@@ -48,11 +43,11 @@ fn each_bad_input_fails_alone_and_the_good_files_finish() {
         (noise, "not a recognised audio format"),
         (empty, "empty"),
         (
-            truncated_copy(&fixtures::clip("garden", "flac"), &m.join("cut.flac"), 0.5),
+            hostile::truncated(&fixtures::clip("garden", "flac"), &m.join("cut.flac"), 0.5),
             "truncated",
         ),
         (
-            truncated_copy(&fixtures::clip("garden", "wav"), &m.join("cut.wav"), 0.5),
+            hostile::truncated(&fixtures::clip("garden", "wav"), &m.join("cut.wav"), 0.5),
             "truncated",
         ),
         (fixtures::clip("unsupported-opus", "ogg"), "unsupported codec"),
@@ -134,7 +129,7 @@ fn missing_or_corrupt_model_is_one_clear_error_and_its_own_exit_code() {
 /// need root; skipped with a note otherwise).
 #[test]
 fn unwritable_and_full_output_folders_fail_the_file_and_keep_earlier_outputs() {
-    if !nix::unistd::geteuid().is_root() {
+    if !Tmpfs::can_mount() {
         eprintln!("skipped: mounting test file systems needs root");
         return;
     }
@@ -142,20 +137,12 @@ fn unwritable_and_full_output_folders_fail_the_file_and_keep_earlier_outputs() {
     for (options, expected) in [("ro,size=1m", "Read-only"), ("size=12k", "disk is full")] {
         let job = TestJob::new(vec![fixtures::clip("bread", "ogg"), fixtures::clip("garden", "ogg")]);
         let mount_point = job.dir.path().join("mnt");
-        std::fs::create_dir(&mount_point).expect("mkdir");
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", options, "castmill-test"])
-            .arg(&mount_point)
-            .status();
-        if !matches!(mounted, Ok(s) if s.success()) {
-            eprintln!("skipped: cannot mount tmpfs here");
-            return;
-        }
+        let mounted = Tmpfs::mount(&mount_point, options);
         let mut spec = job.spec.clone();
         spec.output_dir = mount_point.clone();
         spec.save(&job.folder.spec()).expect("save spec");
         let (status, events) = run_to_end(&job);
-        let _ = std::process::Command::new("umount").arg(&mount_point).status();
+        drop(mounted);
         assert_eq!(status.code(), Some(exit_code::FINISHED), "{events:#?}");
         let failed = failures(&events);
         assert_eq!(failed.len(), 2, "{events:#?}");
