@@ -89,6 +89,25 @@ pub fn press_first(harness: &mut Harness<'static, CastmillApp>, label: &str) {
     harness.run();
 }
 
+/// Presses `button` on the results screen, which must start the job again, and runs it to
+/// its new results, checking all the while that nothing is transcribed again.
+pub fn rerun_without_transcribing(harness: &mut Harness<'static, CastmillApp>, button: &str) {
+    press(harness, button);
+    assert!(
+        matches!(harness.state().screen, Screen::Running(_)),
+        "{button} did not start: {:?}",
+        harness.state().notice
+    );
+    run_until(harness, "the new results", |app| match &app.screen {
+        Screen::Running(job) => {
+            assert!(job.transcript.is_empty(), "{button} transcribed again");
+            false
+        }
+        Screen::Results(_) => true,
+        Screen::Start => false,
+    });
+}
+
 /// The results once the job ended.
 pub fn results<'h>(harness: &'h Harness<'static, CastmillApp>) -> &'h castmill::gui::app::Results {
     match &harness.state().screen {

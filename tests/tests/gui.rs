@@ -2,7 +2,9 @@
 //! Start, watch progress, Pause and Resume, and see the results.
 
 use castmill::gui::app::{FileStatus, Screen, SummaryStatus};
-use castmill_e2e::app_harness::{app_harness, press, results, run_until, run_until_first_segment, run_until_results};
+use castmill_e2e::app_harness::{
+    app_harness, rerun_without_transcribing, results, run_until, run_until_first_segment, run_until_results,
+};
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::tmpfs::Tmpfs;
@@ -129,20 +131,7 @@ fn the_results_open_each_note_and_the_map_and_rebuild_summaries_without_transcri
     let transcript_time = std::fs::metadata(out.join("bread.txt"))
         .and_then(|m| m.modified())
         .expect("mtime");
-    press(&mut harness, "Rebuild summaries");
-    assert!(
-        matches!(harness.state().screen, Screen::Running(_)),
-        "Rebuild summaries did not start: {:?}",
-        harness.state().notice
-    );
-    run_until(&mut harness, "the rebuilt results", |app| match &app.screen {
-        Screen::Running(job) => {
-            assert!(job.transcript.is_empty(), "the rebuild transcribed again");
-            false
-        }
-        Screen::Results(_) => true,
-        Screen::Start => false,
-    });
+    rerun_without_transcribing(&mut harness, "Rebuild summaries");
     assert_eq!(
         std::fs::read_to_string(out.join("bread.md")).expect("note is back"),
         note
@@ -186,20 +175,7 @@ fn results_that_could_not_be_saved_are_saved_again_from_the_results_screen() {
     // The user makes the folder writable and asks again: the kept transcript is written,
     // without transcribing again.
     folder.remount("rw");
-    press(&mut harness, "Save again");
-    assert!(
-        matches!(harness.state().screen, Screen::Running(_)),
-        "Save again did not start: {:?}",
-        harness.state().notice
-    );
-    run_until(&mut harness, "the saved results", |app| match &app.screen {
-        Screen::Running(job) => {
-            assert!(job.transcript.is_empty(), "Save again transcribed again");
-            false
-        }
-        Screen::Results(_) => true,
-        Screen::Start => false,
-    });
+    rerun_without_transcribing(&mut harness, "Save again");
     let second = results(&harness);
     assert!(!second.unsaved);
     assert!(
