@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use castmill_e2e::files_under;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::hostile::{self, Expect};
 use castmill_e2e::tmpfs::Tmpfs;
@@ -17,21 +18,6 @@ fn events_of(stdout: &[u8]) -> Vec<WorkerEvent> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not an event ({e}): {l}")))
         .collect()
-}
-
-/// Every file under `dir`, recursively (links not followed).
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("list") {
-        let path = entry.expect("entry").path();
-        if path.symlink_metadata().expect("stat").is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found.sort();
-    found
 }
 
 fn assert_no_panic(data: &DataDir, stderr: &[u8]) {

@@ -5,28 +5,19 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::worker::{TestJob, one_model_at_a_time, run_to_end};
+use castmill_e2e::{files_under, fixtures};
 use shared_ipc::{Checkpoint, FileState, WorkerEvent, exit_code};
 
 /// The production crates' source files.
 fn production_sources() -> Vec<PathBuf> {
-    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("list") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                walk(&path, found);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                found.push(path);
-            }
-        }
-    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut found = Vec::new();
-    for krate in ["app", "batch-processor", "shared-ipc", "audio", "ct2-reader"] {
-        walk(&root.join(krate).join("src"), &mut found);
-    }
+    let found: Vec<PathBuf> = ["app", "batch-processor", "shared-ipc", "audio", "ct2-reader"]
+        .iter()
+        .flat_map(|krate| files_under(&root.join(krate).join("src")))
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .collect();
     assert!(found.len() > 50, "found only {} source files", found.len());
     found
 }
