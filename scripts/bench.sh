@@ -34,14 +34,15 @@ for section in "${wanted[@]}"; do
   out=$(BENCH_ONLY=$section "$bench" | sed -n '/^## /,$p')
   printf '%s\n' "$out"
   # Replace the section's block in docs/PERFORMANCE.md (or add it at the end).
-  BLOCK="$out" SECTION=$section MACHINE=$machine REPEATS=${BENCH_REPEATS:-} python3 - <<'EOF'
+  BLOCK="$out" SECTION=$section MACHINE=$machine python3 - <<'EOF'
 import os, re, datetime
 path = "docs/PERFORMANCE.md"
 section = os.environ["SECTION"]
-repeats = f"BENCH_REPEATS={os.environ['REPEATS']} " if os.environ.get("REPEATS") else ""
+# Every setting that shapes the numbers goes into the recorded command, so it reruns as is.
+settings = "".join(f"{name}={os.environ[name]} " for name in ("BENCH_REPEATS", "BENCH_LONG_MINUTES", "BENCH_RSS_MINUTES") if os.environ.get(name))
 start, end = f"<!-- bench:{section} -->", f"<!-- /bench:{section} -->"
 block = (f"{start}\n{os.environ['BLOCK'].strip()}\n\n"
-         f"_Machine: {os.environ['MACHINE']}. Command: `{repeats}BENCH_ONLY={section} scripts/bench.sh`. "
+         f"_Machine: {os.environ['MACHINE']}. Command: `{settings}BENCH_ONLY={section} scripts/bench.sh`. "
          f"Run on {datetime.date.today().isoformat()}._\n{end}")
 text = open(path).read()
 pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
