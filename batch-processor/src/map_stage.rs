@@ -106,7 +106,7 @@ fn link(ctx: &KnowledgeContext<'_>, episodes: &[(usize, EpisodeRecord)]) -> Resu
         })
         .collect();
     let text = map_of_content::render(&map_episodes, &links.topics, &links.themes);
-    let path = ctx.spec.output_dir.join(map_of_content::FILE_NAME);
+    let path = ctx.spec.output_dir.join(shared_ipc::job_spec::MAP_OF_CONTENT_FILE);
     atomic_file::write_atomic(&path, text.as_bytes(), Visibility::Public).map_err(|e| {
         Failure::Unsaved(format!(
             "cannot write {}: {}",

@@ -15,6 +15,9 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::job_folder::{CHECKPOINT_FILE, JOURNALS_DIR, KNOWLEDGE_DIR};
+use crate::job_spec::MAP_OF_CONTENT_FILE;
+
 /// Writes `buf` at a `write` point.
 pub fn write_all(path: &Path, writer: &mut impl Write, buf: &[u8]) -> io::Result<()> {
     #[cfg(feature = "fault-injection")]
@@ -47,10 +50,10 @@ pub fn kind_of(path: &Path) -> &'static str {
         .and_then(|n| n.to_str())
         .unwrap_or("");
     match (name, parent) {
-        ("checkpoint", _) => "checkpoint",
-        (_, "journals") => "journal",
-        (_, "knowledge") => "record",
-        ("Map of Content.md", _) => "map",
+        (CHECKPOINT_FILE, _) => "checkpoint",
+        (_, JOURNALS_DIR) => "journal",
+        (_, KNOWLEDGE_DIR) => "record",
+        (MAP_OF_CONTENT_FILE, _) => "map",
         _ if name.ends_with(".md") => "note",
         _ => "output",
     }

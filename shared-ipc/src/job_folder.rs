@@ -2,6 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
+/// Names inside a job folder that more than the path builders below need (the fault points
+/// tell what is being written by them).
+pub const CHECKPOINT_FILE: &str = "checkpoint";
+pub const JOURNALS_DIR: &str = "journals";
+pub const KNOWLEDGE_DIR: &str = "knowledge";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobFolder {
     root: PathBuf,
@@ -30,11 +36,11 @@ impl JobFolder {
     }
 
     pub fn checkpoint(&self) -> PathBuf {
-        self.root.join("checkpoint")
+        self.root.join(CHECKPOINT_FILE)
     }
 
     pub fn journals_dir(&self) -> PathBuf {
-        self.root.join("journals")
+        self.root.join(JOURNALS_DIR)
     }
 
     /// Segment journal of the input at `index`.
@@ -44,7 +50,7 @@ impl JobFolder {
 
     /// What each episode's summary stage kept for the Map of Content.
     pub fn knowledge_dir(&self) -> PathBuf {
-        self.root.join("knowledge")
+        self.root.join(KNOWLEDGE_DIR)
     }
 
     /// The summary stage's record of the input at `index`.

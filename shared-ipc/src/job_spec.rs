@@ -43,9 +43,12 @@ pub struct TranscribeOptions {
     pub formats: OutputFormats,
     /// Per episode: a `.md` note with summary, key topics and related episodes.
     pub summaries: bool,
-    /// Across the batch: `Map of Content.md`.
+    /// Across the batch: [`MAP_OF_CONTENT_FILE`].
     pub map_of_content: bool,
 }
+
+/// The batch's Map of Content, in the output folder.
+pub const MAP_OF_CONTENT_FILE: &str = "Map of Content.md";
 
 impl TranscribeOptions {
     /// Whether the job has a knowledge stage at all.

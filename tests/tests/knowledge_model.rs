@@ -213,7 +213,7 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
         });
     }
     let map = map_of_content::render(&map_episodes, &links.topics, &links.themes);
-    std::fs::write(out.path().join(map_of_content::FILE_NAME), &map).expect("write map");
+    std::fs::write(out.path().join(shared_ipc::job_spec::MAP_OF_CONTENT_FILE), &map).expect("write map");
 
     let (broken, checked) = castmill_e2e::vault::broken_links(out.path());
     assert!(broken.is_empty(), "links that lead nowhere: {broken:?}");

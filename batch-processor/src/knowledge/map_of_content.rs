@@ -7,8 +7,6 @@ use std::fmt::Write;
 use super::links;
 use super::themes::Theme;
 
-pub const FILE_NAME: &str = "Map of Content.md";
-
 /// One episode as the map sees it.
 pub struct MapEpisode {
     pub stem: String,
