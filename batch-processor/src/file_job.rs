@@ -56,11 +56,7 @@ fn fail(
     reason: String,
     retry_on_resume: bool,
 ) -> FileOutcome {
-    let again = if retry_on_resume {
-        crate::job::RETRIED_ON_RESUME
-    } else {
-        ""
-    };
+    let again = crate::job::retried_on_resume(retry_on_resume);
     let shown = format!("{}: {reason}{again}", input.display());
     checkpoint.files[ctx.index].state = FileState::Failed {
         reason,

@@ -150,9 +150,15 @@ fn stop(folder: &JobFolder, checkpoint: &mut Checkpoint, emitter: &Emitter, caus
     exit_code::STOPPED
 }
 
-/// Appended to what the user is told when work failed only because it could not be saved
-/// (`retry_on_resume`), wherever that happens.
-pub const RETRIED_ON_RESUME: &str = "; resuming the job tries it again";
+/// Appended to a failure's reason for the user: when only saving the work failed
+/// (`retry_on_resume`), that the next run tries again; one wording wherever that happens.
+pub fn retried_on_resume(retry_on_resume: bool) -> &'static str {
+    if retry_on_resume {
+        "; resuming the job tries it again"
+    } else {
+        ""
+    }
+}
 
 /// Saves the checkpoint where the work itself is already safe (a note written, a stop): a
 /// failure costs only redoing that step after a crash, so it is told, not fatal.

@@ -37,7 +37,7 @@ pub fn run(ctx: &KnowledgeContext<'_>, checkpoint: &mut Checkpoint) -> Result<()
                 file_index: None,
                 reason: format!(
                     "the Map of Content was not made: {reason}{}",
-                    crate::job::RETRIED_ON_RESUME
+                    crate::job::retried_on_resume(true)
                 ),
             });
             StageState::Failed {

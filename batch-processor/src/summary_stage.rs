@@ -79,11 +79,7 @@ pub fn run(
             Err(failure) => {
                 let retry_on_resume = matches!(failure, Failure::Unsaved(_));
                 let reason = failure.to_string();
-                let again = if retry_on_resume {
-                    crate::job::RETRIED_ON_RESUME
-                } else {
-                    ""
-                };
+                let again = crate::job::retried_on_resume(retry_on_resume);
                 ctx.emitter.emit(&WorkerEvent::KnowledgeFailed {
                     file_index: Some(index),
                     reason: format!("{}: {reason}{again}", checkpoint.files[index].input.display()),
