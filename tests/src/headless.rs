@@ -6,9 +6,17 @@ use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use shared_ipc::JobFolder;
+use shared_ipc::{JobFolder, WorkerEvent};
 
 use tempfile::TempDir;
+
+/// The events of `castmill … --json` (its stdout); every line must be one.
+pub fn json_events(stdout: &[u8]) -> Vec<WorkerEvent> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not an event ({e}): {l}")))
+        .collect()
+}
 
 /// A data directory whose models link to the installed ones.
 pub struct DataDir {

@@ -2,7 +2,7 @@
 //! graceful stop, and a worker that outlives a killed app stopping by itself.
 
 use castmill_e2e::fixtures;
-use castmill_e2e::headless::DataDir;
+use castmill_e2e::headless::{DataDir, json_events};
 use castmill_e2e::worker::{one_model_at_a_time, wait_until_unlocked};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -31,10 +31,7 @@ fn a_folder_batch_runs_to_the_end_with_json_events() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let events: Vec<WorkerEvent> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("each stdout line is an event"))
-        .collect();
+    let events = json_events(&output.stdout);
     assert!(matches!(events.first(), Some(WorkerEvent::Hello { .. })));
     assert!(events.iter().any(|e| matches!(
         e,

@@ -7,18 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use castmill_e2e::files_under;
-use castmill_e2e::headless::DataDir;
+use castmill_e2e::headless::{DataDir, json_events};
 use castmill_e2e::hostile::{self, Expect};
 use castmill_e2e::tmpfs::Tmpfs;
 use castmill_e2e::worker::one_model_at_a_time;
 use shared_ipc::{JobFolder, WorkerEvent};
-
-fn events_of(stdout: &[u8]) -> Vec<WorkerEvent> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not an event ({e}): {l}")))
-        .collect()
-}
 
 fn assert_no_panic(data: &DataDir, stderr: &[u8]) {
     let stderr = String::from_utf8_lossy(stderr);
@@ -54,7 +47,7 @@ fn every_hostile_input_gets_its_outcome_and_the_batch_finishes() {
     assert_no_panic(&data, &output.stderr);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "some files failed: {stderr}");
-    let events = events_of(&output.stdout);
+    let events = json_events(&output.stdout);
     assert!(
         stderr.contains(&format!("skipped: folder {} has no audio files", folder.display())),
         "{stderr}"
@@ -69,11 +62,7 @@ fn every_hostile_input_gets_its_outcome_and_the_batch_finishes() {
             } if *file_index == index => Some(outputs.clone()),
             _ => None,
         });
-        let failed = events.iter().find_map(|e| match e {
-            WorkerEvent::FileFailed { file_index, reason, .. } if *file_index == index => Some(reason.clone()),
-            _ => None,
-        });
-        match (&case.expect, completed, failed) {
+        match (&case.expect, completed, failure_of(&events, index)) {
             (Expect::Fails(cause), None, Some(reason)) => {
                 eprintln!("{}: {reason}", case.what);
                 failed_count += 1;
@@ -172,7 +161,7 @@ fn resume_to_the_end(data: &DataDir, job: &JobFolder) -> Vec<WorkerEvent> {
         "{}",
         String::from_utf8_lossy(&resumed.stderr)
     );
-    events_of(&resumed.stdout)
+    json_events(&resumed.stdout)
 }
 
 /// Copies a clip under a new name into `dir`.
@@ -200,7 +189,7 @@ fn files_renamed_or_deleted_mid_batch_fail_alone_and_the_rest_finish() {
     let mut stdout = Vec::new();
     std::io::Read::read_to_end(&mut rest, &mut stdout).expect("read events");
     let status = app.wait().expect("wait");
-    let events = events_of(&stdout);
+    let events = json_events(&stdout);
     assert_eq!(status.code(), Some(1), "{events:#?}");
     assert_eq!(completed_inputs(&events), vec![0, 3]);
     for (index, path) in [(1, &renamed), (2, &deleted)] {
@@ -291,7 +280,7 @@ fn an_output_folder_that_refuses_writes_fails_each_file_with_the_cause() {
     drop(mounted);
     assert_no_panic(&data, &output.stderr);
     assert_eq!(output.status.code(), Some(1));
-    let events = events_of(&output.stdout);
+    let events = json_events(&output.stdout);
     for (index, input) in inputs.iter().enumerate() {
         let reason = failure_of(&events, index).expect("each file fails");
         assert!(reason.contains(&input.display().to_string()), "{reason}");
@@ -329,7 +318,7 @@ fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
         .output()
         .expect("run");
     assert_no_panic(&data, &output.stderr);
-    let events = events_of(&output.stdout);
+    let events = json_events(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{events:#?}");
     assert_eq!(completed_inputs(&events), vec![0]);
     let reason = failure_of(&events, 1).expect("the long file fails");
