@@ -7,10 +7,14 @@ use std::process::Command;
 pub struct Tmpfs(PathBuf);
 
 impl Tmpfs {
-    /// Whether this process may mount file systems; tests that need one skip with a note
-    /// otherwise.
-    pub fn can_mount() -> bool {
-        nix::unistd::geteuid().is_root()
+    /// Whether this process cannot mount file systems (not root); says so on stderr, for
+    /// the tests that need one and skip.
+    pub fn unavailable() -> bool {
+        let unavailable = !nix::unistd::geteuid().is_root();
+        if unavailable {
+            eprintln!("skipped: mounting test file systems needs root");
+        }
+        unavailable
     }
 
     pub fn mount(at: &Path, options: &str) -> Self {

@@ -149,8 +149,7 @@ fn the_results_open_each_note_and_the_map_and_rebuild_summaries_without_transcri
 
 #[test]
 fn results_that_could_not_be_saved_are_saved_again_from_the_results_screen() {
-    if !Tmpfs::can_mount() {
-        eprintln!("skipped: mounting test file systems needs root");
+    if Tmpfs::unavailable() {
         return;
     }
     let _guard = one_model_at_a_time();

@@ -257,8 +257,7 @@ fn a_file_replaced_between_a_crash_and_the_resume_is_transcribed_anew_and_finish
 
 #[test]
 fn an_output_folder_that_refuses_writes_fails_each_file_with_the_cause() {
-    if !Tmpfs::can_mount() {
-        eprintln!("skipped: mounting test file systems needs root");
+    if Tmpfs::unavailable() {
         return;
     }
     let _guard = one_model_at_a_time();
@@ -296,8 +295,7 @@ fn an_output_folder_that_refuses_writes_fails_each_file_with_the_cause() {
 
 #[test]
 fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
-    if !Tmpfs::can_mount() {
-        eprintln!("skipped: mounting test file systems needs root");
+    if Tmpfs::unavailable() {
         return;
     }
     let _guard = one_model_at_a_time();
