@@ -83,6 +83,20 @@ pub fn user_dir(var: &str, home_relative: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(home_relative))
 }
 
+/// The files directly in `dir` (an output folder) by name, with their bytes: what two runs
+/// are compared by.
+pub fn output_files(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().expect("name").to_string_lossy().into_owned();
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (name, bytes)
+        })
+        .collect()
+}
+
 /// Every file under `dir`, recursively and sorted; links are listed, not followed.
 pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut found = Vec::new();

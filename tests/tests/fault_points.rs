@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use castmill_e2e::fixtures;
 use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time};
+use castmill_e2e::{fixtures, output_files};
 use shared_ipc::{Checkpoint, FileState, WorkerEvent, exit_code};
 
 /// Two short clips (one window each), so each scenario costs seconds.
@@ -32,24 +32,17 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
 /// The output folder's files and their bytes. The note's processing date is the one thing
 /// that may differ between runs (across midnight), so it is blanked.
 fn outputs(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(out)
-        .expect("list outputs")
-        .map(|e| {
-            let path = e.expect("entry").path();
-            let name = path.file_name().expect("name").to_string_lossy().into_owned();
-            let mut bytes = std::fs::read(&path).expect("read output");
-            if name.ends_with(".md") {
-                let text = String::from_utf8(bytes).expect("utf8 note");
-                bytes = text
-                    .lines()
-                    .map(|l| if l.starts_with("processed:") { "processed:" } else { l })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-                    .into_bytes();
-            }
-            (name, bytes)
-        })
-        .collect()
+    let mut files = output_files(out);
+    for (name, bytes) in files.iter_mut().filter(|(name, _)| name.ends_with(".md")) {
+        let text = String::from_utf8(std::mem::take(bytes)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        *bytes = text
+            .lines()
+            .map(|l| if l.starts_with("processed:") { "processed:" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes();
+    }
+    files
 }
 
 fn run(job: &TestJob, env: &[(&str, &str)]) -> (Option<i32>, Vec<WorkerEvent>) {

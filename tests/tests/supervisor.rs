@@ -8,9 +8,9 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::worker::{HANG_GUARD, one_model_at_a_time, wait_until_unlocked};
+use castmill_e2e::{fixtures, output_files};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -98,21 +98,6 @@ fn is_type(v: &Value, t: &str) -> bool {
     v["type"] == t
 }
 
-fn read_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .expect("outputs")
-        .filter_map(|e| e.ok())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 /// A small deterministic generator, so the kill schedule is reproducible.
 struct XorShift(u64);
 
@@ -183,8 +168,8 @@ fn crash_torture_twenty_random_sigkills_end_with_identical_outputs() {
     );
 
     assert_eq!(
-        read_outputs(&out),
-        read_outputs(&reference_out),
+        output_files(&out),
+        output_files(&reference_out),
         "outputs differ from the uninterrupted run"
     );
     // Every committed segment is reported once: nothing was transcribed twice.
@@ -368,9 +353,9 @@ fn jobs_delete_removes_bookkeeping_and_keeps_every_output() {
     let input = fixtures::clip("bread", "ogg");
     let (code, _) = Headless::start(&data, &out, std::slice::from_ref(&input), &[], &[]).finish();
     assert_eq!(code, Some(0));
-    let before = read_outputs(&out);
+    let before = output_files(&out);
     // txt, srt, vtt, json, the note and the Map of Content.
-    assert_eq!(before.len(), 6, "{:?}", before.iter().map(|o| &o.0).collect::<Vec<_>>());
+    assert_eq!(before.len(), 6, "{:?}", before.keys().collect::<Vec<_>>());
     let id = jobs_list(&data)[0]["id"].as_str().expect("id").to_owned();
 
     // A link planted in the jobs folder is refused, and its target left alone.
@@ -386,7 +371,7 @@ fn jobs_delete_removes_bookkeeping_and_keeps_every_output() {
     assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
     assert!(String::from_utf8_lossy(&deleted.stdout).contains("are kept"));
     assert!(!data.path().join("jobs").join(&id).exists());
-    assert_eq!(read_outputs(&out), before, "delete must not touch outputs");
+    assert_eq!(output_files(&out), before, "delete must not touch outputs");
     assert!(input.is_file());
 }
 
