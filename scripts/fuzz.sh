@@ -16,7 +16,10 @@ rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly -
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 targets=("$@")
-((${#targets[@]})) || targets=(line_reader checkpoint journal ggml_header ct2_model job_spec audio_decode)
+# By default every target there is (the regression test keeps them and the checks in step).
+if ((${#targets[@]} == 0)); then
+  for file in fuzz/fuzz_targets/*.rs; do targets+=("$(basename "$file" .rs)"); done
+fi
 echo "| target | executions | seconds | executions/s |"
 echo "|---|---|---|---|"
 for target in "${targets[@]}"; do

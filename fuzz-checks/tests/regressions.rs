@@ -6,15 +6,15 @@ use std::path::PathBuf;
 
 use castmill_fuzz_checks::CHECKS;
 
-fn regressions_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions")
+fn fuzz_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
 }
 
 #[test]
 fn every_kept_fuzz_input_passes_its_check() {
     let mut replayed = 0;
     for (target, check) in CHECKS {
-        let dir = regressions_dir().join(target);
+        let dir = fuzz_dir().join("regressions").join(target);
         let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|entry| entry.expect("directory entry").path())
@@ -34,7 +34,7 @@ fn every_kept_fuzz_input_passes_its_check() {
 
 #[test]
 fn every_fuzz_target_has_a_check_and_every_check_a_target() {
-    let targets_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/fuzz_targets");
+    let targets_dir = fuzz_dir().join("fuzz_targets");
     let mut targets: Vec<String> = std::fs::read_dir(&targets_dir)
         .expect("fuzz targets")
         .map(|e| {
