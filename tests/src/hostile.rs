@@ -73,7 +73,7 @@ fn wav_claiming_hours(path: PathBuf, samples: &[i16]) -> PathBuf {
     write(path, &bytes)
 }
 
-/// Two seconds of chords with a beat: music with no words in it.
+/// Twelve seconds of chords with a beat: music with no words in it.
 fn music(path: &Path) {
     let rate = 16_000.0;
     let chords: [[f32; 3]; 4] = [
