@@ -86,7 +86,16 @@ pub struct SupervisionArgs {
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub watchdog_timeout: f64,
 
-    /// Seconds between asking a stuck worker to stop and killing it.
+    /// Seconds the worker may work without making progress (while not paused) before it is
+    /// stopped and restarted. The limit grows to 4× the slowest step seen on this job.
+    #[arg(long, default_value_t = 120.0, value_name = "SECS")]
+    pub stall_timeout: f64,
+
+    /// Seconds loading a model may take before the worker is stopped and restarted.
+    #[arg(long, default_value_t = 300.0, value_name = "SECS")]
+    pub model_load_timeout: f64,
+
+    /// Seconds between asking a worker to stop (a stuck one, or at Ctrl-C) and killing it.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     pub kill_grace: f64,
 

@@ -6,6 +6,7 @@ pub mod duration_probe;
 pub mod file_dialogs;
 pub mod frame_stats;
 pub mod job_thread;
+pub mod mailbox;
 pub mod model_manager;
 pub mod open_path;
 pub mod queue;

@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use castmill::data_dirs::DataDirs;
 use castmill::models::store::ModelStore;
 use castmill::supervisor::backoff::RestartPolicy;
 use castmill::supervisor::control::JobControl;
 use castmill::supervisor::events::Outcome;
-use castmill::supervisor::jobs::JobModels;
+use castmill::supervisor::jobs::{self, JobError, JobRequest};
 use castmill::supervisor::runner::{self, SupervisorConfig};
-use shared_ipc::{Decoding, JobFolder, TranscribeOptions, model_file};
+use shared_ipc::{Decoding, JobFolder, TranscribeOptions};
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 
 use crate::cli::{DecodingArg, RunArgs, SupervisionArgs};
@@ -30,40 +30,11 @@ pub fn run(args: RunArgs) -> Result<u8> {
     let Some(out) = args.out.clone() else {
         bail!("--out DIR is required with --headless")
     };
-    let expanded = castmill::inputs::expand_each(&args.inputs)?;
-    if expanded.files.is_empty() {
-        match expanded.skipped.as_slice() {
-            [] => bail!("no input files given"),
-            skipped => bail!("{}", skipped.join("; ")),
-        }
-    }
-    for reason in &expanded.skipped {
-        eprintln!("castmill: skipped: {reason}");
-    }
-    let inputs = expanded.files;
     let dirs = DataDirs::locate()?;
-    let model = ModelStore::new(dirs.models()).resolve(&args.model);
-    let model = std::path::absolute(&model).unwrap_or(model);
-    if !model.is_file() {
-        bail!(
-            "model {} is not installed ({} not found); see `castmill models list`",
-            args.model,
-            model.display()
-        );
-    }
-    // Checked before a job exists, so a damaged model leaves no job that can never run.
-    if let Err(e) = model_file::validate_file(&model) {
-        bail!("model {} is unusable ({}): {e}", args.model, model.display());
-    }
-    std::fs::create_dir_all(&out).with_context(|| format!("failed to create output folder {}", out.display()))?;
-    let out = out
-        .canonicalize()
-        .with_context(|| format!("failed to resolve {}", out.display()))?;
-    let store = ModelStore::new(dirs.models());
     let embeddings = if args.no_summaries {
         None
     } else {
-        match store.embedding_model(&args.embedding_model) {
+        match ModelStore::new(dirs.models()).embedding_model(&args.embedding_model) {
             Ok(folder) => Some(folder),
             // Summaries are a bonus on top of transcripts: without the model, say so and go on.
             Err(e) => {
@@ -85,15 +56,25 @@ pub fn run(args: RunArgs) -> Result<u8> {
         map_of_content: embeddings.is_some() && !args.no_map,
         ..TranscribeOptions::default()
     };
-    let models = JobModels {
-        whisper: model,
+    let request = JobRequest {
+        inputs: args.inputs.clone(),
+        output_dir: out,
+        model: args.model.clone(),
         embeddings,
+        options,
     };
-    let (folder, spec) = castmill::supervisor::jobs::create_job(&dirs, inputs, out, models, options)?;
-    eprintln!("job {}", spec.job_id);
-    let code = supervise(&folder, spec.inputs.len(), args.json, &args.supervision)?;
+    let job = match jobs::create_job(&dirs, request) {
+        Ok(job) => job,
+        Err(e @ JobError::ModelNotInstalled { .. }) => bail!("{e}; see `castmill models list`"),
+        Err(e) => return Err(e.into()),
+    };
+    for reason in &job.skipped {
+        eprintln!("castmill: skipped: {reason}");
+    }
+    eprintln!("job {}", job.spec.job_id);
+    let code = supervise(&job.folder, job.spec.inputs.len(), args.json, &args.supervision)?;
     // An argument left out is a file the user asked for and did not get.
-    Ok(if code == EXIT_OK && !expanded.skipped.is_empty() {
+    Ok(if code == EXIT_OK && !job.skipped.is_empty() {
         EXIT_SOME_FAILED
     } else {
         code
@@ -103,6 +84,8 @@ pub fn run(args: RunArgs) -> Result<u8> {
 pub fn config_from(args: &SupervisionArgs) -> SupervisorConfig {
     SupervisorConfig {
         watchdog_timeout: Duration::from_secs_f64(args.watchdog_timeout.max(1.0)),
+        stall_timeout: Duration::from_secs_f64(args.stall_timeout.max(1.0)),
+        model_load_timeout: Duration::from_secs_f64(args.model_load_timeout.max(1.0)),
         kill_grace: Duration::from_secs_f64(args.kill_grace.max(0.0)),
         restart: RestartPolicy {
             base: Duration::from_millis(args.restart_base_ms),
@@ -110,6 +93,7 @@ pub fn config_from(args: &SupervisionArgs) -> SupervisorConfig {
             max_attempts: args.max_restarts,
         },
         worker: None,
+        worker_env: Vec::new(),
     }
 }
 

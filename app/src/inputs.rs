@@ -26,8 +26,8 @@ pub struct Expanded {
 /// An argument that gives nothing (a folder without audio, one that cannot be listed) is
 /// skipped with its reason, so one bad argument does not cost the rest of the batch. Paths
 /// are made absolute, since the worker runs elsewhere.
-pub fn expand_each(args: &[PathBuf]) -> Result<Expanded> {
-    let cwd = std::env::current_dir().context("failed to read the current folder")?;
+pub fn expand_each(args: &[PathBuf]) -> std::io::Result<Expanded> {
+    let cwd = std::env::current_dir()?;
     let mut expanded = Expanded::default();
     for arg in args {
         let path = if arg.is_absolute() { arg.clone() } else { cwd.join(arg) };

@@ -78,6 +78,7 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
                     let summary = match &file.summary {
                         StageState::Done { .. } => ", summary done".to_owned(),
                         StageState::Failed { reason, .. } => format!(", no summary: {reason}"),
+                        StageState::Skipped => ", summary skipped".to_owned(),
                         StageState::Pending => String::new(),
                     };
                     println!("  {:>3}. {}  [{state}{summary}]", i + 1, file.input.display());

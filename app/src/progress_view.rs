@@ -61,6 +61,12 @@ impl View {
             SupervisorEvent::Watchdog { silent_s } => self.println(&format!(
                 "the worker has not responded for {silent_s:.0} s; stopping it"
             )),
+            SupervisorEvent::Stalled { stalled_s, .. } => self.println(&format!(
+                "the worker has made no progress for {stalled_s:.0} s; stopping it"
+            )),
+            SupervisorEvent::StopEscalated { grace_s } => self.println(&format!(
+                "the worker did not stop within {grace_s:.0} s; stopping it at once"
+            )),
             SupervisorEvent::Restarting {
                 attempt,
                 max_attempts,
@@ -70,7 +76,14 @@ impl View {
                 "the worker {reason}; restarting from the checkpoint in {:.1} s (attempt {attempt} of {max_attempts})",
                 *delay_ms as f64 / 1000.0
             )),
-            SupervisorEvent::Skipped { input, .. } => self.println(&format!("SKIPPED {input}")),
+            SupervisorEvent::Skipped {
+                input, summary_only, ..
+            } => self.println(&if *summary_only {
+                format!("SKIPPED summary of {input}")
+            } else {
+                format!("SKIPPED {input}")
+            }),
+            SupervisorEvent::SkipDeclined { reason, .. } => self.println(&format!("not skipped: {reason}")),
             SupervisorEvent::Quarantined { input, reason, .. } => {
                 self.println(&format!("FAILED  {input}: quarantined: {reason}"))
             }

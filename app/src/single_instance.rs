@@ -13,7 +13,7 @@ use crate::data_dirs::DataDirs;
 pub enum InstanceError {
     #[error("Castmill is already open{} (lock {path}); use that window, or close it first", .pid.map(|p| format!(" (process {p})")).unwrap_or_default())]
     AlreadyOpen { path: PathBuf, pid: Option<u32> },
-    #[error("failed to create the data folder {path}: {source}")]
+    #[error("failed to create the data folder {path}")]
     DataDir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Lock(LockError),

@@ -1,9 +1,13 @@
 //! The supervisor: creates job folders, runs the worker with a progress-based watchdog,
 //! restarts it from its checkpoint with backoff, quarantines poison files, and scans the
-//! jobs folder for recovery.
+//! jobs folder for recovery. What to do after a worker ends is decided in `decision.rs`
+//! (pure) and carried out in `runner.rs`.
 
+pub mod attempt;
 pub mod backoff;
+pub mod checkpoint_edits;
 pub mod control;
+pub mod decision;
 pub mod events;
 pub mod jobs;
 pub mod poison;

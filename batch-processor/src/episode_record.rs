@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use shared_ipc::atomic_file::{self, Visibility};
+use shared_ipc::FileKind;
+use shared_ipc::atomic_file;
 
 /// Format version of the record.
 pub const RECORD_VERSION: u32 = 1;
@@ -30,7 +31,7 @@ pub struct EpisodeRecord {
 impl EpisodeRecord {
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        atomic_file::write_atomic(path, &bytes, Visibility::Private)
+        atomic_file::write_atomic(path, &bytes, FileKind::Record)
     }
 
     /// The record, or `None` when it is missing, damaged or from another format.

@@ -1,14 +1,74 @@
-//! Test-build-only faults (feature `fault-injection`): `CASTMILL_FAULT_CRASH_ON=TEXT` makes
-//! the worker abort (SIGABRT, as a crashing decoder would) when it starts on an input whose
-//! path contains TEXT.
+//! Test-build-only faults (feature `fault-injection`), each picked by an input whose path
+//! contains TEXT:
+//!
+//! - `CASTMILL_FAULT_CRASH_ON=TEXT`: abort (SIGABRT, as a crashing decoder would) when
+//!   transcription of the input begins; `CASTMILL_FAULT_CRASH_OPENING=TEXT` and
+//!   `CASTMILL_FAULT_CRASH_PROBING=TEXT` do it while the input is opened or probed;
+//! - `CASTMILL_FAULT_SPIN_ON=TEXT`: the working thread never comes back (an endless loop or
+//!   a deadlock) when transcription of the input begins, while the heartbeat goes on;
+//! - `CASTMILL_FAULT_ONCE=FILE`: each of those fires only while FILE does not exist, and
+//!   makes it first — so the next run goes through;
+//! - `CASTMILL_FAULT_PROTOCOL_VERSION=N`: `hello` announces protocol N (a mismatched build).
 
 use std::path::Path;
 
-pub fn crash_if_requested(input: &Path) {
-    if let Some(text) = std::env::var_os("CASTMILL_FAULT_CRASH_ON")
-        && input.to_string_lossy().contains(&*text.to_string_lossy())
-    {
-        tracing::error!("fault injection: crashing on {}", input.display());
+/// Where in a file's life a crash is asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Place {
+    Probing,
+    Opening,
+    Transcribing,
+}
+
+impl Place {
+    fn variable(self) -> &'static str {
+        match self {
+            Place::Probing => "CASTMILL_FAULT_CRASH_PROBING",
+            Place::Opening => "CASTMILL_FAULT_CRASH_OPENING",
+            Place::Transcribing => "CASTMILL_FAULT_CRASH_ON",
+        }
+    }
+}
+
+pub fn crash_if_requested(place: Place, input: &Path) {
+    if requested(place.variable(), input) {
+        tracing::error!("fault injection: crashing on {} ({place:?})", input.display());
         std::process::abort();
+    }
+}
+
+pub fn spin_if_requested(input: &Path) {
+    if requested("CASTMILL_FAULT_SPIN_ON", input) {
+        tracing::error!("fault injection: the working thread is stuck on {}", input.display());
+        // Stands for an endless loop; it sleeps so the test does not burn a core meanwhile.
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// The protocol version `hello` announces.
+pub fn protocol_version(real: u32) -> u32 {
+    std::env::var("CASTMILL_FAULT_PROTOCOL_VERSION")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(real)
+}
+
+fn requested(variable: &str, input: &Path) -> bool {
+    let Some(text) = std::env::var_os(variable) else {
+        return false;
+    };
+    if !input.to_string_lossy().contains(&*text.to_string_lossy()) {
+        return false;
+    }
+    match std::env::var_os("CASTMILL_FAULT_ONCE") {
+        // `create_new` makes the check and the marking one step.
+        Some(marker) => std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(marker)
+            .is_ok(),
+        None => true,
     }
 }

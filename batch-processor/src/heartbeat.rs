@@ -1,10 +1,13 @@
 //! The liveness timer: a heartbeat every second and the worker's memory every five, from a
 //! thread of its own so they keep coming while the model loads or a window is being decoded.
-//! It also notices when the parent is gone.
+//! Each heartbeat carries the working thread's progress counter, which only the work
+//! advances: the supervisor tells a busy worker from a stuck one by it. It also notices
+//! when the parent is gone.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
+use batch_processor::work_progress::WorkProgress;
 use shared_ipc::WorkerEvent;
 use shared_ipc::protocol::StopCause;
 
@@ -29,7 +32,7 @@ impl Drop for Heartbeat {
     }
 }
 
-pub fn start(emitter: Emitter, control: Control) -> std::io::Result<Heartbeat> {
+pub fn start(emitter: Emitter, control: Control, progress: WorkProgress) -> std::io::Result<Heartbeat> {
     let (tx, rx) = mpsc::sync_channel::<()>(1);
     let thread = std::thread::Builder::new().name("heartbeat".into()).spawn(move || {
         let pid = sysinfo::Pid::from_u32(std::process::id());
@@ -42,7 +45,10 @@ pub fn start(emitter: Emitter, control: Control) -> std::io::Result<Heartbeat> {
                 _ => return,
             }
             seq += 1;
-            emitter.emit(&WorkerEvent::Heartbeat { seq });
+            emitter.emit(&WorkerEvent::Heartbeat {
+                seq,
+                progress: Some(progress.value()),
+            });
             if seq.is_multiple_of(MEMORY_EVERY)
                 && let Some(system) = system.as_mut()
             {

@@ -7,24 +7,24 @@ mod emitter;
 mod episode_record;
 #[cfg(feature = "fault-injection")]
 mod fault_injection;
-mod file_job;
 mod heartbeat;
 mod job;
 mod log_writer;
-mod map_stage;
 mod model_host;
 mod outputs;
 mod parent_death;
 mod probe;
 mod quantize;
 mod repetition;
+mod stage;
+mod stages;
 mod stdout_guard;
-mod summary_stage;
 mod transcribe;
 mod windows;
 
 use std::process::ExitCode;
 
+use batch_processor::work_progress::WorkProgress;
 use shared_ipc::{JobFolder, PROTOCOL_VERSION, WorkerEvent, exit_code};
 
 const USAGE: &str = "usage: batch-processor <job-folder>
@@ -76,8 +76,12 @@ fn main() -> ExitCode {
     };
 
     let emitter = emitter::Emitter::new(protocol_out);
+    #[cfg(feature = "fault-injection")]
+    let protocol_version = fault_injection::protocol_version(PROTOCOL_VERSION);
+    #[cfg(not(feature = "fault-injection"))]
+    let protocol_version = PROTOCOL_VERSION;
     emitter.emit(&WorkerEvent::Hello {
-        protocol_version: PROTOCOL_VERSION,
+        protocol_version,
         pid: std::process::id(),
         worker_version: env!("CARGO_PKG_VERSION").into(),
     });
@@ -88,14 +92,15 @@ fn main() -> ExitCode {
             return exit(exit_code::INTERNAL_ERROR);
         }
     };
-    let _heartbeat = match heartbeat::start(emitter.clone(), control.clone()) {
+    let progress = WorkProgress::default();
+    let _heartbeat = match heartbeat::start(emitter.clone(), control.clone(), progress.clone()) {
         Ok(h) => h,
         Err(e) => {
             tracing::error!("failed to start the heartbeat: {e}");
             return exit(exit_code::INTERNAL_ERROR);
         }
     };
-    exit(job::run(&folder, &emitter, &control))
+    exit(job::run(&folder, &emitter, &control, &progress))
 }
 
 fn run_quantize(input: &std::path::Path, output: &std::path::Path, kind: &str) -> i32 {

@@ -12,6 +12,8 @@
 use std::path::Path;
 
 use batch_processor::knowledge::embedder::{Embedder, EmbedderError};
+use batch_processor::work_progress::WorkProgress;
+use shared_ipc::error_chain::describe;
 use shared_ipc::{JobSpec, ModelRole, ModelState, Stage, WorkerEvent};
 
 use crate::control::Control;
@@ -29,6 +31,7 @@ pub struct ModelHost<'a> {
     spec: &'a JobSpec,
     emitter: &'a Emitter,
     control: &'a Control,
+    progress: &'a WorkProgress,
     resident: Resident,
 }
 
@@ -37,11 +40,12 @@ pub struct ModelHost<'a> {
 pub struct LoadFailed(pub String);
 
 impl<'a> ModelHost<'a> {
-    pub fn new(spec: &'a JobSpec, emitter: &'a Emitter, control: &'a Control) -> Self {
+    pub fn new(spec: &'a JobSpec, emitter: &'a Emitter, control: &'a Control, progress: &'a WorkProgress) -> Self {
         Self {
             spec,
             emitter,
             control,
+            progress,
             resident: Resident::None,
         }
     }
@@ -57,10 +61,15 @@ impl<'a> ModelHost<'a> {
             let model = &self.spec.model;
             self.report(ModelRole::Whisper, ModelState::Loading, model);
             let loaded = shared_ipc::model_file::validate_file(model)
-                .map_err(|e| format!("model {} is unusable: {e}", model.display()))
+                .map_err(|e| format!("model {} is unusable: {}", model.display(), describe(&e)))
                 .and_then(|_| {
-                    Transcriber::load(model, &self.spec.options, self.control.interrupt_flag())
-                        .map_err(|e: TranscribeError| e.to_string())
+                    Transcriber::load(
+                        model,
+                        &self.spec.options,
+                        self.control.interrupt_flag(),
+                        self.progress.clone(),
+                    )
+                    .map_err(|e: TranscribeError| e.to_string())
                 });
             self.settle(ModelRole::Whisper, &self.spec.model, loaded.map(Resident::Whisper))?;
         }
@@ -83,7 +92,12 @@ impl<'a> ModelHost<'a> {
             };
             self.report(ModelRole::Embeddings, ModelState::Loading, &folder);
             let loaded = Embedder::load(&folder)
-                .map(|e| Resident::Embeddings(Box::new(e.with_interrupt(self.control.interrupt_flag()))))
+                .map(|e| {
+                    let embedder = e
+                        .with_interrupt(self.control.interrupt_flag())
+                        .with_progress(self.progress.clone());
+                    Resident::Embeddings(Box::new(embedder))
+                })
                 .map_err(|e| describe_embedder_error(&folder, &e));
             self.settle(ModelRole::Embeddings, &folder, loaded)?;
         }
@@ -137,9 +151,14 @@ impl<'a> ModelHost<'a> {
 fn describe_embedder_error(folder: &Path, e: &EmbedderError) -> String {
     match e {
         EmbedderError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => format!(
-            "the sentence-embedding model {} is missing or incomplete ({e})",
-            folder.display()
+            "the sentence-embedding model {} is missing or incomplete ({})",
+            folder.display(),
+            describe(e)
         ),
-        _ => format!("the sentence-embedding model {} is unusable: {e}", folder.display()),
+        _ => format!(
+            "the sentence-embedding model {} is unusable: {}",
+            folder.display(),
+            describe(e)
+        ),
     }
 }

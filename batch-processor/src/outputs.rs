@@ -6,16 +6,20 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use shared_ipc::atomic_file::{self, Visibility};
-use shared_ipc::{OutputFormats, Segment};
+use shared_ipc::atomic_file;
+use shared_ipc::job_spec::RESERVED_STEMS;
+use shared_ipc::{FileKind, OutputFormats, Segment};
+
+use crate::stage::plain_io::WriteError;
 
 /// Longest stem kept, in bytes, so `stem (99).json` fits any file system's name limit.
 const MAX_STEM_BYTES: usize = 180;
 
 /// One output stem per input: the input's stem, made safe as a file name, and made unique
-/// within the batch (`name`, `name (2)`, …), in input order.
+/// within the batch (`name`, `name (2)`, …), in input order. The batch's own outputs' names
+/// are taken from the start, so no episode's files can be overwritten by them.
 pub fn output_stems(inputs: &[PathBuf]) -> Vec<String> {
-    let mut taken: HashSet<String> = HashSet::new();
+    let mut taken: HashSet<String> = RESERVED_STEMS.iter().map(|s| s.to_lowercase()).collect();
     inputs
         .iter()
         .map(|input| {
@@ -87,7 +91,7 @@ pub fn write_all(
     input: &Path,
     segments: &[Segment],
     audio_ms: u64,
-) -> Result<Vec<PathBuf>, (PathBuf, std::io::Error)> {
+) -> Result<Vec<PathBuf>, WriteError> {
     let paths = output_paths(dir, stem, formats);
     for path in &paths {
         let body = match path.extension().and_then(|e| e.to_str()) {
@@ -96,7 +100,7 @@ pub fn write_all(
             Some("vtt") => render_vtt(segments),
             _ => render_json(input, segments, audio_ms),
         };
-        atomic_file::write_atomic(path, body.as_bytes(), Visibility::Public).map_err(|e| (path.clone(), e))?;
+        atomic_file::write_atomic(path, body.as_bytes(), FileKind::Output).map_err(|e| WriteError::new(path, e))?;
     }
     Ok(paths)
 }
@@ -211,6 +215,15 @@ mod tests {
                 "-dash \"quoted\" ünï"
             ]
         );
+    }
+
+    #[test]
+    fn an_episode_never_takes_a_batch_level_name() {
+        let inputs = [
+            PathBuf::from("/a/Map of Content.mp3"),
+            PathBuf::from("/b/map of content.wav"),
+        ];
+        assert_eq!(output_stems(&inputs), vec!["Map of Content (2)", "map of content (3)"]);
     }
 
     #[test]

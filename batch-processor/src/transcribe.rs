@@ -8,6 +8,7 @@ use shared_ipc::{Decoding, Segment, TranscribeOptions};
 use thiserror::Error;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
+use batch_processor::work_progress::WorkProgress;
 use castmill_audio::SAMPLE_RATE;
 
 #[derive(Debug, Error)]
@@ -21,10 +22,22 @@ pub enum TranscribeError {
     Whisper(String),
 }
 
-/// ggml calls this between graph nodes; `true` abandons the computation.
-unsafe extern "C" fn abort_requested(flag: *mut std::ffi::c_void) -> bool {
-    // SAFETY: `flag` is the AtomicBool set up in `Transcriber::transcribe`.
-    unsafe { (*(flag as *const AtomicBool)).load(Ordering::Relaxed) }
+/// What whisper's abort callback reads and ticks.
+struct AbortWatch {
+    /// Set for a pause or stop: abandons the window in progress.
+    interrupt: Arc<AtomicBool>,
+    /// Ticked each time whisper asks, so liveness follows its work inside a window.
+    progress: WorkProgress,
+}
+
+/// whisper calls this after each of its graph computations (the encoder's, each decoding
+/// step's); `true` abandons the window.
+unsafe extern "C" fn abort_requested(watch: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `watch` is the boxed AbortWatch owned by the `Transcriber` whose `full` call is
+    // running (see `Transcriber::transcribe`); it is only read here.
+    let watch = unsafe { &*(watch as *const AbortWatch) };
+    watch.progress.tick();
+    watch.interrupt.load(Ordering::Relaxed)
 }
 
 pub struct Transcriber {
@@ -34,15 +47,18 @@ pub struct Transcriber {
     language: Option<String>,
     decoding: Decoding,
     threads: i32,
-    interrupt: Arc<AtomicBool>,
+    // Boxed: whisper holds a raw pointer to it during `full`, so its address must not move.
+    watch: Box<AbortWatch>,
 }
 
 impl Transcriber {
-    /// Loads the model. `interrupt`, when set, abandons the window in progress.
+    /// Loads the model. `interrupt`, when set, abandons the window in progress; `progress`
+    /// is ticked as whisper works.
     pub fn load(
         model: &Path,
         options: &TranscribeOptions,
         interrupt: Arc<AtomicBool>,
+        progress: WorkProgress,
     ) -> Result<Self, TranscribeError> {
         let load_err = |detail: String| TranscribeError::Load {
             path: model.display().to_string(),
@@ -66,7 +82,7 @@ impl Transcriber {
             language,
             decoding: options.decoding,
             threads: threads as i32,
-            interrupt,
+            watch: Box::new(AbortWatch { interrupt, progress }),
         })
     }
 
@@ -91,18 +107,19 @@ impl Transcriber {
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
         // whisper-rs 0.16's `set_abort_callback_safe` casts its user data to the wrong type, so
-        // the plain C callback is used. SAFETY: the pointer is to the AtomicBool inside
-        // `self.interrupt`, which outlives the `full` call below; the callback only reads it.
+        // the plain C callback is used. SAFETY: the pointer is to the boxed AbortWatch in
+        // `self.watch`, which outlives the `full` call below; the callback only reads it.
         unsafe {
             params.set_abort_callback(Some(abort_requested));
-            params.set_abort_callback_user_data(Arc::as_ptr(&self.interrupt) as *mut std::ffi::c_void);
+            let watch: *const AbortWatch = &*self.watch;
+            params.set_abort_callback_user_data(watch as *mut std::ffi::c_void);
         }
 
-        if self.interrupt.load(Ordering::Relaxed) {
+        if self.watch.interrupt.load(Ordering::Relaxed) {
             return Err(TranscribeError::Interrupted);
         }
         let result = self.state.full(params, samples);
-        if self.interrupt.load(Ordering::Relaxed) {
+        if self.watch.interrupt.load(Ordering::Relaxed) {
             return Err(TranscribeError::Interrupted);
         }
         result.map_err(|e| TranscribeError::Whisper(e.to_string()))?;

@@ -82,7 +82,7 @@ impl Variable {
 
 #[derive(Debug, Error)]
 pub enum Ct2Error {
-    #[error("failed to read: {0}")]
+    #[error("failed to read the model")]
     Io(#[from] std::io::Error),
     #[error("not a CTranslate2 model: {0}")]
     Format(String),

@@ -6,39 +6,30 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::fault_point;
+use crate::fault_point::{self, Step};
+use crate::file_kind::FileKind;
 
-/// Who may read the file once written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
-    /// 0600: job bookkeeping.
-    Private,
-    /// 0644 (less the umask): the user's outputs.
-    Public,
-}
-
-/// Replaces `path` with `bytes` atomically and durably.
+/// Replaces `path` with `bytes` atomically and durably. `kind` says what the file is: it
+/// decides who may read it (job bookkeeping 0600, outputs 0644 less the umask) and names the
+/// write's fault points.
 ///
 /// The temporary file is named `.<name>.castmill-tmp-XXXXXX`. A process killed mid-write
 /// leaves one behind; the next write of the same file removes it.
-pub fn write_atomic(path: &Path, bytes: &[u8], visibility: Visibility) -> io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8], kind: FileKind) -> io::Result<()> {
     let dir = parent_dir(path);
-    let mode = match visibility {
-        Visibility::Private => 0o600,
-        Visibility::Public => 0o644,
-    };
+    let mode = if kind.is_private() { 0o600 } else { 0o644 };
     let prefix = temp_prefix(path);
     remove_stale_temps(dir, &prefix);
     let mut tmp = tempfile::Builder::new()
         .prefix(&prefix)
         .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)?;
-    fault_point::write_all(path, &mut tmp, bytes)?;
-    fault_point::check("fsync", path)?;
+    fault_point::write_all(kind, &mut tmp, bytes)?;
+    fault_point::check(Step::Fsync, kind)?;
     tmp.as_file().sync_all()?;
-    fault_point::check("rename", path)?;
+    fault_point::check(Step::Rename, kind)?;
     tmp.persist(path).map_err(|e| e.error)?;
-    fault_point::check("dirsync", path)?;
+    fault_point::check(Step::DirSync, kind)?;
     sync_dir(dir)
 }
 
@@ -111,8 +102,8 @@ mod tests {
     fn replaces_content_and_leaves_no_temp_files() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("a.txt");
-        write_atomic(&path, b"one", Visibility::Private).expect("write");
-        write_atomic(&path, b"two", Visibility::Private).expect("write");
+        write_atomic(&path, b"one", FileKind::Checkpoint).expect("write");
+        write_atomic(&path, b"two", FileKind::Checkpoint).expect("write");
         assert_eq!(std::fs::read(&path).expect("read"), b"two");
         let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").collect();
         assert_eq!(names.len(), 1);
@@ -128,7 +119,7 @@ mod tests {
         let unrelated = dir.path().join(".other.txt.castmill-tmp-AbC123");
         std::fs::write(&leftover, b"half").expect("write");
         std::fs::write(&unrelated, b"half").expect("write");
-        write_atomic(&path, b"whole", Visibility::Public).expect("write");
+        write_atomic(&path, b"whole", FileKind::Output).expect("write");
         assert!(!leftover.exists());
         assert!(unrelated.exists(), "only this file's leftovers are removed");
     }

@@ -16,14 +16,16 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::atomic_file::{self, Visibility};
+use crate::atomic_file;
+use crate::file_kind::FileKind;
 use crate::fingerprint::Fingerprint;
 
 /// Format version of the checkpoint body. 2 added the `skipped` file state; 3 added the
 /// summary and Map of Content stages; 4 marks failures the next run retries
-/// (`retry_on_resume`). Older bodies are a subset and load unchanged (their knowledge stages
-/// read as pending, their failures as final).
-pub const CHECKPOINT_VERSION: u32 = 4;
+/// (`retry_on_resume`); 5 added the `skipped` stage state (a summary the user skipped).
+/// Older bodies are a subset and load unchanged (their knowledge stages read as pending,
+/// their failures as final).
+pub const CHECKPOINT_VERSION: u32 = 5;
 
 const MAGIC: &str = "castmill-checkpoint";
 const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
@@ -91,6 +93,9 @@ pub enum StageState {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         retry_on_resume: bool,
     },
+    /// The user chose to skip it (a summary skipped while it was being made); never retried
+    /// unless the knowledge stages are rebuilt.
+    Skipped,
 }
 
 impl StageState {
@@ -150,13 +155,13 @@ pub enum StopReason {
 
 #[derive(Debug, Error)]
 pub enum CheckpointError {
-    #[error("failed to read checkpoint {path}: {source}")]
+    #[error("failed to read checkpoint {path}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("checkpoint {path} is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error("checkpoint {path} has format version {found}; this build reads up to {CHECKPOINT_VERSION}")]
     Version { path: PathBuf, found: u32 },
-    #[error("failed to write checkpoint {path}: {source}")]
+    #[error("failed to write checkpoint {path}")]
     Write { path: PathBuf, source: std::io::Error },
 }
 
@@ -207,7 +212,7 @@ impl Checkpoint {
 
     /// Writes the checkpoint atomically and durably.
     pub fn save(&self, path: &Path) -> Result<(), CheckpointError> {
-        atomic_file::write_atomic(path, &self.encode(), Visibility::Private).map_err(|source| CheckpointError::Write {
+        atomic_file::write_atomic(path, &self.encode(), FileKind::Checkpoint).map_err(|source| CheckpointError::Write {
             path: path.to_owned(),
             source,
         })
@@ -424,6 +429,30 @@ mod tests {
         assert_eq!(cp.files_skipped(), 1);
         assert!(cp.files.iter().all(|f| f.summary == StageState::Pending));
         assert_eq!(cp.map_of_content, StageState::Pending);
+    }
+
+    /// A checkpoint written by a version-4 build (before skipped summaries), byte for byte: it
+    /// loads unchanged, its retryable failures still retried.
+    #[test]
+    fn version_4_checkpoints_load_unchanged() {
+        let body = br#"{"job_id":"job-4","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"done","outputs":["/out/a.txt"],"audio_ms":1234},"summary":{"state":"failed","reason":"cannot write /out/a.md: disk is full","retry_on_resume":true}},{"input":"/b.wav","fingerprint":null,"duration_ms":null,"state":{"state":"done","outputs":[],"audio_ms":5},"summary":{"state":"done","outputs":["/out/b.md"]}}],"updated_at_ms":5,"last_stop":"finished","map_of_content":{"state":"pending"}}"#;
+        let mut cp = Checkpoint::decode(&written_by_version(4, body)).expect("a version-4 checkpoint loads");
+        assert_eq!(cp.files_done(), 2);
+        assert!(cp.files[1].summary.is_done());
+        assert!(cp.has_retryable_failures());
+        assert_eq!(cp.requeue_retryable(), vec![0]);
+        assert_eq!(cp.files[0].summary, StageState::Pending);
+    }
+
+    #[test]
+    fn skipped_summaries_round_trip_and_are_rebuilt_on_request() {
+        let mut cp = sample();
+        cp.files[0].summary = StageState::Skipped;
+        assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp.clone()));
+        assert!(!cp.files[0].summary.is_done());
+        assert!(cp.requeue_retryable().is_empty(), "a skip is not retried");
+        cp.reset_knowledge();
+        assert_eq!(cp.files[0].summary, StageState::Pending);
     }
 
     /// A checkpoint written by a version-3 build (before retryable failures), byte for byte:

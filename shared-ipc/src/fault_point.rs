@@ -3,8 +3,8 @@
 //! write itself).
 //!
 //! A point is `<op>:<kind>`: the operation (`write`, `fsync`, `rename`, `dirsync`) and what
-//! is being written, told from its path (`checkpoint`, `journal`, `record`, `note`, `map`,
-//! `output`). Two environment variables drive it:
+//! is being written ([`FileKind`], named by the caller that writes it). Two environment
+//! variables drive it:
 //!
 //! - `CASTMILL_FAULT_TRACE=FILE` appends every point reached, one per line, so a test can
 //!   list the points of an uninterrupted run;
@@ -13,58 +13,57 @@
 //!   (a write puts down half its bytes, then SIGKILL).
 
 use std::io::{self, Write};
-use std::path::Path;
 
-use crate::job_folder::{CHECKPOINT_FILE, JOURNALS_DIR, KNOWLEDGE_DIR};
-use crate::job_spec::MAP_OF_CONTENT_FILE;
+use crate::file_kind::FileKind;
 
-/// Writes `buf` at a `write` point.
-pub fn write_all(path: &Path, writer: &mut impl Write, buf: &[u8]) -> io::Result<()> {
+/// The steps of a durable write that are points of their own besides `write`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Fsync,
+    Rename,
+    DirSync,
+}
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::Fsync => "fsync",
+            Step::Rename => "rename",
+            Step::DirSync => "dirsync",
+        }
+    }
+}
+
+/// Writes `buf` at the `write` point of `kind`.
+pub fn write_all(kind: FileKind, writer: &mut impl Write, buf: &[u8]) -> io::Result<()> {
     #[cfg(feature = "fault-injection")]
-    if let Some(action) = armed::reach("write", path) {
+    if let Some(action) = armed::reach("write", kind) {
         armed::act(action, writer, buf)?;
     }
     #[cfg(not(feature = "fault-injection"))]
-    let _ = path;
+    let _ = kind;
     writer.write_all(buf)
 }
 
-/// Marks reaching a point that is not a write (`fsync`, `rename`, `dirsync`): returns the
-/// injected error, or kills the process, when this is the armed point.
-pub fn check(op: &'static str, path: &Path) -> io::Result<()> {
+/// Marks reaching `step` of a write of `kind`: returns the injected error, or kills the
+/// process, when this is the armed point.
+pub fn check(step: Step, kind: FileKind) -> io::Result<()> {
     #[cfg(feature = "fault-injection")]
-    if let Some(action) = armed::reach(op, path) {
+    if let Some(action) = armed::reach(step.name(), kind) {
         armed::act(action, &mut io::sink(), &[])?;
     }
     #[cfg(not(feature = "fault-injection"))]
-    let _ = (op, path);
+    let _ = (step.name(), kind);
     Ok(())
-}
-
-/// What is being written, from its path (the job folder's and output folder's layout).
-pub fn kind_of(path: &Path) -> &'static str {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let parent = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or("");
-    match (name, parent) {
-        (CHECKPOINT_FILE, _) => "checkpoint",
-        (_, JOURNALS_DIR) => "journal",
-        (_, KNOWLEDGE_DIR) => "record",
-        (MAP_OF_CONTENT_FILE, _) => "map",
-        _ if name.ends_with(".md") => "note",
-        _ => "output",
-    }
 }
 
 #[cfg(feature = "fault-injection")]
 mod armed {
     use std::collections::HashMap;
     use std::io::{self, Write};
-    use std::path::Path;
     use std::sync::{Mutex, OnceLock};
+
+    use super::FileKind;
 
     #[derive(Clone, Copy)]
     pub enum Action {
@@ -101,8 +100,8 @@ mod armed {
     }
 
     /// Counts the point and traces it; returns the action when it is the armed one.
-    pub fn reach(op: &str, path: &Path) -> Option<Action> {
-        let point = format!("{op}:{}", super::kind_of(path));
+    pub fn reach(op: &str, kind: FileKind) -> Option<Action> {
+        let point = format!("{op}:{}", kind.name());
         if let Some(trace) = std::env::var_os("CASTMILL_FAULT_TRACE") {
             let line = format!("{point}\n");
             let _ = std::fs::OpenOptions::new()
@@ -145,12 +144,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_follow_the_folder_layout() {
-        assert_eq!(kind_of(Path::new("/d/jobs/1/checkpoint")), "checkpoint");
-        assert_eq!(kind_of(Path::new("/d/jobs/1/journals/0.journal")), "journal");
-        assert_eq!(kind_of(Path::new("/d/jobs/1/knowledge/0.json")), "record");
-        assert_eq!(kind_of(Path::new("/out/Map of Content.md")), "map");
-        assert_eq!(kind_of(Path::new("/out/episode.md")), "note");
-        assert_eq!(kind_of(Path::new("/out/episode.srt")), "output");
+    fn points_are_named_by_step_and_kind() {
+        assert_eq!(Step::DirSync.name(), "dirsync");
+        assert_eq!(FileKind::RunState.name(), "run_state");
+        // Without the feature (or unarmed), a point is just the write itself.
+        let mut out = Vec::new();
+        write_all(FileKind::Note, &mut out, b"note").expect("write");
+        check(Step::Fsync, FileKind::Note).expect("fsync point");
+        assert_eq!(out, b"note");
     }
 }

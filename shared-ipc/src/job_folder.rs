@@ -2,12 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// Names inside a job folder that more than the path builders below need (the fault points
-/// tell what is being written by them).
-pub const CHECKPOINT_FILE: &str = "checkpoint";
-pub const JOURNALS_DIR: &str = "journals";
-pub const KNOWLEDGE_DIR: &str = "knowledge";
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobFolder {
     root: PathBuf,
@@ -36,11 +30,11 @@ impl JobFolder {
     }
 
     pub fn checkpoint(&self) -> PathBuf {
-        self.root.join(CHECKPOINT_FILE)
+        self.root.join("checkpoint")
     }
 
     pub fn journals_dir(&self) -> PathBuf {
-        self.root.join(JOURNALS_DIR)
+        self.root.join("journals")
     }
 
     /// Segment journal of the input at `index`.
@@ -50,7 +44,7 @@ impl JobFolder {
 
     /// What each episode's summary stage kept for the Map of Content.
     pub fn knowledge_dir(&self) -> PathBuf {
-        self.root.join(KNOWLEDGE_DIR)
+        self.root.join("knowledge")
     }
 
     /// The summary stage's record of the input at `index`.

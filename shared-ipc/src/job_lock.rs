@@ -15,7 +15,7 @@ use thiserror::Error;
 pub enum LockError {
     #[error("job is already running (lock {path} is held)")]
     Held { path: PathBuf },
-    #[error("failed to lock {path}: {source}")]
+    #[error("failed to lock {path}")]
     Io { path: PathBuf, source: io::Error },
 }
 

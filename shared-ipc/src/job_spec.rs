@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::atomic_file::{self, Visibility};
+use crate::atomic_file;
+use crate::file_kind::FileKind;
 
 /// Format version of `job.json`. 2 added `embedding_model`; version-1 specs load with none
 /// (no summaries or Map of Content unless a rebuild names a model).
@@ -49,6 +50,10 @@ pub struct TranscribeOptions {
 
 /// The batch's Map of Content, in the output folder.
 pub const MAP_OF_CONTENT_FILE: &str = "Map of Content.md";
+
+/// The names (without extension) of the batch's own outputs in the output folder: no
+/// episode's outputs may take them, or the batch would overwrite that episode's note.
+pub const RESERVED_STEMS: &[&str] = &["Map of Content"];
 
 impl TranscribeOptions {
     /// Whether the job has a knowledge stage at all.
@@ -99,13 +104,13 @@ impl Default for OutputFormats {
 
 #[derive(Debug, Error)]
 pub enum JobSpecError {
-    #[error("failed to read job spec {path}: {source}")]
+    #[error("failed to read job spec {path}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("job spec {path} is not valid: {source}")]
+    #[error("job spec {path} is not valid")]
     Parse { path: PathBuf, source: serde_json::Error },
     #[error("job spec {path} has format version {found}; this build reads up to {JOB_SPEC_VERSION}")]
     Version { path: PathBuf, found: u32 },
-    #[error("failed to write job spec {path}: {source}")]
+    #[error("failed to write job spec {path}")]
     Write { path: PathBuf, source: std::io::Error },
 }
 
@@ -138,7 +143,7 @@ impl JobSpec {
             path: path.to_owned(),
             source,
         })?;
-        atomic_file::write_atomic(path, &bytes, Visibility::Private).map_err(|source| JobSpecError::Write {
+        atomic_file::write_atomic(path, &bytes, FileKind::Spec).map_err(|source| JobSpecError::Write {
             path: path.to_owned(),
             source,
         })
@@ -176,6 +181,12 @@ mod tests {
         assert_eq!(spec.embedding_model, None);
         assert!(!spec.options.wants_knowledge());
         assert!(!spec.options.formats.vtt);
+    }
+
+    #[test]
+    fn every_batch_level_output_is_reserved() {
+        let map_stem = MAP_OF_CONTENT_FILE.strip_suffix(".md").expect("a note");
+        assert!(RESERVED_STEMS.contains(&map_stem));
     }
 
     #[test]

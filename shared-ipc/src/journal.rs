@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::fault_point::Step;
+use crate::file_kind::FileKind;
 use crate::fingerprint::Fingerprint;
 use crate::segment::Segment;
 
@@ -20,6 +22,9 @@ use crate::segment::Segment;
 pub const JOURNAL_VERSION: u32 = 1;
 
 const MAX_JOURNAL_BYTES: u64 = 512 * 1024 * 1024;
+
+/// `window` records count samples at this rate (the worker's 16 kHz mono stream).
+pub const JOURNAL_SAMPLE_RATE: u64 = 16_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -55,7 +60,7 @@ pub struct JournalLoad {
 
 #[derive(Debug, Error)]
 pub enum JournalError {
-    #[error("failed to access journal {path}: {source}")]
+    #[error("failed to access journal {path}")]
     Io { path: PathBuf, source: io::Error },
     #[error("journal {path} is corrupt at line {line}: {reason}")]
     Corrupt { path: PathBuf, line: usize, reason: String },
@@ -69,6 +74,43 @@ pub struct ParseError {
 }
 
 impl JournalLoad {
+    /// What the journal at `path` has committed, read without changing the file (an
+    /// unfinished tail is left where it is): for the stages that read a finished transcript
+    /// and for the app, which must never write beside a running worker. `Ok(None)` if there
+    /// is no journal.
+    pub fn read(path: &Path) -> Result<Option<Self>, JournalError> {
+        Ok(Self::read_with_len(path)?.map(|(load, _)| load))
+    }
+
+    /// [`JournalLoad::read`], and the file's length as read.
+    fn read_with_len(path: &Path) -> Result<Option<(Self, u64)>, JournalError> {
+        let bytes = match crate::atomic_file::read_limited(path, MAX_JOURNAL_BYTES) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(JournalError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        let corrupt = |line, reason| JournalError::Corrupt {
+            path: path.to_owned(),
+            line,
+            reason,
+        };
+        let load = JournalLoad::parse(&bytes).map_err(|e| corrupt(e.line, e.reason))?;
+        if load.fingerprint.is_none() {
+            return Err(corrupt(1, "empty journal".into()));
+        }
+        Ok(Some((load, bytes.len() as u64)))
+    }
+
+    /// Audio committed, in milliseconds.
+    pub fn committed_ms(&self) -> u64 {
+        self.committed_samples * 1000 / JOURNAL_SAMPLE_RATE
+    }
+
     /// Parses journal bytes. Only a damaged *last* line is forgiven (a torn append);
     /// damage anywhere else is an error.
     pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
@@ -199,7 +241,7 @@ impl Journal {
         );
         journal.append_durably(&buf)?;
         if let Some(dir) = path.parent() {
-            crate::fault_point::check("dirsync", path).map_err(io_err)?;
+            crate::fault_point::check(Step::DirSync, FileKind::Journal).map_err(io_err)?;
             crate::atomic_file::sync_dir(dir).map_err(io_err)?;
         }
         Ok(journal)
@@ -212,25 +254,11 @@ impl Journal {
             path: path.to_owned(),
             source,
         };
-        let bytes = match crate::atomic_file::read_limited(path, MAX_JOURNAL_BYTES) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err(e)),
+        let Some((load, len)) = JournalLoad::read_with_len(path)? else {
+            return Ok(None);
         };
-        let load = JournalLoad::parse(&bytes).map_err(|e| JournalError::Corrupt {
-            path: path.to_owned(),
-            line: e.line,
-            reason: e.reason,
-        })?;
-        if load.fingerprint.is_none() {
-            return Err(JournalError::Corrupt {
-                path: path.to_owned(),
-                line: 1,
-                reason: "empty journal".into(),
-            });
-        }
         let file = OpenOptions::new().write(true).open(path).map_err(io_err)?;
-        if load.committed_len < bytes.len() as u64 {
+        if load.committed_len < len {
             file.set_len(load.committed_len).map_err(io_err)?;
             file.sync_data().map_err(io_err)?;
         }
@@ -264,8 +292,8 @@ impl Journal {
             path: self.path.clone(),
             source,
         };
-        crate::fault_point::write_all(&self.path, &mut self.file, buf).map_err(io_err)?;
-        crate::fault_point::check("fsync", &self.path).map_err(io_err)?;
+        crate::fault_point::write_all(FileKind::Journal, &mut self.file, buf).map_err(io_err)?;
+        crate::fault_point::check(Step::Fsync, FileKind::Journal).map_err(io_err)?;
         self.file.sync_data().map_err(io_err)
     }
 }
@@ -354,6 +382,30 @@ mod tests {
         assert!(load.dropped_torn_line);
         assert_eq!(load.segments, vec![seg(0)]);
         assert_eq!(std::fs::metadata(&path).expect("stat").len(), good_len);
+    }
+
+    #[test]
+    fn reading_leaves_an_unfinished_tail_in_place() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("0.journal");
+        assert_eq!(JournalLoad::read(&path).expect("read"), None);
+        let mut j = Journal::create(&path, fp()).expect("create");
+        j.commit_window(&[seg(0)], 24_000).expect("commit");
+        drop(j);
+        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
+        std::io::Write::write_all(&mut f, b"0badc0de {\"kind\":\"segm").expect("write");
+        drop(f);
+        let len = std::fs::metadata(&path).expect("stat").len();
+        let load = JournalLoad::read(&path).expect("read").expect("exists");
+        assert_eq!(load.segments, vec![seg(0)]);
+        assert_eq!(load.committed_ms(), 1500);
+        assert_eq!(
+            std::fs::metadata(&path).expect("stat").len(),
+            len,
+            "a reader never writes"
+        );
+        std::fs::write(&path, b"").expect("empty");
+        assert!(matches!(JournalLoad::read(&path), Err(JournalError::Corrupt { .. })));
     }
 
     #[test]

@@ -5,8 +5,10 @@
 
 pub mod atomic_file;
 pub mod checkpoint;
+pub mod error_chain;
 pub mod exit_code;
 pub mod fault_point;
+pub mod file_kind;
 pub mod fingerprint;
 pub mod job_folder;
 pub mod job_lock;
@@ -19,6 +21,7 @@ pub mod protocol;
 pub mod segment;
 
 pub use checkpoint::{Checkpoint, CheckpointError, FileCheckpoint, FileState, StageState, StopReason};
+pub use file_kind::FileKind;
 pub use fingerprint::Fingerprint;
 pub use job_folder::JobFolder;
 pub use job_lock::{JobLock, LockError};

@@ -64,7 +64,7 @@ pub struct ModelSummary {
 
 #[derive(Debug, Error)]
 pub enum ModelFileError {
-    #[error("failed to read model: {0}")]
+    #[error("failed to read the model")]
     Io(#[from] io::Error),
     #[error("not a GGML whisper model (magic {0:#010x})")]
     BadMagic(u32),

@@ -11,8 +11,10 @@ use crate::segment::Segment;
 
 /// Version of the event vocabulary below. 2 added the knowledge stages (`summarizing`,
 /// `mapping_content`) and the `model`, `summary_written`, `map_written` and
-/// `knowledge_failed` events.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// `knowledge_failed` events. 3 added the working thread's progress counter to `heartbeat`,
+/// the `opening` stage, and names the file being probed. A supervisor runs only a worker of
+/// its own version.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Longest line a reader accepts; a segment of text is far below this.
 pub const MAX_LINE_BYTES: usize = 256 * 1024;
@@ -22,7 +24,10 @@ pub const MAX_LINE_BYTES: usize = 256 * 1024;
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     LoadingModel,
+    /// Reading an input's length (`file_index` names it).
     Probing,
+    /// Opening an input before transcribing it: checks, fingerprint, headers.
+    Opening,
     Transcribing,
     WritingOutputs,
     /// Making a finished transcript's summary, key topics and note.
@@ -140,8 +145,15 @@ pub enum WorkerEvent {
         file_index: Option<usize>,
         reason: String,
     },
+    /// From a timer thread, every second, whatever the work does.
     Heartbeat {
         seq: u64,
+        /// How far the working thread has got: a counter only it advances (each decoded
+        /// chunk, each step of whisper's computation, each embedding batch, each file
+        /// written). Lines that keep coming while this stands still mean the work is stuck.
+        /// Absent from version-2 workers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        progress: Option<u64>,
     },
     Memory {
         rss_bytes: u64,
@@ -213,5 +225,18 @@ mod tests {
         let back: WorkerEvent = serde_json::from_str(line.trim_end()).expect("parse");
         assert_eq!(back, hello);
         assert_eq!(back.type_name(), "hello");
+    }
+
+    /// A version-2 worker's heartbeat, byte for byte: it reads with no progress counter.
+    #[test]
+    fn version_2_heartbeats_read_without_progress() {
+        let v2 = r#"{"type":"heartbeat","seq":7}"#;
+        let event: WorkerEvent = serde_json::from_str(v2).expect("a version-2 heartbeat parses");
+        assert_eq!(event, WorkerEvent::Heartbeat { seq: 7, progress: None });
+        let v3 = WorkerEvent::Heartbeat {
+            seq: 8,
+            progress: Some(41),
+        };
+        assert_eq!(v3.to_line(), "{\"type\":\"heartbeat\",\"seq\":8,\"progress\":41}\n");
     }
 }

@@ -45,7 +45,10 @@ fn sample_events() -> Vec<WorkerEvent> {
             batch_done_s: 1.5,
             batch_total_s: None,
         },
-        WorkerEvent::Heartbeat { seq: 3 },
+        WorkerEvent::Heartbeat {
+            seq: 3,
+            progress: Some(12),
+        },
         WorkerEvent::Stopping {
             cause: StopCause::Requested,
         },
@@ -98,7 +101,10 @@ fn garbage_lines_are_reported_and_reading_goes_on() {
     assert!(matches!(items[4], Incoming::Malformed { .. }));
     assert_eq!(items[5], Incoming::Event(WorkerEvent::Resumed));
     // The last line had no newline: the end of the stream completes it.
-    assert_eq!(items[6], Incoming::Event(WorkerEvent::Heartbeat { seq: 9 }));
+    assert_eq!(
+        items[6],
+        Incoming::Event(WorkerEvent::Heartbeat { seq: 9, progress: None })
+    );
     assert_eq!(items.len(), 7);
 }
 
@@ -139,7 +145,7 @@ fn event_types_from_a_newer_worker_are_reported_as_unknown() {
                 type_name: "gpu_temperature".into()
             },
             // New fields on a known event are ignored.
-            Incoming::Event(WorkerEvent::Heartbeat { seq: 1 }),
+            Incoming::Event(WorkerEvent::Heartbeat { seq: 1, progress: None }),
         ]
     );
 }

@@ -8,6 +8,7 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use shared_ipc::JobSpec;
+use shared_ipc::error_chain::describe;
 use shared_ipc::probe::ProbeLine;
 
 use super::duration_probe;
@@ -49,6 +50,8 @@ pub struct CastmillApp {
     pub notice: Option<String>,
     /// The worker binary to use instead of the one next to the app (tests).
     pub worker_override: Option<PathBuf>,
+    /// Extra environment for the worker (diagnostics, a test build's faults).
+    pub worker_env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     /// Interrupted jobs waiting for a decision.
     pub recovery: Option<RecoveryDialog>,
     pub settings_open: bool,
@@ -111,6 +114,7 @@ impl CastmillApp {
             screen: Screen::Start,
             notice: None,
             worker_override: None,
+            worker_env: Vec::new(),
             recovery,
             settings_open: false,
             models: ModelManager::new(dirs.as_ref().map(DataDirs::models).unwrap_or_default()),
@@ -143,15 +147,6 @@ impl CastmillApp {
     fn try_start(&mut self, ctx: &egui::Context) -> anyhow::Result<()> {
         let dirs = self.dirs()?;
         anyhow::ensure!(!self.queue.items.is_empty(), "the queue is empty");
-        let out = self.settings.output_dir_or_default();
-        std::fs::create_dir_all(&out)?;
-        let out = out.canonicalize()?;
-        let model = ModelStore::new(dirs.models()).resolve(&self.settings.model);
-        anyhow::ensure!(
-            model.is_file(),
-            "model {} is not installed (Settings > Models)",
-            self.settings.model
-        );
         let options = self.settings.transcribe_options();
         let embeddings = if options.wants_knowledge() {
             let store = ModelStore::new(dirs.models());
@@ -162,17 +157,27 @@ impl CastmillApp {
         } else {
             None
         };
-        let models = jobs::JobModels {
-            whisper: model,
+        let request = jobs::JobRequest {
+            inputs: self.queue.paths(),
+            output_dir: self.settings.output_dir_or_default(),
+            model: self.settings.model.clone(),
             embeddings,
+            options,
         };
-        let (folder, spec) = jobs::create_job(&dirs, self.queue.paths(), out, models, options)?;
-        self.run_job(folder, spec, ctx)
+        let job = match jobs::create_job(&dirs, request) {
+            Ok(job) => job,
+            Err(e @ (jobs::JobError::ModelNotInstalled { .. } | jobs::JobError::ModelUnusable { .. })) => {
+                anyhow::bail!("{}. Install or choose another in Settings > Models.", describe(&e))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.run_job(job.folder, job.spec, ctx)
     }
 
     fn run_job(&mut self, folder: shared_ipc::JobFolder, spec: JobSpec, ctx: &egui::Context) -> anyhow::Result<()> {
         let repaint = ctx.clone();
-        let config = self.settings.supervisor_config(self.worker_override.clone());
+        let mut config = self.settings.supervisor_config(self.worker_override.clone());
+        config.worker_env = self.worker_env.clone();
         let thread = JobThread::start(folder.clone(), config, move || repaint.request_repaint())?;
         self.screen = Screen::Running(Box::new(RunningJob::new(thread, folder, spec.inputs, spec.output_dir)));
         self.notice = None;

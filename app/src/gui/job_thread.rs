@@ -1,25 +1,16 @@
 //! Runs a job under the supervisor on a background thread. Events reach the UI through a
-//! bounded channel, each followed by a repaint request, so the UI sleeps between events and
-//! never blocks on the worker.
-
-use std::sync::mpsc::{self, Receiver, SyncSender};
+//! [`Mailbox`] that never blocks, each followed by a repaint request, so the UI sleeps
+//! between events, never blocks on the worker, and never slows it down either.
 
 use shared_ipc::JobFolder;
 
+use super::mailbox::Mailbox;
 use crate::supervisor::control::JobControl;
-use crate::supervisor::events::{Outcome, SupervisorEvent};
 use crate::supervisor::runner::{self, SupervisorConfig};
-
-const UI_QUEUE: usize = 4096;
-
-pub enum JobMessage {
-    Event(SupervisorEvent),
-    Ended(Outcome),
-}
 
 pub struct JobThread {
     pub control: JobControl,
-    pub messages: Receiver<JobMessage>,
+    pub mailbox: Mailbox,
 }
 
 impl JobThread {
@@ -29,19 +20,19 @@ impl JobThread {
         repaint: impl Fn() + Send + 'static,
     ) -> std::io::Result<Self> {
         let control = JobControl::default();
-        let (tx, rx): (SyncSender<JobMessage>, _) = mpsc::sync_channel(UI_QUEUE);
+        let mailbox = Mailbox::default();
         let thread_control = control.clone();
+        let thread_mailbox = mailbox.clone();
         std::thread::Builder::new().name("job".into()).spawn(move || {
             let outcome = runner::run(&folder, &config, &thread_control, |event| {
                 tracing::debug!(target: "castmill::gui", "event {}", event.to_line().trim_end());
-                // A full queue means the UI is behind; waiting here slows the reader, not the worker.
-                let _ = tx.send(JobMessage::Event(event));
+                thread_mailbox.post(event);
                 repaint();
             });
             tracing::info!(target: "castmill::gui", "job ended: {outcome:?}");
-            let _ = tx.send(JobMessage::Ended(outcome));
+            thread_mailbox.end(outcome);
             repaint();
         })?;
-        Ok(Self { control, messages: rx })
+        Ok(Self { control, mailbox })
     }
 }

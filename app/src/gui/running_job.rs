@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use shared_ipc::{Checkpoint, FileState, JobFolder, Stage, StageState, WorkerEvent};
 
-use super::job_thread::{JobMessage, JobThread};
+use super::job_thread::JobThread;
 use super::theme;
 use crate::supervisor::events::{Outcome, SupervisorEvent};
 use crate::supervisor::recovery;
@@ -24,8 +24,14 @@ pub enum FileStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SummaryStatus {
     None,
-    Done { note: PathBuf },
-    Failed { reason: String },
+    Done {
+        note: PathBuf,
+    },
+    Failed {
+        reason: String,
+    },
+    /// The user skipped it.
+    Skipped,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +58,8 @@ pub struct RunningJob {
     pub files: Vec<FileRow>,
     pub current: Option<usize>,
     pub stage: String,
+    /// The stage the worker last reported.
+    pub current_stage: Option<Stage>,
     pub file_done_s: f64,
     pub file_total_s: Option<f64>,
     pub batch_done_s: f64,
@@ -68,6 +76,15 @@ pub struct RunningJob {
     pub skipping: Option<usize>,
     pub map: Option<PathBuf>,
     pub knowledge_problem: Option<String>,
+}
+
+/// What Skip leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipTarget {
+    /// The file being transcribed (by index).
+    File(usize),
+    /// The summary being made (of the file at this index).
+    Summary(usize),
 }
 
 /// A finished (or stopped) batch, as the results screen shows it.
@@ -89,47 +106,24 @@ impl RunningJob {
     /// A job whose worker was just started. Files a previous run already ended (a resumed
     /// job) start with their recorded status.
     pub fn new(thread: JobThread, folder: JobFolder, inputs: Vec<PathBuf>, output_dir: PathBuf) -> Self {
-        let recorded = Checkpoint::load(&folder.checkpoint()).ok().flatten();
         let files = inputs
             .into_iter()
-            .enumerate()
-            .map(|(i, input)| {
-                let status = recorded
-                    .as_ref()
-                    .and_then(|cp| cp.files.get(i))
-                    .map(|f| match &f.state {
-                        FileState::Done { outputs, .. } => FileStatus::Done {
-                            outputs: outputs.clone(),
-                        },
-                        FileState::Failed { reason, .. } => FileStatus::Failed { reason: reason.clone() },
-                        FileState::Skipped => FileStatus::Skipped,
-                        FileState::Pending | FileState::InProgress => FileStatus::Waiting,
-                    })
-                    .unwrap_or(FileStatus::Waiting);
-                let summary = recorded
-                    .as_ref()
-                    .and_then(|cp| cp.files.get(i))
-                    .map(|f| match &f.summary {
-                        StageState::Done { outputs } => outputs
-                            .first()
-                            .map(|note| SummaryStatus::Done { note: note.clone() })
-                            .unwrap_or(SummaryStatus::None),
-                        StageState::Failed { reason, .. } => SummaryStatus::Failed { reason: reason.clone() },
-                        StageState::Pending => SummaryStatus::None,
-                    })
-                    .unwrap_or(SummaryStatus::None);
-                FileRow { input, status, summary }
+            .map(|input| FileRow {
+                input,
+                status: FileStatus::Waiting,
+                summary: SummaryStatus::None,
             })
             .collect();
         // Audio already done by earlier runs (a resumed job) does not count toward the speed.
         let batch_start_s = recovery::summarize(&folder).audio_done_ms as f64 / 1000.0;
-        Self {
+        let mut job = Self {
             thread,
             folder,
             output_dir,
             files,
             current: None,
             stage: "starting".into(),
+            current_stage: None,
             file_done_s: 0.0,
             file_total_s: None,
             batch_done_s: 0.0,
@@ -144,19 +138,50 @@ impl RunningJob {
             skipping: None,
             map: None,
             knowledge_problem: None,
+        };
+        job.read_recorded_status();
+        job
+    }
+
+    /// Takes each file's status from the checkpoint: what earlier runs ended, or what this
+    /// run did when the events that said it were lost.
+    fn read_recorded_status(&mut self) {
+        let Some(recorded) = Checkpoint::load(&self.folder.checkpoint()).ok().flatten() else {
+            return;
+        };
+        for (row, file) in self.files.iter_mut().zip(&recorded.files) {
+            match &file.state {
+                FileState::Done { outputs, .. } => {
+                    row.status = FileStatus::Done {
+                        outputs: outputs.clone(),
+                    }
+                }
+                FileState::Failed { reason, .. } => row.status = FileStatus::Failed { reason: reason.clone() },
+                FileState::Skipped => row.status = FileStatus::Skipped,
+                FileState::Pending | FileState::InProgress => {}
+            }
+            row.summary = match &file.summary {
+                StageState::Done { outputs } => outputs
+                    .first()
+                    .map(|note| SummaryStatus::Done { note: note.clone() })
+                    .unwrap_or(SummaryStatus::None),
+                StageState::Failed { reason, .. } => SummaryStatus::Failed { reason: reason.clone() },
+                StageState::Skipped => SummaryStatus::Skipped,
+                StageState::Pending => SummaryStatus::None,
+            };
         }
     }
 
     /// Applies what the job thread sent since the last frame; the results once it ended.
     pub fn drain(&mut self) -> Option<Results> {
-        let mut ended = None;
-        while let Ok(message) = self.thread.messages.try_recv() {
-            match message {
-                JobMessage::Event(event) => self.apply(event),
-                JobMessage::Ended(outcome) => ended = Some(outcome),
-            }
+        let delivery = self.thread.mailbox.take();
+        for event in delivery.events {
+            self.apply(event);
         }
-        let outcome = ended?;
+        if delivery.lost_state {
+            self.read_recorded_status();
+        }
+        let outcome = delivery.ended?;
         Some(Results {
             folder: self.folder.clone(),
             summary: summarize(&self.files, &outcome),
@@ -204,22 +229,35 @@ impl RunningJob {
     /// Stops the job and waits (at most `grace`) until the worker has committed and exited.
     pub fn stop_and_wait(&mut self, grace: std::time::Duration) {
         self.stop();
-        let deadline = Instant::now() + grace;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.thread.messages.recv_timeout(left) {
-                Ok(JobMessage::Ended(_)) | Err(_) => return,
-                Ok(JobMessage::Event(_)) => {}
+        self.thread.mailbox.wait_for_end(grace);
+    }
+
+    /// What Skip does now: leave out the file being transcribed, or the summary being made;
+    /// `None` when there is nothing to skip (the Map of Content, between files).
+    pub fn skip_target(&self) -> Option<SkipTarget> {
+        let index = self.current?;
+        match self.current_stage? {
+            Stage::Probing | Stage::Opening | Stage::Transcribing | Stage::WritingOutputs => {
+                Some(SkipTarget::File(index))
             }
+            Stage::Summarizing => Some(SkipTarget::Summary(index)),
+            Stage::LoadingModel | Stage::MappingContent | Stage::Done => None,
         }
     }
 
-    /// Skips the file being worked on.
+    /// Skips what [`RunningJob::skip_target`] names.
     pub fn skip_current(&mut self) {
-        if let Some(i) = self.current.filter(|_| !self.stopping && self.skipping.is_none()) {
-            self.skipping = Some(i);
-            push_bounded(&mut self.log, format!("Skipping {}…", self.files[i].name()));
-            self.thread.control.skip(i);
+        if self.stopping || self.skipping.is_some() {
+            return;
         }
+        let Some(target) = self.skip_target() else { return };
+        let (index, what) = match target {
+            SkipTarget::File(i) => (i, self.files[i].name()),
+            SkipTarget::Summary(i) => (i, format!("the summary of {}", self.files[i].name())),
+        };
+        self.skipping = Some(index);
+        push_bounded(&mut self.log, format!("Skipping {what}…"));
+        self.thread.control.skip(index);
     }
 
     fn apply(&mut self, event: SupervisorEvent) {
@@ -261,14 +299,44 @@ impl RunningJob {
                     },
                 );
             }
-            SupervisorEvent::Skipped { file_index, input } => {
+            SupervisorEvent::Skipped {
+                file_index,
+                input,
+                summary_only: false,
+            } => {
                 push_bounded(&mut self.log, format!("Skipped {input}."));
                 self.skipping = None;
                 self.set_status(file_index, FileStatus::Skipped);
             }
+            SupervisorEvent::Skipped {
+                file_index,
+                input,
+                summary_only: true,
+            } => {
+                push_bounded(&mut self.log, format!("Skipped the summary of {input}."));
+                self.skipping = None;
+                if let Some(row) = self.files.get_mut(file_index) {
+                    row.summary = SummaryStatus::Skipped;
+                }
+            }
+            SupervisorEvent::SkipDeclined { file_index, reason } => {
+                let name = self.files.get(file_index).map(FileRow::name).unwrap_or_default();
+                push_bounded(&mut self.log, format!("Nothing to skip in {name}: {reason}."));
+                self.skipping = None;
+            }
             SupervisorEvent::Watchdog { silent_s } => push_bounded(
                 &mut self.log,
                 format!("The worker stopped responding for {silent_s:.0} s; restarting it."),
+            ),
+            SupervisorEvent::Stalled { stalled_s, .. } => push_bounded(
+                &mut self.log,
+                format!("The worker made no progress for {stalled_s:.0} s; restarting it."),
+            ),
+            SupervisorEvent::StopEscalated { grace_s } => push_bounded(
+                &mut self.log,
+                format!(
+                    "The worker did not stop within {grace_s:.0} s; stopping it at once (at most the last 30 s of audio are transcribed again)."
+                ),
             ),
             SupervisorEvent::WorkerLine { problem } => {
                 push_bounded(&mut self.log, format!("unreadable worker output: {problem}"))
@@ -280,6 +348,7 @@ impl RunningJob {
         match event {
             WorkerEvent::Stage { stage, file_index } => {
                 self.stage = stage_label(stage).to_owned();
+                self.current_stage = Some(stage);
                 if let Some(i) = file_index {
                     self.current = Some(i);
                     if self.files.get(i).is_some_and(|row| row.status == FileStatus::Waiting) {
@@ -349,6 +418,7 @@ fn stage_label(stage: Stage) -> &'static str {
     match stage {
         Stage::LoadingModel => "loading the model",
         Stage::Probing => "reading the inputs",
+        Stage::Opening => "opening",
         Stage::Transcribing => "transcribing",
         Stage::WritingOutputs => "writing outputs",
         Stage::Summarizing => "summarising",

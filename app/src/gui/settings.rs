@@ -29,6 +29,9 @@ pub struct Settings {
     pub last_input_dir: Option<PathBuf>,
     /// Seconds of silence from the worker (while not paused) before it is restarted.
     pub watchdog_timeout_s: f64,
+    /// Seconds the work may go without progress (while not paused) before the worker is
+    /// restarted; grows with the slowest step seen.
+    pub stall_timeout_s: f64,
     /// Restarts in a row without progress before a job gives up.
     pub max_restarts: u32,
     /// The first wait before restarting a crashed worker; doubled on each further crash.
@@ -50,6 +53,7 @@ impl Default for Settings {
             embedding_model: crate::models::catalog::DEFAULT_EMBEDDING_MODEL.to_owned(),
             last_input_dir: None,
             watchdog_timeout_s: supervision.watchdog_timeout.as_secs_f64(),
+            stall_timeout_s: supervision.stall_timeout.as_secs_f64(),
             max_restarts: supervision.restart.max_attempts,
             restart_delay_s: supervision.restart.base.as_secs_f64(),
         }
@@ -94,6 +98,7 @@ impl Settings {
         };
         SupervisorConfig {
             watchdog_timeout: seconds(self.watchdog_timeout_s, defaults.watchdog_timeout),
+            stall_timeout: seconds(self.stall_timeout_s, defaults.stall_timeout),
             restart: RestartPolicy {
                 base: seconds(self.restart_delay_s, defaults.restart.base),
                 max_attempts: self.max_restarts,
@@ -118,6 +123,7 @@ mod tests {
         assert!(settings.beam_search);
         assert_eq!(settings.formats, OutputFormats::default());
         assert_eq!(settings.watchdog_timeout_s, 30.0);
+        assert_eq!(settings.stall_timeout_s, 120.0);
         assert!(
             settings.summaries && settings.map_of_content,
             "summaries are on for old settings too"
@@ -128,11 +134,13 @@ mod tests {
     fn nonsense_durations_fall_back_to_the_defaults() {
         let settings = Settings {
             watchdog_timeout_s: -3.0,
+            stall_timeout_s: 0.0,
             restart_delay_s: f64::NAN,
             ..Settings::default()
         };
         let config = settings.supervisor_config(None);
         assert_eq!(config.watchdog_timeout, SupervisorConfig::default().watchdog_timeout);
+        assert_eq!(config.stall_timeout, SupervisorConfig::default().stall_timeout);
         assert_eq!(config.restart.base, SupervisorConfig::default().restart.base);
     }
 }

@@ -15,7 +15,7 @@ use ct2_reader::{Ct2Error, Ct2Model, Variable};
 pub enum ConvertError {
     #[error(transparent)]
     Ct2(#[from] Ct2Error),
-    #[error("failed to read {path}: {source}")]
+    #[error("failed to read {path}")]
     Read { path: String, source: std::io::Error },
     #[error("failed to write the converted model: {0}")]
     Write(std::io::Error),

@@ -33,7 +33,7 @@ pub struct SentenceModelSummary {
 pub enum SentenceModelError {
     #[error("{folder} has no {file}")]
     Missing { folder: PathBuf, file: &'static str },
-    #[error("failed to read {path}: {source}")]
+    #[error("failed to read {path}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {reason}")]
     Invalid { path: PathBuf, reason: String },

@@ -6,6 +6,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use shared_ipc::error_chain::describe;
 use shared_ipc::model_file::{self, ModelSummary};
 
 use super::ct2_to_ggml;
@@ -133,14 +134,14 @@ impl ModelStore {
                     .sum();
                 let check = sentence_model::validate(&path)
                     .map(ModelKind::Embeddings)
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| describe(&e));
                 (file_name, size, check)
             } else if let Some(name) = file_name.strip_suffix(".bin") {
                 // Follows a linked model to its file, as loading it does.
                 let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
                 let check = model_file::validate_file(&path)
                     .map(ModelKind::Whisper)
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| describe(&e));
                 (name, size, check)
             } else {
                 continue;

@@ -3,7 +3,7 @@
 //! is paused straight away.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -13,6 +13,8 @@ struct State {
     worker: Option<Pid>,
     paused: bool,
     stop: bool,
+    /// When the graceful stop was asked for: past the grace period it becomes a kill.
+    stop_asked_at: Option<Instant>,
     /// A file the user asked to skip; taken by the runner once the worker has stopped.
     skip: Option<usize>,
 }
@@ -45,10 +47,12 @@ impl JobControl {
         Self::signal(&s, Signal::SIGUSR2);
     }
 
-    /// Graceful stop: the worker commits and exits; no restart follows.
+    /// Graceful stop: the worker commits and exits; no restart follows. A worker that has not
+    /// exited after the supervisor's grace period is killed.
     pub fn stop(&self) {
         let mut s = self.lock();
         s.stop = true;
+        s.stop_asked_at.get_or_insert_with(Instant::now);
         Self::signal(&s, Signal::SIGTERM);
         self.inner.1.notify_all();
     }
@@ -78,6 +82,11 @@ impl JobControl {
 
     pub fn stop_requested(&self) -> bool {
         self.lock().stop
+    }
+
+    /// When a graceful stop was asked for, if one was.
+    pub(crate) fn stop_asked_at(&self) -> Option<Instant> {
+        self.lock().stop_asked_at
     }
 
     /// Registers the running worker (its process group); applies a pending pause.

@@ -14,6 +14,12 @@ pub enum SupervisorEvent {
     WorkerLine { problem: String },
     /// The worker was silent too long (while not paused) and is being stopped.
     Watchdog { silent_s: f64 },
+    /// The worker kept sending heartbeats but its work made no progress for `stalled_s`
+    /// (past the limit of `limit_s`, while not paused); it is being stopped.
+    Stalled { stalled_s: f64, limit_s: f64 },
+    /// A stop was asked for, but the worker had not exited `grace_s` later: it is killed. At
+    /// most the window in flight is lost.
+    StopEscalated { grace_s: f64 },
     /// The worker ended abnormally and will be restarted from its checkpoint.
     Restarting {
         attempt: u32,
@@ -21,8 +27,15 @@ pub enum SupervisorEvent {
         delay_ms: u64,
         reason: String,
     },
-    /// The user skipped a file; the job goes on without it.
-    Skipped { file_index: usize, input: String },
+    /// The user skipped a file; the job goes on without it. `summary_only`: its transcript
+    /// was already done, so only its summary is left out.
+    Skipped {
+        file_index: usize,
+        input: String,
+        summary_only: bool,
+    },
+    /// A skip that found nothing left to skip (the file had finished meanwhile).
+    SkipDeclined { file_index: usize, reason: String },
     /// A file killed the worker twice at the same place; it is marked failed (or only its
     /// summary, when that is where the worker died).
     Quarantined {

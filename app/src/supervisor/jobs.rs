@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use shared_ipc::job_spec::JOB_SPEC_VERSION;
+use shared_ipc::model_file::{self, ModelFileError};
 use shared_ipc::{Checkpoint, JobFolder, JobLock, JobSpec, TranscribeOptions};
 use thiserror::Error;
 
 use crate::data_dirs::DataDirs;
+use crate::models::store::ModelStore;
 
 #[derive(Debug, Error)]
 pub enum JobError {
@@ -19,7 +21,7 @@ pub enum JobError {
     Running(String),
     #[error("{path} is not a job folder inside the jobs folder (a link?); refusing to touch it")]
     NotInside { path: PathBuf },
-    #[error("failed to {what} {path}: {source}")]
+    #[error("failed to {what} {path}")]
     Io {
         what: &'static str,
         path: PathBuf,
@@ -33,6 +35,24 @@ pub enum JobError {
     Checkpoint(#[from] shared_ipc::CheckpointError),
     #[error("this job has no sentence-embedding model for summaries; name one to use")]
     NoKnowledge,
+    #[error("{}", no_inputs(skipped))]
+    NoInputs { skipped: Vec<String> },
+    #[error("model {name} is not installed ({} not found)", path.display())]
+    ModelNotInstalled { name: String, path: PathBuf },
+    #[error("model {name} is unusable ({})", path.display())]
+    ModelUnusable {
+        name: String,
+        path: PathBuf,
+        source: ModelFileError,
+    },
+}
+
+fn no_inputs(skipped: &[String]) -> String {
+    if skipped.is_empty() {
+        "no input files given".to_owned()
+    } else {
+        skipped.join("; ")
+    }
 }
 
 fn io<'p>(what: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> JobError + 'p {
@@ -43,19 +63,79 @@ fn io<'p>(what: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> 
     }
 }
 
-/// The models a job uses: the whisper file, and the sentence-embedding folder when the job
-/// makes summaries or a Map of Content.
-pub struct JobModels {
-    pub whisper: PathBuf,
+/// What a new job is asked to do, before anything is checked. The window and the command
+/// line both make their jobs from one of these, with [`create_job`].
+pub struct JobRequest {
+    /// Files and folders as the user gave them; a folder gives its audio files.
+    pub inputs: Vec<PathBuf>,
+    /// Created if missing.
+    pub output_dir: PathBuf,
+    /// An installed model's name, or the path of a GGML whisper file.
+    pub model: String,
+    /// The sentence-embedding folder, when the job makes summaries or a Map of Content.
     pub embeddings: Option<PathBuf>,
+    pub options: TranscribeOptions,
 }
 
-/// Creates a new job folder with its spec.
-pub fn create_job(
+/// A job folder with its spec, ready to run.
+pub struct NewJob {
+    pub folder: JobFolder,
+    pub spec: JobSpec,
+    /// Arguments that gave no input (a folder without audio), each with why.
+    pub skipped: Vec<String>,
+}
+
+/// Makes a job from `request`: inputs expanded, the whisper model found and validated, the
+/// output folder made, then the job folder and its spec. Everything is checked before the
+/// job folder or the output folder exists, so a request that cannot run leaves nothing
+/// behind.
+pub fn create_job(dirs: &DataDirs, request: JobRequest) -> Result<NewJob, JobError> {
+    let expanded = crate::inputs::expand_each(&request.inputs).map_err(io("read", Path::new(".")))?;
+    if expanded.files.is_empty() {
+        return Err(JobError::NoInputs {
+            skipped: expanded.skipped,
+        });
+    }
+    let model = ModelStore::new(dirs.models()).resolve(&request.model);
+    let model = std::path::absolute(&model).unwrap_or(model);
+    if !model.is_file() {
+        return Err(JobError::ModelNotInstalled {
+            name: request.model,
+            path: model,
+        });
+    }
+    if let Err(source) = model_file::validate_file(&model) {
+        return Err(JobError::ModelUnusable {
+            name: request.model,
+            path: model,
+            source,
+        });
+    }
+    let out = &request.output_dir;
+    std::fs::create_dir_all(out).map_err(io("create the output folder", out))?;
+    let output_dir = out.canonicalize().map_err(io("resolve the output folder", out))?;
+    let (folder, spec) = write_job(
+        dirs,
+        expanded.files,
+        output_dir,
+        model,
+        request.embeddings,
+        request.options,
+    )?;
+    Ok(NewJob {
+        folder,
+        spec,
+        skipped: expanded.skipped,
+    })
+}
+
+/// Creates the job folder and writes its spec.
+fn write_job(
     dirs: &DataDirs,
     inputs: Vec<PathBuf>,
     output_dir: PathBuf,
-    models: JobModels,
+    model: PathBuf,
+    embedding_model: Option<PathBuf>,
     options: TranscribeOptions,
 ) -> Result<(JobFolder, JobSpec), JobError> {
     let jobs = dirs.jobs();
@@ -70,8 +150,8 @@ pub fn create_job(
         created_at_ms,
         inputs,
         output_dir,
-        model: models.whisper,
-        embedding_model: models.embeddings,
+        model,
+        embedding_model,
         options,
     };
     spec.save(&folder.spec())?;

@@ -14,6 +14,8 @@ pub struct DeathSite {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeathStage {
+    /// Opening or probing the file, before any of it was transcribed.
+    Opening,
     /// Transcribing, at this committed position in milliseconds.
     Transcription { position_ms: u64 },
     /// Making the file's summary from its transcript.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use shared_ipc::atomic_file;
+use shared_ipc::error_chain::describe;
 use shared_ipc::journal::JournalLoad;
 use shared_ipc::{Checkpoint, FileState, JobFolder, JobLock, JobSpec, StopReason};
 
@@ -126,7 +126,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
     let spec = match JobSpec::load(&folder.spec()) {
         Ok(spec) => spec,
         Err(e) => {
-            summary.state = JobState::Corrupt(e.to_string());
+            summary.state = JobState::Corrupt(describe(&e));
             return summary;
         }
     };
@@ -141,7 +141,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
         Ok(cp) => cp,
         Err(e) => {
             if summary.state != JobState::Running {
-                summary.state = JobState::Corrupt(e.to_string());
+                summary.state = JobState::Corrupt(describe(&e));
             }
             return summary;
         }
@@ -206,12 +206,12 @@ fn why_ended(folder: &JobFolder, last_stop: Option<StopReason>) -> WhyEnded {
     }
 }
 
-/// Committed audio in a journal, read without changing it.
+/// Committed audio in a journal, read without changing it (a worker may be appending).
 fn committed_ms(journal: &Path) -> u64 {
-    atomic_file::read_limited(journal, 512 * 1024 * 1024)
+    JournalLoad::read(journal)
         .ok()
-        .and_then(|bytes| JournalLoad::parse(&bytes).ok())
-        .map(|load| load.committed_samples * 1000 / 16_000)
+        .flatten()
+        .map(|load| load.committed_ms())
         .unwrap_or(0)
 }
 

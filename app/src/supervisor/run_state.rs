@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use shared_ipc::atomic_file::{self, Visibility};
+use shared_ipc::FileKind;
+use shared_ipc::atomic_file;
 
 pub const RUN_STATE_VERSION: u32 = 1;
 
@@ -39,7 +40,7 @@ pub fn save(job_root: &Path, ended: RunEnd, detail: &str) {
         at_ms: shared_ipc::now_unix_ms(),
     };
     if let Ok(bytes) = serde_json::to_vec(&state)
-        && let Err(e) = atomic_file::write_atomic(&path(job_root), &bytes, Visibility::Private)
+        && let Err(e) = atomic_file::write_atomic(&path(job_root), &bytes, FileKind::RunState)
     {
         tracing::warn!("failed to record the run state in {}: {e}", job_root.display());
     }

@@ -1,62 +1,69 @@
-//! Runs one job under supervision until it finishes, is stopped, or cannot go on.
+//! Runs one job under supervision until it finishes, is stopped, or cannot go on. This is
+//! the doing half: spawn, watch, signal, wait — and after each worker, carry out what
+//! `decision::decide` says.
 
-use std::os::unix::process::ExitStatusExt;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use shared_ipc::{
-    Checkpoint, FileCheckpoint, FileState, Incoming, JobFolder, JobLock, Stage, StageState, WorkerEvent, exit_code,
-};
+use shared_ipc::{Incoming, JobFolder, PROTOCOL_VERSION, WorkerEvent};
 
+use super::attempt::Attempt;
 use super::backoff::RestartPolicy;
+use super::checkpoint_edits::{self, Skipped};
 use super::control::JobControl;
+use super::decision::{self, AfterDeath, Death, Decision, History, Requests, WorkerEnd};
 use super::events::{Outcome, SupervisorEvent};
-use super::poison::{DeathSite, DeathStage, PoisonTracker};
 use super::run_state::{self, RunEnd};
-use super::watchdog::Watchdog;
+use super::watchdog::{Watchdog, WatchdogKill, WatchdogLimits};
 use super::worker_process::{WorkerMessage, WorkerProcess};
 
 #[derive(Debug, Clone)]
 pub struct SupervisorConfig {
     /// Silence (while not paused) after which the worker is asked to stop.
     pub watchdog_timeout: Duration,
-    /// Time between SIGTERM and SIGKILL when the watchdog stops a worker.
+    /// The least time the work may go without progress (while not paused) before the worker
+    /// is asked to stop; the limit grows with the slowest step seen.
+    pub stall_timeout: Duration,
+    /// How long loading a model may take.
+    pub model_load_timeout: Duration,
+    /// Time between SIGTERM and SIGKILL, when the watchdog or the user stops a worker.
     pub kill_grace: Duration,
     pub restart: RestartPolicy,
     /// The worker binary; `None` finds it as `worker_process::worker_path` says.
     pub worker: Option<PathBuf>,
+    /// Extra environment for the worker (`CASTMILL_LOG`, a test build's faults).
+    pub worker_env: Vec<(OsString, OsString)>,
 }
 
 impl Default for SupervisorConfig {
     fn default() -> Self {
         Self {
             watchdog_timeout: Duration::from_secs(30),
+            stall_timeout: Duration::from_secs(120),
+            model_load_timeout: Duration::from_secs(300),
             kill_grace: Duration::from_secs(5),
             restart: RestartPolicy::default(),
             worker: None,
+            worker_env: Vec::new(),
+        }
+    }
+}
+
+impl SupervisorConfig {
+    fn watchdog_limits(&self) -> WatchdogLimits {
+        WatchdogLimits {
+            silence: self.watchdog_timeout,
+            stall_floor: self.stall_timeout,
+            model_load: self.model_load_timeout,
         }
     }
 }
 
 /// How often the supervisor looks at the watchdog when the worker is quiet.
 const TICK: Duration = Duration::from_millis(200);
-
-/// What one worker process did before it ended.
-#[derive(Default)]
-struct Attempt {
-    /// File being worked on and its committed position, from `stage` and `progress`.
-    file_index: Option<usize>,
-    position_ms: u64,
-    /// File whose summary is being made, during the summary stage.
-    summary_file: Option<usize>,
-    /// New segments or summaries committed during this attempt.
-    progressed: bool,
-    finished: Option<(usize, usize)>,
-    killed_by_watchdog: bool,
-    error: Option<String>,
-}
 
 /// Runs the job in `folder`, reporting every event to `sink`.
 pub fn run(
@@ -66,196 +73,137 @@ pub fn run(
     mut sink: impl FnMut(SupervisorEvent),
 ) -> Outcome {
     run_state::clear(folder.root());
-    let mut poison = PoisonTracker::default();
-    let mut failures_in_a_row = 0u32;
+    let mut history = History::default();
+    // What earlier workers showed about how slow a step of the work can be here.
+    let mut slowest_step = Duration::ZERO;
     loop {
         if control.stop_requested() {
             return Outcome::Stopped;
         }
-        let mut worker = match WorkerProcess::spawn(folder, config.worker.as_deref()) {
+        let mut worker = match WorkerProcess::spawn(folder, config.worker.as_deref(), &config.worker_env) {
             Ok(w) => w,
-            Err(e) => return Outcome::Unrunnable { reason: e.to_string() },
+            Err(e) => {
+                return Outcome::Unrunnable {
+                    reason: shared_ipc::error_chain::describe(&e),
+                };
+            }
         };
         control.attach(worker.pid());
-        let attempt = watch(&mut worker, config, control, &mut sink);
+        let mut attempt = Attempt::default();
+        slowest_step = watch(&mut worker, config, control, &mut sink, &mut attempt, slowest_step);
         let status = worker.wait();
         control.detach();
-        let status = match status {
-            Ok(s) => s,
+        let end = match status {
+            Ok(status) => WorkerEnd::from(status),
             Err(e) => {
                 return Outcome::GaveUp {
                     reason: format!("failed to wait for the worker: {e}"),
                 };
             }
         };
-
-        let code = status.code();
-        if let Some((files_done, files_failed)) = attempt.finished
-            && code == Some(exit_code::FINISHED)
-        {
-            return Outcome::Finished {
+        let requests = Requests {
+            stop: control.stop_requested(),
+            skip: control.take_skip(),
+        };
+        match decision::decide(
+            &mut history,
+            &attempt,
+            end,
+            &requests,
+            &config.restart,
+            PROTOCOL_VERSION,
+        ) {
+            Decision::Finished {
                 files_done,
                 files_failed,
-            };
-        }
-        if control.stop_requested() {
-            return Outcome::Stopped;
-        }
-        if let Some(file_index) = control.take_skip() {
-            match mark_skipped(folder, file_index) {
-                Ok(Some(input)) => {
-                    log_decision(
-                        folder,
-                        &format!("skipped file {} ({input}) at the user's request", file_index + 1),
-                    );
-                    sink(SupervisorEvent::Skipped { file_index, input });
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    return Outcome::GaveUp {
-                        reason: format!("failed to skip file {}: {e}", file_index + 1),
-                    };
-                }
+            } => {
+                return Outcome::Finished {
+                    files_done,
+                    files_failed,
+                };
             }
-            // The worker was stopped on purpose: start the next one straight away.
-            failures_in_a_row = 0;
-            continue;
-        }
-        match code {
-            Some(exit_code::STOPPED) => return Outcome::Stopped,
-            Some(exit_code::MODEL_ERROR | exit_code::JOB_ERROR | exit_code::ALREADY_RUNNING | exit_code::USAGE) => {
-                let reason = attempt
-                    .error
-                    .unwrap_or_else(|| exit_code::describe(code.unwrap_or_default()).to_owned());
+            Decision::Stopped => return Outcome::Stopped,
+            Decision::Unrunnable { reason } => {
                 run_state::save(folder.root(), RunEnd::Unrunnable, &reason);
                 return Outcome::Unrunnable { reason };
             }
-            _ => {}
-        }
-
-        // The worker died. Decide whether the file it was on is to blame, then restart.
-        let how = match (code, status.signal()) {
-            (_, Some(sig)) => Signal::try_from(sig)
-                .map(|s| format!("killed by {s}"))
-                .unwrap_or_else(|_| format!("killed by signal {sig}")),
-            (Some(c), None) => format!("exited with code {c} ({})", exit_code::describe(c)),
-            (None, None) => "ended".to_owned(),
-        };
-        let how = if attempt.killed_by_watchdog {
-            format!("stopped responding and was {how}")
-        } else {
-            how
-        };
-        let tail = worker.stderr_tail();
-        tracing::warn!("worker {how}; last log lines:\n{tail}");
-        let blames_input = attempt.killed_by_watchdog || is_crash(code, status.signal());
-        let site = match (attempt.summary_file, attempt.file_index) {
-            (Some(file_index), _) => Some(DeathSite {
-                file_index,
-                stage: DeathStage::Summary,
-            }),
-            (None, Some(file_index)) => Some(DeathSite {
-                file_index,
-                stage: DeathStage::Transcription {
-                    position_ms: attempt.position_ms,
-                },
-            }),
-            (None, None) => None,
-        };
-        if let (true, Some(site)) = (blames_input, site) {
-            let file_index = site.file_index;
-            if poison.record(site) {
-                let reason = match site.stage {
-                    DeathStage::Transcription { position_ms } => format!(
-                        "the worker {how} twice at {:.1} s of this file",
-                        position_ms as f64 / 1000.0
-                    ),
-                    DeathStage::Summary => format!("the worker {how} twice while summarising this file"),
-                };
-                match quarantine(folder, site, &reason) {
-                    Ok(input) => sink(SupervisorEvent::Quarantined {
-                        file_index,
-                        input,
-                        reason,
-                        summary_only: site.stage == DeathStage::Summary,
-                    }),
-                    Err(e) => {
-                        return Outcome::GaveUp {
-                            reason: format!("failed to quarantine file {file_index}: {e}"),
-                        };
-                    }
+            Decision::Skip { file_index } => {
+                if let Err(reason) = apply_skip(folder, file_index, &mut sink) {
+                    return Outcome::GaveUp { reason };
                 }
-                poison.forget_file(file_index);
             }
-        }
-        if attempt.killed_by_watchdog {
-            run_state::save(folder.root(), RunEnd::Watchdog, &how);
-        }
-        failures_in_a_row = if attempt.progressed { 1 } else { failures_in_a_row + 1 };
-        if failures_in_a_row > config.restart.max_attempts {
-            let reason = format!(
-                "the worker {how}, {} times in a row without progress",
-                failures_in_a_row
-            );
-            run_state::save(folder.root(), RunEnd::GaveUp, &reason);
-            return Outcome::GaveUp { reason };
-        }
-        let delay = config.restart.delay(failures_in_a_row);
-        log_decision(
-            folder,
-            &format!(
-                "the worker {how}; restarting in {} ms (attempt {failures_in_a_row})",
-                delay.as_millis()
-            ),
-        );
-        sink(SupervisorEvent::Restarting {
-            attempt: failures_in_a_row,
-            max_attempts: config.restart.max_attempts,
-            delay_ms: delay.as_millis() as u64,
-            reason: how,
-        });
-        if control.wait_or_stop(delay) {
-            return Outcome::Stopped;
+            Decision::Died(death) => {
+                tracing::warn!("worker {}; last log lines:\n{}", death.how, worker.stderr_tail());
+                if let Some(outcome) = after_death(folder, control, death, &config.restart, &mut sink) {
+                    return outcome;
+                }
+            }
         }
     }
 }
 
-/// Reads the worker's events until its stdout closes, enforcing the watchdog.
+/// Reads the worker's events until its stdout closes, enforcing the watchdog and the stop's
+/// grace period. Returns the slowest step the watchdog saw.
 fn watch(
     worker: &mut WorkerProcess,
     config: &SupervisorConfig,
     control: &JobControl,
     sink: &mut impl FnMut(SupervisorEvent),
-) -> Attempt {
-    let mut attempt = Attempt::default();
-    let mut watchdog = Watchdog::new(config.watchdog_timeout, Instant::now());
+    attempt: &mut Attempt,
+    slowest_step: Duration,
+) -> Duration {
+    let mut watchdog = Watchdog::new(config.watchdog_limits(), slowest_step, Instant::now());
     let mut term_sent_at: Option<Instant> = None;
+    let mut stop_escalated = false;
     loop {
         match worker.events.recv_timeout(TICK) {
             Ok(WorkerMessage::Line(Incoming::Event(event))) => {
-                let now = Instant::now();
-                watchdog.activity(now);
-                observe(&event, &mut attempt, &mut watchdog, now);
+                watchdog.observe(&event, Instant::now());
+                attempt.observe(&event);
+                if let WorkerEvent::Hello { protocol_version, .. } = &event
+                    && *protocol_version != PROTOCOL_VERSION
+                {
+                    // A worker from another build must not touch the job at all.
+                    control.signal_worker(Signal::SIGKILL);
+                }
                 sink(SupervisorEvent::Worker(event));
             }
             Ok(WorkerMessage::Line(other)) => {
-                watchdog.activity(Instant::now());
+                watchdog.line(Instant::now());
                 sink(SupervisorEvent::WorkerLine {
                     problem: format!("{other:?}"),
                 });
             }
-            Ok(WorkerMessage::Closed) | Err(RecvTimeoutError::Disconnected) => return attempt,
+            Ok(WorkerMessage::Closed) | Err(RecvTimeoutError::Disconnected) => return watchdog.slowest_step(),
             Err(RecvTimeoutError::Timeout) => {}
         }
         let now = Instant::now();
+        if let Some(asked) = control.stop_asked_at()
+            && !stop_escalated
+            && now.duration_since(asked) >= config.kill_grace
+        {
+            stop_escalated = true;
+            sink(SupervisorEvent::StopEscalated {
+                grace_s: config.kill_grace.as_secs_f64(),
+            });
+            control.signal_worker(Signal::SIGKILL);
+        }
         match term_sent_at {
-            None if watchdog.expired(now) && !control.is_paused() => {
-                sink(SupervisorEvent::Watchdog {
-                    silent_s: watchdog.silence(now).as_secs_f64(),
-                });
-                attempt.killed_by_watchdog = true;
-                control.signal_worker(Signal::SIGTERM);
-                term_sent_at = Some(now);
+            None if !control.is_paused() => {
+                if let Some(kill) = watchdog.check(now) {
+                    sink(match kill {
+                        WatchdogKill::Silent { for_ } => SupervisorEvent::Watchdog {
+                            silent_s: for_.as_secs_f64(),
+                        },
+                        WatchdogKill::Stalled { for_, limit } => SupervisorEvent::Stalled {
+                            stalled_s: for_.as_secs_f64(),
+                            limit_s: limit.as_secs_f64(),
+                        },
+                    });
+                    attempt.watchdog = Some(kill);
+                    control.signal_worker(Signal::SIGTERM);
+                    term_sent_at = Some(now);
+                }
             }
             Some(at) if now.duration_since(at) >= config.kill_grace => {
                 control.signal_worker(Signal::SIGKILL);
@@ -265,116 +213,85 @@ fn watch(
     }
 }
 
-fn observe(event: &WorkerEvent, attempt: &mut Attempt, watchdog: &mut Watchdog, now: Instant) {
-    match event {
-        WorkerEvent::Stage {
-            stage: Stage::Transcribing,
-            file_index: Some(i),
-        } if attempt.file_index != Some(*i) => {
-            attempt.file_index = Some(*i);
-            attempt.position_ms = 0;
+/// Leaves out what the user skipped, and says so (or that nothing was left to skip).
+fn apply_skip(folder: &JobFolder, file_index: usize, sink: &mut impl FnMut(SupervisorEvent)) -> Result<(), String> {
+    let skipped = checkpoint_edits::skip(folder, file_index)
+        .map_err(|e| format!("failed to skip file {}: {e}", file_index + 1))?;
+    let (input, summary_only) = match skipped {
+        Skipped::File { input } => (input, false),
+        Skipped::Summary { input } => (input, true),
+        Skipped::Nothing => {
+            sink(SupervisorEvent::SkipDeclined {
+                file_index,
+                reason: "it had already finished".into(),
+            });
+            return Ok(());
         }
-        WorkerEvent::Progress {
-            file_index,
-            file_done_s,
-            ..
-        } => {
-            attempt.file_index = Some(*file_index);
-            attempt.position_ms = (file_done_s * 1000.0).round() as u64;
-        }
-        WorkerEvent::Stage {
-            stage: Stage::Summarizing,
-            file_index,
-        } => {
-            // A death from here on says nothing about the audio.
-            attempt.file_index = None;
-            attempt.summary_file = *file_index;
-        }
-        WorkerEvent::Stage {
-            stage: Stage::MappingContent,
-            ..
-        } => {
-            attempt.file_index = None;
-            attempt.summary_file = None;
-        }
-        WorkerEvent::Segment { .. }
-        | WorkerEvent::FileCompleted { .. }
-        | WorkerEvent::SummaryWritten { .. }
-        | WorkerEvent::MapWritten { .. } => attempt.progressed = true,
-        WorkerEvent::FileFailed { .. } => attempt.file_index = None,
-        WorkerEvent::Paused => watchdog.pause(now),
-        WorkerEvent::Resumed => watchdog.resume(now),
-        WorkerEvent::Finished {
-            files_done,
-            files_failed,
-        } => attempt.finished = Some((*files_done, *files_failed)),
-        WorkerEvent::Error { message, .. } => attempt.error = Some(message.clone()),
-        _ => {}
-    }
+    };
+    let what = if summary_only { "the summary of file" } else { "file" };
+    log_decision(
+        folder,
+        &format!("skipped {what} {} ({input}) at the user's request", file_index + 1),
+    );
+    sink(SupervisorEvent::Skipped {
+        file_index,
+        input,
+        summary_only,
+    });
+    Ok(())
 }
 
-/// Deaths that say something about the input: fatal signals raised by the process itself,
-/// panics and internal errors. A plain SIGKILL or SIGTERM came from outside.
-fn is_crash(code: Option<i32>, signal: Option<i32>) -> bool {
-    match signal {
-        Some(s) => [
-            Signal::SIGSEGV,
-            Signal::SIGABRT,
-            Signal::SIGBUS,
-            Signal::SIGILL,
-            Signal::SIGFPE,
-        ]
-        .iter()
-        .any(|c| *c as i32 == s),
-        None => matches!(code, Some(exit_code::INTERNAL_ERROR) | Some(101)),
-    }
-}
-
-/// Marks what died at `site` failed in the checkpoint: the file, or only its summary (its
-/// transcript stays done). Returns the file's input.
-fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<String, String> {
-    let reason = format!("quarantined: {reason}");
-    change_file(folder, site.file_index, |file| {
-        match site.stage {
-            DeathStage::Transcription { .. } => file.state = FileState::failed(reason),
-            DeathStage::Summary => file.summary = StageState::failed(reason),
-        }
-        true
-    })
-    .map(|input| input.unwrap_or_default())
-}
-
-/// Marks a file skipped unless it already ended (finished just before the skip arrived);
-/// returns its input when it was marked.
-fn mark_skipped(folder: &JobFolder, file_index: usize) -> Result<Option<String>, String> {
-    change_file(folder, file_index, |file| {
-        let pending = matches!(file.state, FileState::Pending | FileState::InProgress);
-        if pending {
-            file.state = FileState::Skipped;
-        }
-        pending
-    })
-}
-
-/// Changes one file's entry in the checkpoint, holding the job lock meanwhile. `change`
-/// returns whether it changed anything. Returns the file's input when it did.
-fn change_file(
+/// Carries out a worker's death: quarantine, the supervisor's note, then a restart after the
+/// backoff (`None`) or the run's end.
+fn after_death(
     folder: &JobFolder,
-    file_index: usize,
-    change: impl FnOnce(&mut FileCheckpoint) -> bool,
-) -> Result<Option<String>, String> {
-    let _lock = JobLock::try_acquire(&folder.lock()).map_err(|e| e.to_string())?;
-    let mut checkpoint = Checkpoint::load(&folder.checkpoint())
-        .map_err(|e| e.to_string())?
-        .ok_or("no checkpoint")?;
-    let file = checkpoint.files.get_mut(file_index).ok_or("no such file")?;
-    if !change(file) {
-        return Ok(None);
+    control: &JobControl,
+    death: Death,
+    policy: &RestartPolicy,
+    sink: &mut impl FnMut(SupervisorEvent),
+) -> Option<Outcome> {
+    if let Some(quarantine) = &death.quarantine {
+        let file_index = quarantine.site.file_index;
+        match checkpoint_edits::quarantine(folder, quarantine.site, &quarantine.reason) {
+            Ok(input) => sink(SupervisorEvent::Quarantined {
+                file_index,
+                input,
+                reason: quarantine.reason.clone(),
+                summary_only: quarantine.site.stage == super::poison::DeathStage::Summary,
+            }),
+            Err(e) => {
+                return Some(Outcome::GaveUp {
+                    reason: format!("failed to quarantine file {}: {e}", file_index + 1),
+                });
+            }
+        }
     }
-    let input = file.input.display().to_string();
-    checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
-    checkpoint.save(&folder.checkpoint()).map_err(|e| e.to_string())?;
-    Ok(Some(input))
+    if death.watchdog.is_some() {
+        run_state::save(folder.root(), RunEnd::Watchdog, &death.how);
+    }
+    match death.next {
+        AfterDeath::GiveUp { reason } => {
+            run_state::save(folder.root(), RunEnd::GaveUp, &reason);
+            Some(Outcome::GaveUp { reason })
+        }
+        AfterDeath::Restart { attempt, delay } => {
+            log_decision(
+                folder,
+                &format!(
+                    "the worker {}; restarting in {} ms (attempt {attempt})",
+                    death.how,
+                    delay.as_millis()
+                ),
+            );
+            sink(SupervisorEvent::Restarting {
+                attempt,
+                max_attempts: policy.max_attempts,
+                delay_ms: delay.as_millis() as u64,
+                reason: death.how,
+            });
+            control.wait_or_stop(delay).then_some(Outcome::Stopped)
+        }
+    }
 }
 
 /// Appends one of the supervisor's decisions to the job log, next to the worker's own lines.

@@ -4,6 +4,7 @@
 //! job's log file itself, not a pipe through us: when the app dies, the worker's last words
 //! still reach the log, and a broken pipe cannot take the worker down with it.
 
+use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
@@ -23,11 +24,11 @@ const LOG_TAIL_BYTES: u64 = 8 * 1024;
 
 #[derive(Debug, Error)]
 pub enum SpawnError {
-    #[error("failed to locate the castmill executable: {0}")]
-    NoExe(std::io::Error),
-    #[error("failed to open the job log {path}: {source}")]
+    #[error("failed to locate the castmill executable")]
+    NoExe(#[source] std::io::Error),
+    #[error("failed to open the job log {path}")]
     Log { path: PathBuf, source: std::io::Error },
-    #[error("failed to start the worker {path}: {source}")]
+    #[error("failed to start the worker {path}")]
     Spawn { path: PathBuf, source: std::io::Error },
 }
 
@@ -53,8 +54,13 @@ pub fn worker_path() -> Result<PathBuf, SpawnError> {
 }
 
 impl WorkerProcess {
-    /// Starts `program` (default: [`worker_path`]) on the job folder.
-    pub fn spawn(folder: &JobFolder, program: Option<&std::path::Path>) -> Result<Self, SpawnError> {
+    /// Starts `program` (default: [`worker_path`]) on the job folder, with `env` added to
+    /// its environment.
+    pub fn spawn(
+        folder: &JobFolder,
+        program: Option<&std::path::Path>,
+        env: &[(OsString, OsString)],
+    ) -> Result<Self, SpawnError> {
         let worker = match program {
             Some(p) => p.to_owned(),
             None => worker_path()?,
@@ -78,6 +84,7 @@ impl WorkerProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .process_group(0)
             .spawn()
             .map_err(spawn_err)?;

@@ -14,6 +14,8 @@ use serde::Deserialize;
 use thiserror::Error;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
+use crate::work_progress::WorkProgress;
+
 /// Texts run through the model together. Larger batches pad more and gain little on 2 cores.
 const BATCH: usize = 32;
 /// sentence-transformers' own default when the folder does not say.
@@ -21,7 +23,7 @@ const DEFAULT_MAX_TOKENS: usize = 256;
 
 #[derive(Debug, Error)]
 pub enum EmbedderError {
-    #[error("failed to read {path}: {source}")]
+    #[error("failed to read {path}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path} is not a usable model description: {reason}")]
     Config { path: PathBuf, reason: String },
@@ -29,7 +31,7 @@ pub enum EmbedderError {
     Tokenizer { path: PathBuf, reason: String },
     #[error("failed to tokenize: {0}")]
     Tokenize(String),
-    #[error("the embedding model failed: {0}")]
+    #[error("the embedding model failed")]
     Model(#[from] candle_core::Error),
     /// The interrupt flag was raised (pause or stop); nothing of the call is kept.
     #[error("interrupted")]
@@ -49,6 +51,8 @@ pub struct Embedder {
     device: Device,
     /// Checked between batches, so a pause or stop waits for one batch at most.
     interrupt: Option<Arc<AtomicBool>>,
+    /// Ticked after each batch.
+    progress: Option<WorkProgress>,
 }
 
 impl Embedder {
@@ -101,6 +105,7 @@ impl Embedder {
             dimension: config.hidden_size,
             device,
             interrupt: None,
+            progress: None,
         })
     }
 
@@ -108,6 +113,12 @@ impl Embedder {
     /// [`EmbedderError::Interrupted`].
     pub fn with_interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
         self.interrupt = Some(flag);
+        self
+    }
+
+    /// Ticks `progress` after every batch, so liveness follows the embedding work.
+    pub fn with_progress(mut self, progress: WorkProgress) -> Self {
+        self.progress = Some(progress);
         self
     }
 
@@ -128,6 +139,9 @@ impl Embedder {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
             for (&i, vector) in chunk.iter().zip(self.embed_batch(&batch)?) {
                 vectors[i] = vector;
+            }
+            if let Some(progress) = &self.progress {
+                progress.tick();
             }
         }
         Ok(vectors)

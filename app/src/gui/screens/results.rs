@@ -81,6 +81,10 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
                         SummaryStatus::Failed { reason } => {
                             ui.colored_label(theme::FAILED, "No summary").on_hover_text(reason);
                         }
+                        SummaryStatus::Skipped => {
+                            ui.colored_label(theme::MUTED, "Summary skipped")
+                                .on_hover_text("Skipped by you; Rebuild summaries makes it");
+                        }
                         SummaryStatus::None => {
                             ui.label("");
                         }

@@ -3,7 +3,7 @@
 
 use egui::Ui;
 
-use crate::gui::running_job::RunningJob;
+use crate::gui::running_job::{RunningJob, SkipTarget};
 use crate::gui::{shortcuts, theme};
 use crate::progress::{clock, speed_and_eta};
 
@@ -66,15 +66,22 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
         {
             job.toggle_pause();
         }
+        let target = job.skip_target();
+        let (skip_label, skip_hint) = match target {
+            Some(SkipTarget::Summary(_)) => (
+                "Skip this summary",
+                "Make no summary for this file (its transcript is kept) and go on with the next",
+            ),
+            Some(SkipTarget::File(_)) => ("Skip this file", "Leave this file out and go on with the next"),
+            None => ("Skip this file", "Nothing to skip at this stage"),
+        };
         if ui
             .add_enabled(
-                !job.stopping && job.current.is_some() && job.skipping.is_none(),
-                egui::Button::new("Skip this file"),
+                !job.stopping && target.is_some() && job.skipping.is_none(),
+                egui::Button::new(skip_label),
             )
-            .on_hover_text(format!(
-                "Leave this file out and go on with the next ({})",
-                shortcuts::text(ui, shortcuts::SKIP)
-            ))
+            .on_hover_text(format!("{skip_hint} ({})", shortcuts::text(ui, shortcuts::SKIP)))
+            .on_disabled_hover_text(skip_hint)
             .clicked()
         {
             job.skip_current();

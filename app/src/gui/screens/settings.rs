@@ -133,6 +133,15 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
         )
         .labelled_by(label.id);
         ui.end_row();
+        let label = ui.label("Restart a worker making no progress after");
+        ui.add(
+            egui::DragValue::new(&mut settings.stall_timeout_s)
+                .range(10.0..=3600.0)
+                .suffix(" s"),
+        )
+        .on_hover_text("At least this long; a slow model on a slow machine gets more, from how long its steps take")
+        .labelled_by(label.id);
+        ui.end_row();
         let label = ui.label("First wait before a restart");
         ui.add(
             egui::DragValue::new(&mut settings.restart_delay_s)

@@ -127,20 +127,26 @@ fn heartbeats_arrive_while_working() {
     let job = TestJob::new(vec![fixtures::long_clip(media.path())]);
     let (status, events) = run_to_end(&job);
     assert_eq!(status.code(), Some(exit_code::FINISHED));
-    let beats: Vec<u64> = events
+    let (beats, progress): (Vec<u64>, Vec<u64>) = events
         .iter()
         .filter_map(|e| {
-            if let WorkerEvent::Heartbeat { seq } = e {
-                Some(*seq)
+            if let WorkerEvent::Heartbeat { seq, progress } = e {
+                Some((*seq, progress.expect("a heartbeat carries the work's progress")))
             } else {
                 None
             }
         })
-        .collect();
+        .unzip();
     assert!(beats.len() >= 2, "only {} heartbeats", beats.len());
     assert!(
         beats.windows(2).all(|w| w[1] == w[0] + 1),
         "heartbeat sequence has gaps: {beats:?}"
+    );
+    // The work's own counter never goes back, and moves while the file is transcribed.
+    assert!(progress.windows(2).all(|w| w[1] >= w[0]), "{progress:?}");
+    assert!(
+        progress.last() > progress.first(),
+        "progress stood still while working: {progress:?}"
     );
 }
 

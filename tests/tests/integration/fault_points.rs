@@ -50,7 +50,7 @@ fn run(job: &TestJob, env: &[(&str, &str)]) -> (Option<i32>, Vec<WorkerEvent>) {
     (status.code(), events(&lines))
 }
 
-/// What the worker writes, as `shared_ipc::fault_point::kind_of` names it.
+/// What the worker writes, as `shared_ipc::FileKind::name` names it.
 const KINDS: [&str; 6] = ["checkpoint", "journal", "output", "record", "note", "map"];
 
 /// Runs every scenario at the points that write `kind`.

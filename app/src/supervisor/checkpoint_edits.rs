@@ -1,0 +1,169 @@
+//! The supervisor's own changes to a job's checkpoint, made between two workers while
+//! holding the job lock: quarantining what killed the worker, skipping what the user skipped.
+
+use shared_ipc::error_chain::describe;
+use shared_ipc::{Checkpoint, FileCheckpoint, FileState, JobFolder, JobLock, StageState};
+
+use super::poison::{DeathSite, DeathStage};
+
+/// What a skip did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skipped {
+    /// The file is left out of the batch; its input.
+    File { input: String },
+    /// The file's transcript is done, so only its summary is left out; its input.
+    Summary { input: String },
+    /// Nothing was left to skip (the file and its summary ended meanwhile).
+    Nothing,
+}
+
+/// Marks what died at `site` failed: the file, or only its summary (its transcript stays
+/// done). Returns the file's input.
+pub fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<String, String> {
+    let reason = format!("quarantined: {reason}");
+    edit(folder, |checkpoint| {
+        let file = file(checkpoint, site.file_index)?;
+        match site.stage {
+            DeathStage::Opening | DeathStage::Transcription { .. } => file.state = FileState::failed(reason),
+            DeathStage::Summary => file.summary = StageState::failed(reason),
+        }
+        Ok(file.input.display().to_string())
+    })
+}
+
+/// Skips file `file_index`: the file when its transcript is not done, else its summary when
+/// that is still to make (and then the map is made again without it).
+pub fn skip(folder: &JobFolder, file_index: usize) -> Result<Skipped, String> {
+    edit(folder, |checkpoint| {
+        let file = file(checkpoint, file_index)?;
+        let input = file.input.display().to_string();
+        let skipped = match (&file.state, &file.summary) {
+            (FileState::Pending | FileState::InProgress, _) => {
+                file.state = FileState::Skipped;
+                Skipped::File { input }
+            }
+            (FileState::Done { .. }, StageState::Pending) => {
+                file.summary = StageState::Skipped;
+                checkpoint.map_of_content = StageState::Pending;
+                Skipped::Summary { input }
+            }
+            _ => return Ok(Skipped::Nothing),
+        };
+        Ok(skipped)
+    })
+}
+
+fn file(checkpoint: &mut Checkpoint, index: usize) -> Result<&mut FileCheckpoint, String> {
+    checkpoint
+        .files
+        .get_mut(index)
+        .ok_or_else(|| format!("the job has no file {}", index + 1))
+}
+
+/// Loads the checkpoint under the job lock, applies `change` and saves it. `change` may
+/// decide to change nothing; the checkpoint is saved either way (unchanged bytes).
+fn edit<T>(folder: &JobFolder, change: impl FnOnce(&mut Checkpoint) -> Result<T, String>) -> Result<T, String> {
+    let _lock = JobLock::try_acquire(&folder.lock()).map_err(|e| describe(&e))?;
+    let path = folder.checkpoint();
+    let mut checkpoint = Checkpoint::load(&path)
+        .map_err(|e| describe(&e))?
+        .ok_or("the job has no checkpoint yet")?;
+    let before = checkpoint.clone();
+    let result = change(&mut checkpoint)?;
+    if checkpoint != before {
+        checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
+        checkpoint.save(&path).map_err(|e| describe(&e))?;
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn job(states: Vec<(FileState, StageState)>) -> (tempfile::TempDir, JobFolder) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let folder = JobFolder::new(dir.path());
+        let inputs: Vec<PathBuf> = (0..states.len())
+            .map(|i| PathBuf::from(format!("/in/{i}.mp3")))
+            .collect();
+        let mut checkpoint = Checkpoint::new("job", &inputs);
+        for (file, (state, summary)) in checkpoint.files.iter_mut().zip(states) {
+            file.state = state;
+            file.summary = summary;
+        }
+        checkpoint.map_of_content = StageState::Done { outputs: Vec::new() };
+        checkpoint.save(&folder.checkpoint()).expect("save");
+        (dir, folder)
+    }
+
+    fn done() -> FileState {
+        FileState::Done {
+            outputs: Vec::new(),
+            audio_ms: 1_000,
+        }
+    }
+
+    fn load(folder: &JobFolder) -> Checkpoint {
+        Checkpoint::load(&folder.checkpoint()).expect("load").expect("exists")
+    }
+
+    #[test]
+    fn skip_leaves_out_the_file_or_else_its_summary_or_says_nothing_was_left() {
+        let (_dir, folder) = job(vec![
+            (FileState::InProgress, StageState::Pending),
+            (done(), StageState::Pending),
+            (done(), StageState::Done { outputs: Vec::new() }),
+        ]);
+        assert_eq!(
+            skip(&folder, 0),
+            Ok(Skipped::File {
+                input: "/in/0.mp3".into()
+            })
+        );
+        assert_eq!(
+            skip(&folder, 1),
+            Ok(Skipped::Summary {
+                input: "/in/1.mp3".into()
+            })
+        );
+        assert_eq!(skip(&folder, 2), Ok(Skipped::Nothing));
+        let cp = load(&folder);
+        assert_eq!(cp.files[0].state, FileState::Skipped);
+        assert_eq!(cp.files[1].summary, StageState::Skipped);
+        assert!(
+            matches!(cp.files[1].state, FileState::Done { .. }),
+            "its transcript is kept"
+        );
+        assert_eq!(
+            cp.map_of_content,
+            StageState::Pending,
+            "the map is made again without it"
+        );
+        assert!(skip(&folder, 9).is_err());
+    }
+
+    #[test]
+    fn quarantine_fails_the_file_or_only_its_summary() {
+        let (_dir, folder) = job(vec![
+            (FileState::InProgress, StageState::Pending),
+            (done(), StageState::Pending),
+        ]);
+        let opening = DeathSite {
+            file_index: 0,
+            stage: DeathStage::Opening,
+        };
+        assert_eq!(quarantine(&folder, opening, "it crashed"), Ok("/in/0.mp3".into()));
+        let summary = DeathSite {
+            file_index: 1,
+            stage: DeathStage::Summary,
+        };
+        quarantine(&folder, summary, "it crashed").expect("quarantine");
+        let cp = load(&folder);
+        assert_eq!(cp.files[0].state, FileState::failed("quarantined: it crashed"));
+        assert!(matches!(cp.files[1].state, FileState::Done { .. }));
+        assert_eq!(cp.files[1].summary, StageState::failed("quarantined: it crashed"));
+    }
+}
