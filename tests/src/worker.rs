@@ -245,30 +245,42 @@ pub fn wait_until_unlocked(job_root: &std::path::Path) {
 
 /// A job whose one input is transcribed already: its journal holds `hours` of transcript.
 pub fn transcribed_job(hours: u64) -> TestJob {
-    let input = PathBuf::from(format!("/nonexistent/episode-{hours}h.mp3"));
-    let job = TestJob::with_knowledge(vec![input.clone()]);
+    transcribed_job_of(&[(&format!("episode-{hours}h"), hours)])
+}
+
+/// A job whose inputs (`(name, hours)`) are all transcribed already: each journal holds that
+/// many hours of transcript, and only the knowledge stages are left to run.
+pub fn transcribed_job_of(inputs: &[(&str, u64)]) -> TestJob {
+    let paths: Vec<PathBuf> = inputs
+        .iter()
+        .map(|(name, _)| PathBuf::from(format!("/nonexistent/{name}.mp3")))
+        .collect();
+    let job = TestJob::with_knowledge(paths.clone());
     std::fs::create_dir_all(job.folder.journals_dir()).expect("journals dir");
     let fingerprint = Fingerprint {
         size: 0,
         modified_ns: 0,
         sample_crc32: 0,
     };
-    let mut journal = Journal::create(&job.folder.journal(0), fingerprint).expect("journal");
-    let segments = crate::fixtures::transcript(hours);
-    let audio_ms = hours * 3_600_000;
-    // In 30-second windows, as the worker commits them.
-    for (w, window) in segments.chunks(6).enumerate() {
-        journal
-            .commit_window(window, (w as u64 + 1) * 30 * 16_000)
-            .expect("commit");
+    let mut checkpoint = Checkpoint::new("bench", &paths);
+    for (index, &(_, hours)) in inputs.iter().enumerate() {
+        let mut journal = Journal::create(&job.folder.journal(index), fingerprint).expect("journal");
+        let segments = crate::fixtures::transcript(hours);
+        let audio_ms = hours * 3_600_000;
+        // In 30-second windows, as the worker commits them.
+        for (w, window) in segments.chunks(6).enumerate() {
+            journal
+                .commit_window(window, (w as u64 + 1) * 30 * 16_000)
+                .expect("commit");
+        }
+        let file = &mut checkpoint.files[index];
+        file.fingerprint = Some(fingerprint);
+        file.duration_ms = Some(audio_ms);
+        file.state = FileState::Done {
+            outputs: Vec::new(),
+            audio_ms,
+        };
     }
-    let mut checkpoint = Checkpoint::new("bench", &[input]);
-    checkpoint.files[0].fingerprint = Some(fingerprint);
-    checkpoint.files[0].duration_ms = Some(audio_ms);
-    checkpoint.files[0].state = FileState::Done {
-        outputs: Vec::new(),
-        audio_ms,
-    };
     checkpoint.save(&job.folder.checkpoint()).expect("checkpoint");
     job
 }

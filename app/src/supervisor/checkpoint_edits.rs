@@ -2,7 +2,7 @@
 //! holding the job lock: quarantining what killed the worker, skipping what the user skipped.
 
 use shared_ipc::error_chain::describe;
-use shared_ipc::{Checkpoint, FileCheckpoint, FileState, JobFolder, JobLock, StageState};
+use shared_ipc::{Checkpoint, FileCheckpoint, FileState, JobFolder, JobLock, JobSpec, StageState};
 
 use super::poison::{DeathSite, DeathStage};
 
@@ -60,17 +60,22 @@ fn file(checkpoint: &mut Checkpoint, index: usize) -> Result<&mut FileCheckpoint
         .ok_or_else(|| format!("the job has no file {}", index + 1))
 }
 
-/// Loads the checkpoint under the job lock, applies `change` and saves it. `change` may
-/// decide to change nothing; the checkpoint is saved either way (unchanged bytes).
+/// Loads the checkpoint under the job lock, applies `change` and saves it when it changed
+/// anything. A job whose worker died before its first commit (while probing its inputs, say)
+/// gets its first checkpoint here, from its spec.
 fn edit<T>(folder: &JobFolder, change: impl FnOnce(&mut Checkpoint) -> Result<T, String>) -> Result<T, String> {
     let _lock = JobLock::try_acquire(&folder.lock()).map_err(|e| describe(&e))?;
     let path = folder.checkpoint();
-    let mut checkpoint = Checkpoint::load(&path)
-        .map_err(|e| describe(&e))?
-        .ok_or("the job has no checkpoint yet")?;
-    let before = checkpoint.clone();
+    let mut checkpoint = match Checkpoint::load(&path).map_err(|e| describe(&e))? {
+        Some(checkpoint) => checkpoint,
+        None => {
+            let spec = JobSpec::load(&folder.spec()).map_err(|e| describe(&e))?;
+            Checkpoint::new(&spec.job_id, &spec.inputs)
+        }
+    };
+    let before = path.exists().then(|| checkpoint.clone());
     let result = change(&mut checkpoint)?;
-    if checkpoint != before {
+    if before.as_ref() != Some(&checkpoint) {
         checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
         checkpoint.save(&path).map_err(|e| describe(&e))?;
     }
@@ -165,5 +170,30 @@ mod tests {
         assert_eq!(cp.files[0].state, FileState::failed("quarantined: it crashed"));
         assert!(matches!(cp.files[1].state, FileState::Done { .. }));
         assert_eq!(cp.files[1].summary, StageState::failed("quarantined: it crashed"));
+    }
+
+    #[test]
+    fn a_job_that_never_committed_gets_its_first_checkpoint_from_its_spec() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let folder = JobFolder::new(dir.path());
+        let spec = JobSpec {
+            format_version: shared_ipc::job_spec::JOB_SPEC_VERSION,
+            job_id: "job".into(),
+            created_at_ms: 0,
+            inputs: vec![PathBuf::from("/in/a.mp3"), PathBuf::from("/in/b.mp3")],
+            output_dir: PathBuf::from("/out"),
+            model: PathBuf::from("/m.bin"),
+            embedding_model: None,
+            options: shared_ipc::TranscribeOptions::default(),
+        };
+        spec.save(&folder.spec()).expect("spec");
+        let probing_b = DeathSite {
+            file_index: 1,
+            stage: DeathStage::Opening,
+        };
+        assert_eq!(quarantine(&folder, probing_b, "it crashed"), Ok("/in/b.mp3".into()));
+        let cp = load(&folder);
+        assert_eq!(cp.files[0].state, FileState::Pending);
+        assert_eq!(cp.files[1].state, FileState::failed("quarantined: it crashed"));
     }
 }

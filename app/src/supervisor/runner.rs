@@ -117,12 +117,18 @@ pub fn run(
                 files_done,
                 files_failed,
             } => {
+                // A watchdog restart on the way is no reason to offer the job for recovery.
+                run_state::clear(folder.root());
                 return Outcome::Finished {
                     files_done,
                     files_failed,
                 };
             }
-            Decision::Stopped => return Outcome::Stopped,
+            Decision::Stopped => {
+                // The worker said why it stopped (the user, the app closing); that is the news.
+                run_state::clear(folder.root());
+                return Outcome::Stopped;
+            }
             Decision::Unrunnable { reason } => {
                 run_state::save(folder.root(), RunEnd::Unrunnable, &reason);
                 return Outcome::Unrunnable { reason };

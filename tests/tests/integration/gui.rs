@@ -1,15 +1,22 @@
 //! The real `eframe::App` driven by egui_kittest against the real worker and model: add files,
 //! Start, watch progress, Pause and Resume, and see the results.
 
-use castmill::gui::app::{FileStatus, Screen, SummaryStatus};
+use castmill::data_dirs::DataDirs;
+use castmill::gui::app::{CastmillApp, FileStatus, Screen, SummaryStatus};
+use castmill::gui::job_thread::JobThread;
+use castmill::supervisor::events::{Outcome, SupervisorEvent};
+use castmill::supervisor::jobs::{self, JobRequest};
+use castmill::supervisor::runner::SupervisorConfig;
 use castmill_e2e::app_harness::{
-    app_harness, rerun_without_transcribing, results, run_until, run_until_first_segment, run_until_results,
+    app_harness, press_first, rerun_without_transcribing, results, run_until, run_until_first_segment,
+    run_until_results,
 };
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
 use castmill_e2e::tmpfs::Tmpfs;
-use castmill_e2e::worker::one_model_at_a_time;
+use castmill_e2e::worker::{HANG_GUARD, one_model_at_a_time, transcribed_job_of};
 use egui_kittest::kittest::Queryable;
+use shared_ipc::{TranscribeOptions, WorkerEvent};
 
 #[test]
 fn start_a_job_pause_resume_and_see_the_results() {
@@ -188,4 +195,152 @@ fn results_that_could_not_be_saved_are_saved_again_from_the_results_screen() {
             .contains("flour")
     );
     assert!(out.join("bread.md").is_file() && out.join("Map of Content.md").is_file());
+}
+
+/// Skip pressed while a file's summary is being made leaves out that summary (the transcript
+/// stays done), the button says so and never stays disabled, and the batch goes on.
+#[test]
+fn skip_during_a_summary_skips_that_summary_and_the_batch_goes_on() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    // Two transcribed hours: each summary takes seconds, long enough to press Skip in.
+    let job = transcribed_job_of(&[("first hour", 1), ("second hour", 1)]);
+    let jobs = data.path().join("jobs");
+    std::fs::create_dir_all(&jobs).expect("jobs folder");
+    std::fs::rename(job.folder.root(), jobs.join("test")).expect("move the job in");
+
+    let mut harness = app_harness(data.path(), &job.out);
+    harness.run();
+    press_first(&mut harness, "Resume");
+    let summarising = |index: usize| {
+        move |app: &CastmillApp| {
+            matches!(&app.screen, Screen::Running(job)
+                if job.current == Some(index) && job.stage == "summarising")
+        }
+    };
+    run_until(&mut harness, "the first summary", summarising(0));
+    harness.get_by_label("Skip this summary").click();
+    run_until(&mut harness, "the second summary", summarising(1));
+    match &harness.state().screen {
+        Screen::Running(job) => {
+            assert_eq!(job.skipping, None, "Skip is ready again for the next summary");
+            assert!(job.log.iter().any(|l| l.contains("Skipped the summary of")), "{:?}", job.log);
+        }
+        _ => unreachable!("run_until saw the running screen"),
+    }
+    run_until_results(&mut harness);
+
+    let results = results(&harness);
+    assert_eq!(results.files[0].summary, SummaryStatus::Skipped, "{:?}", results.files);
+    assert!(
+        matches!(results.files[0].status, FileStatus::Done { .. }),
+        "its transcript is kept: {:?}",
+        results.files
+    );
+    assert!(
+        matches!(results.files[1].summary, SummaryStatus::Done { .. }),
+        "{:?}",
+        results.files
+    );
+    assert!(harness.query_by_label("Summary skipped").is_some());
+    assert!(!job.out.join("first hour.md").exists(), "no note for the skipped summary");
+    let map = std::fs::read_to_string(job.out.join("Map of Content.md")).expect("the map");
+    assert!(map.contains("[[second hour]]") && !map.contains("[[first hour]]"), "{map}");
+}
+
+/// Stop in the window escalates like a second Ctrl-C: a worker that does not stop within the
+/// grace period is killed, and the window says so.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn stop_kills_a_worker_that_does_not_stop_and_says_so() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let mut harness = app_harness(data.path(), &out);
+    // The working thread hangs as soon as transcription starts, so SIGTERM is never obeyed.
+    harness.state_mut().worker_env = vec![("CASTMILL_FAULT_SPIN_ON".into(), "bread".into())];
+    harness.state_mut().add_paths(&[fixtures::clip("bread", "ogg")]);
+    harness.run();
+    harness.get_by_label("Start").click();
+    run_until(
+        &mut harness,
+        "transcription",
+        |app| matches!(&app.screen, Screen::Running(job) if job.stage == "transcribing"),
+    );
+    harness.get_by_label("Stop").click();
+    run_until(&mut harness, "the stop escalated", |app| match &app.screen {
+        Screen::Running(job) => job.log.iter().any(|l| l.contains("did not stop within")),
+        _ => true,
+    });
+    run_until_results(&mut harness);
+    let results = results(&harness);
+    assert!(results.summary.starts_with("Stopped"), "{}", results.summary);
+}
+
+/// The window makes its jobs as the command line does: a damaged model is refused with the
+/// reason before any job (or output folder) exists.
+#[test]
+fn start_with_a_damaged_model_says_why_and_makes_no_job() {
+    let data = DataDir::with_model();
+    let whisper = std::fs::read(castmill_e2e::model_path()).expect("model");
+    std::fs::write(data.path().join("models/suspect.bin"), &whisper[..whisper.len() / 3]).expect("write model");
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let mut harness = app_harness(data.path(), &out);
+    harness.state_mut().settings.model = "suspect".into();
+    harness.state_mut().add_paths(&[fixtures::clip("bread", "ogg")]);
+    harness.run();
+    harness.get_by_label("Start").click();
+    harness.run();
+    assert!(matches!(harness.state().screen, Screen::Start));
+    let notice = harness.state().notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("suspect") && notice.contains("truncated") && notice.contains("Settings > Models"),
+        "{notice}"
+    );
+    assert!(harness.query_by_label_contains("is unusable").is_some());
+    assert!(data.jobs().is_empty(), "a job that can never run was made");
+    assert!(!out.exists(), "the output folder was made for nothing");
+}
+
+/// A window that draws no frames (minimized, hidden) never holds the job up: nothing takes
+/// the job thread's events until the job has ended, and it ends all the same.
+#[test]
+fn a_window_that_draws_no_frames_does_not_hold_up_the_job() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let request = JobRequest {
+        inputs: vec![fixtures::long_clip(media.path()), fixtures::clip("bread", "ogg")],
+        output_dir: media.path().join("out"),
+        model: "tiny.en".into(),
+        embeddings: None,
+        options: TranscribeOptions {
+            threads: 2,
+            ..TranscribeOptions::default()
+        },
+    };
+    let job = jobs::create_job(&DataDirs::at(data.path()), request).expect("job");
+    let config = SupervisorConfig {
+        worker: Some(castmill_e2e::worker_bin()),
+        ..SupervisorConfig::default()
+    };
+    let thread = JobThread::start(job.folder, config, || {}).expect("job thread");
+    assert!(thread.mailbox.wait_for_end(HANG_GUARD), "the job never ended");
+    let delivery = thread.mailbox.take();
+    assert_eq!(
+        delivery.ended,
+        Some(Outcome::Finished {
+            files_done: 2,
+            files_failed: 0
+        })
+    );
+    let completed = delivery
+        .events
+        .iter()
+        .filter(|e| matches!(e, SupervisorEvent::Worker(WorkerEvent::FileCompleted { .. })))
+        .count();
+    assert_eq!(completed, 2, "every file's completion waits for the window");
+    assert!(!delivery.lost_state);
 }

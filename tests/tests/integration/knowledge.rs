@@ -157,6 +157,28 @@ fn notes_topics_related_episodes_and_a_map_whose_links_all_resolve() {
     assert!(checkpoint.map_of_content.is_done());
 }
 
+/// An episode whose name is a batch-level output's ("Map of Content.ogg") keeps its own note:
+/// the map never overwrites it, and the map links to it under its own name.
+#[test]
+fn an_episode_named_like_the_map_of_content_keeps_its_note() {
+    let _guard = one_model_at_a_time();
+    let media = tempfile::tempdir().expect("tempdir");
+    let named = media.path().join("Map of Content.ogg");
+    std::fs::copy(fixtures::clip("bread", "ogg"), &named).expect("copy clip");
+    let job = TestJob::with_knowledge(vec![named, fixtures::clip("garden", "ogg")]);
+    let (status, all) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{all:#?}");
+
+    let note = job.output_text("Map of Content (2).md");
+    assert!(note.to_lowercase().contains("flour"), "the episode's note: {note}");
+    assert!(job.output_text("Map of Content (2).txt").to_lowercase().contains("flour"));
+    let map = job.output_text("Map of Content.md");
+    assert!(map.contains("[[Map of Content (2)]]"), "the map links the episode: {map}");
+    assert!(map.contains("[[garden]]"), "{map}");
+    let (broken, checked) = vault::broken_links(&job.out);
+    assert!(checked > 0 && broken.is_empty(), "broken links: {broken:?}");
+}
+
 /// True when a run transcribed anything: it committed a segment or touched the whisper model.
 fn transcribed(events: &[WorkerEvent]) -> bool {
     events.iter().any(|e| {
