@@ -16,6 +16,7 @@ mod knowledge_model;
 mod models;
 mod recovery;
 mod security;
+mod structure;
 mod supervisor;
 mod transcription;
 mod window;
