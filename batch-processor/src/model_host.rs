@@ -9,11 +9,12 @@
 //! while a stage uses it: stages borrow it from the host, and the borrow checker refuses a
 //! swap while that borrow lives.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use batch_processor::knowledge::embedder::{Embedder, EmbedderError};
 use batch_processor::work_progress::WorkProgress;
 use shared_ipc::error_chain::describe;
+use shared_ipc::model_file::ModelFileError;
 use shared_ipc::{JobSpec, ModelRole, ModelState, Stage, WorkerEvent};
 
 use crate::control::Control;
@@ -35,9 +36,30 @@ pub struct ModelHost<'a> {
     resident: Resident,
 }
 
-/// A model could not be loaded; the message names it and the cause.
-#[derive(Debug)]
-pub struct LoadFailed(pub String);
+/// Why a model could not be loaded; each names the model.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadFailed {
+    #[error("model {} is unusable", path.display())]
+    UnusableWhisper { path: PathBuf, source: ModelFileError },
+    #[error(transparent)]
+    Whisper(#[from] TranscribeError),
+    #[error("no sentence-embedding model is set for this job (install one: castmill models import FOLDER)")]
+    NoEmbeddingModel,
+    #[error("the sentence-embedding model {} is missing or incomplete", folder.display())]
+    EmbeddingsMissing { folder: PathBuf, source: EmbedderError },
+    #[error("the sentence-embedding model {} is unusable", folder.display())]
+    EmbeddingsUnusable { folder: PathBuf, source: EmbedderError },
+    /// A load reported success but left nothing resident (never expected).
+    #[error("the model is not loaded")]
+    NotLoaded,
+}
+
+impl LoadFailed {
+    /// The reason, with its causes, as the user reads it.
+    pub fn reason(&self) -> String {
+        describe(self)
+    }
+}
 
 impl<'a> ModelHost<'a> {
     pub fn new(spec: &'a JobSpec, emitter: &'a Emitter, control: &'a Control, progress: &'a WorkProgress) -> Self {
@@ -61,21 +83,23 @@ impl<'a> ModelHost<'a> {
             let model = &self.spec.model;
             self.report(ModelRole::Whisper, ModelState::Loading, model);
             let loaded = shared_ipc::model_file::validate_file(model)
-                .map_err(|e| format!("model {} is unusable: {}", model.display(), describe(&e)))
+                .map_err(|source| LoadFailed::UnusableWhisper {
+                    path: model.clone(),
+                    source,
+                })
                 .and_then(|_| {
-                    Transcriber::load(
+                    Ok(Transcriber::load(
                         model,
                         &self.spec.options,
                         self.control.interrupt_flag(),
                         self.progress.clone(),
-                    )
-                    .map_err(|e: TranscribeError| e.to_string())
+                    )?)
                 });
             self.settle(ModelRole::Whisper, &self.spec.model, loaded.map(Resident::Whisper))?;
         }
         match &mut self.resident {
             Resident::Whisper(t) => Ok(t),
-            _ => Err(LoadFailed("the whisper model is not loaded".into())),
+            _ => Err(LoadFailed::NotLoaded),
         }
     }
 
@@ -85,10 +109,7 @@ impl<'a> ModelHost<'a> {
         if !matches!(self.resident, Resident::Embeddings(_)) {
             self.unload();
             let Some(folder) = self.spec.embedding_model.clone() else {
-                return Err(LoadFailed(
-                    "no sentence-embedding model is set for this job (install one: castmill models import FOLDER)"
-                        .into(),
-                ));
+                return Err(LoadFailed::NoEmbeddingModel);
             };
             self.report(ModelRole::Embeddings, ModelState::Loading, &folder);
             let loaded = Embedder::load(&folder)
@@ -98,27 +119,38 @@ impl<'a> ModelHost<'a> {
                         .with_progress(self.progress.clone());
                     Resident::Embeddings(Box::new(embedder))
                 })
-                .map_err(|e| describe_embedder_error(&folder, &e));
+                .map_err(|source| match &source {
+                    EmbedderError::Read { source: io, .. } if io.kind() == std::io::ErrorKind::NotFound => {
+                        LoadFailed::EmbeddingsMissing {
+                            folder: folder.clone(),
+                            source,
+                        }
+                    }
+                    _ => LoadFailed::EmbeddingsUnusable {
+                        folder: folder.clone(),
+                        source,
+                    },
+                });
             self.settle(ModelRole::Embeddings, &folder, loaded)?;
         }
         match &self.resident {
             Resident::Embeddings(e) => Ok(e),
-            _ => Err(LoadFailed("the embedding model is not loaded".into())),
+            _ => Err(LoadFailed::NotLoaded),
         }
     }
 
     /// Ends a load that was reported `loading`: the model becomes resident and `ready`, or
     /// the load failed and the model is `idle` again.
-    fn settle(&mut self, role: ModelRole, path: &Path, loaded: Result<Resident, String>) -> Result<(), LoadFailed> {
+    fn settle(&mut self, role: ModelRole, path: &Path, loaded: Result<Resident, LoadFailed>) -> Result<(), LoadFailed> {
         match loaded {
             Ok(model) => {
                 self.resident = model;
                 self.report(role, ModelState::Ready, path);
                 Ok(())
             }
-            Err(message) => {
+            Err(failed) => {
                 self.report(role, ModelState::Idle, path);
-                Err(LoadFailed(message))
+                Err(failed)
             }
         }
     }
@@ -145,20 +177,5 @@ impl<'a> ModelHost<'a> {
             .unwrap_or_default();
         tracing::info!("model {name}: {state:?}");
         self.emitter.emit(&WorkerEvent::Model { role, state, name });
-    }
-}
-
-fn describe_embedder_error(folder: &Path, e: &EmbedderError) -> String {
-    match e {
-        EmbedderError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => format!(
-            "the sentence-embedding model {} is missing or incomplete ({})",
-            folder.display(),
-            describe(e)
-        ),
-        _ => format!(
-            "the sentence-embedding model {} is unusable: {}",
-            folder.display(),
-            describe(e)
-        ),
     }
 }

@@ -1,25 +1,25 @@
 //! whisper.cpp through whisper-rs: one model, one state, one window at a time.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use shared_ipc::{Decoding, Segment, TranscribeOptions};
 use thiserror::Error;
-use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperError, WhisperState};
 
 use batch_processor::work_progress::WorkProgress;
 use castmill_audio::SAMPLE_RATE;
 
 #[derive(Debug, Error)]
 pub enum TranscribeError {
-    #[error("failed to load the model {path}: {detail}")]
-    Load { path: String, detail: String },
+    #[error("failed to load the model {}", path.display())]
+    Load { path: PathBuf, source: WhisperError },
     /// Pause or stop was requested; the window was abandoned and nothing of it is kept.
     #[error("interrupted")]
     Interrupted,
-    #[error("whisper failed: {0}")]
-    Whisper(String),
+    #[error("whisper failed")]
+    Whisper(#[source] WhisperError),
 }
 
 /// What whisper's abort callback reads and ticks.
@@ -60,14 +60,14 @@ impl Transcriber {
         interrupt: Arc<AtomicBool>,
         progress: WorkProgress,
     ) -> Result<Self, TranscribeError> {
-        let load_err = |detail: String| TranscribeError::Load {
-            path: model.display().to_string(),
-            detail,
+        let load_err = |source| TranscribeError::Load {
+            path: model.to_owned(),
+            source,
         };
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
-        let ctx = WhisperContext::new_with_params(model, params).map_err(|e| load_err(e.to_string()))?;
-        let state = ctx.create_state().map_err(|e| load_err(e.to_string()))?;
+        let ctx = WhisperContext::new_with_params(model, params).map_err(load_err)?;
+        let state = ctx.create_state().map_err(load_err)?;
         let threads = match options.threads {
             0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             n => n as usize,
@@ -122,17 +122,14 @@ impl Transcriber {
         if self.watch.interrupt.load(Ordering::Relaxed) {
             return Err(TranscribeError::Interrupted);
         }
-        result.map_err(|e| TranscribeError::Whisper(e.to_string()))?;
+        result.map_err(TranscribeError::Whisper)?;
 
         let window_start_ms = start_sample * 1000 / SAMPLE_RATE as u64;
         let window_end_ms = (start_sample + samples.len() as u64) * 1000 / SAMPLE_RATE as u64;
         let eot = self.ctx.token_eot();
         let mut segments = Vec::new();
         for segment in self.state.as_iter() {
-            let text = segment
-                .to_str_lossy()
-                .map_err(|e| TranscribeError::Whisper(e.to_string()))?
-                .into_owned();
+            let text = segment.to_str_lossy().map_err(TranscribeError::Whisper)?.into_owned();
             // whisper timestamps are in units of 10 ms.
             let start_ms = (window_start_ms + segment.start_timestamp().max(0) as u64 * 10).min(window_end_ms);
             let end_ms = (window_start_ms + segment.end_timestamp().max(0) as u64 * 10).clamp(start_ms, window_end_ms);

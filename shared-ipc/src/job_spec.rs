@@ -183,6 +183,18 @@ mod tests {
         assert!(!spec.options.formats.vtt);
     }
 
+    /// Printed with its causes (as `{:#}` or `error_chain::describe` do), an error says each
+    /// cause once: the message leaves its source to the chain.
+    #[test]
+    fn a_failure_says_its_cause_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("job.json");
+        let e = JobSpec::load(&missing).expect_err("no spec");
+        let text = crate::error_chain::describe(&e);
+        assert!(text.starts_with("failed to read job spec "), "{text}");
+        assert_eq!(text.matches("No such file or directory").count(), 1, "{text}");
+    }
+
     #[test]
     fn every_batch_level_output_is_reserved() {
         let map_stem = MAP_OF_CONTENT_FILE.strip_suffix(".md").expect("a note");

@@ -1,10 +1,25 @@
 //! The supervisor's own changes to a job's checkpoint, made between two workers while
 //! holding the job lock: quarantining what killed the worker, skipping what the user skipped.
 
-use shared_ipc::error_chain::describe;
-use shared_ipc::{Checkpoint, FileCheckpoint, FileState, JobFolder, JobLock, JobSpec, StageState};
+use shared_ipc::job_spec::JobSpecError;
+use shared_ipc::{
+    Checkpoint, CheckpointError, FileCheckpoint, FileState, JobFolder, JobLock, JobSpec, LockError, StageState,
+};
 
 use super::poison::{DeathSite, DeathStage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Spec(#[from] JobSpecError),
+    /// By its number as people count (1-based).
+    #[error("the job has no file {0}")]
+    NoSuchFile(usize),
+}
 
 /// What a skip did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +34,7 @@ pub enum Skipped {
 
 /// Marks what died at `site` failed: the file, or only its summary (its transcript stays
 /// done). Returns the file's input.
-pub fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<String, String> {
+pub fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<String, EditError> {
     let reason = format!("quarantined: {reason}");
     edit(folder, |checkpoint| {
         let file = file(checkpoint, site.file_index)?;
@@ -33,7 +48,7 @@ pub fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<S
 
 /// Skips file `file_index`: the file when its transcript is not done, else its summary when
 /// that is still to make (and then the map is made again without it).
-pub fn skip(folder: &JobFolder, file_index: usize) -> Result<Skipped, String> {
+pub fn skip(folder: &JobFolder, file_index: usize) -> Result<Skipped, EditError> {
     edit(folder, |checkpoint| {
         let file = file(checkpoint, file_index)?;
         let input = file.input.display().to_string();
@@ -53,23 +68,20 @@ pub fn skip(folder: &JobFolder, file_index: usize) -> Result<Skipped, String> {
     })
 }
 
-fn file(checkpoint: &mut Checkpoint, index: usize) -> Result<&mut FileCheckpoint, String> {
-    checkpoint
-        .files
-        .get_mut(index)
-        .ok_or_else(|| format!("the job has no file {}", index + 1))
+fn file(checkpoint: &mut Checkpoint, index: usize) -> Result<&mut FileCheckpoint, EditError> {
+    checkpoint.files.get_mut(index).ok_or(EditError::NoSuchFile(index + 1))
 }
 
 /// Loads the checkpoint under the job lock, applies `change` and saves it when it changed
 /// anything. A job whose worker died before its first commit (while probing its inputs, say)
 /// gets its first checkpoint here, from its spec.
-fn edit<T>(folder: &JobFolder, change: impl FnOnce(&mut Checkpoint) -> Result<T, String>) -> Result<T, String> {
-    let _lock = JobLock::try_acquire(&folder.lock()).map_err(|e| describe(&e))?;
+fn edit<T>(folder: &JobFolder, change: impl FnOnce(&mut Checkpoint) -> Result<T, EditError>) -> Result<T, EditError> {
+    let _lock = JobLock::try_acquire(&folder.lock())?;
     let path = folder.checkpoint();
-    let mut checkpoint = match Checkpoint::load(&path).map_err(|e| describe(&e))? {
+    let mut checkpoint = match Checkpoint::load(&path)? {
         Some(checkpoint) => checkpoint,
         None => {
-            let spec = JobSpec::load(&folder.spec()).map_err(|e| describe(&e))?;
+            let spec = JobSpec::load(&folder.spec())?;
             Checkpoint::new(&spec.job_id, &spec.inputs)
         }
     };
@@ -77,7 +89,7 @@ fn edit<T>(folder: &JobFolder, change: impl FnOnce(&mut Checkpoint) -> Result<T,
     let result = change(&mut checkpoint)?;
     if before.as_ref() != Some(&checkpoint) {
         checkpoint.updated_at_ms = shared_ipc::now_unix_ms();
-        checkpoint.save(&path).map_err(|e| describe(&e))?;
+        checkpoint.save(&path)?;
     }
     Ok(result)
 }
@@ -123,18 +135,18 @@ mod tests {
             (done(), StageState::Done { outputs: Vec::new() }),
         ]);
         assert_eq!(
-            skip(&folder, 0),
-            Ok(Skipped::File {
+            skip(&folder, 0).expect("skip"),
+            Skipped::File {
                 input: "/in/0.mp3".into()
-            })
+            }
         );
         assert_eq!(
-            skip(&folder, 1),
-            Ok(Skipped::Summary {
+            skip(&folder, 1).expect("skip"),
+            Skipped::Summary {
                 input: "/in/1.mp3".into()
-            })
+            }
         );
-        assert_eq!(skip(&folder, 2), Ok(Skipped::Nothing));
+        assert_eq!(skip(&folder, 2).expect("skip"), Skipped::Nothing);
         let cp = load(&folder);
         assert_eq!(cp.files[0].state, FileState::Skipped);
         assert_eq!(cp.files[1].summary, StageState::Skipped);
@@ -147,7 +159,10 @@ mod tests {
             StageState::Pending,
             "the map is made again without it"
         );
-        assert!(skip(&folder, 9).is_err());
+        assert_eq!(
+            skip(&folder, 9).map_err(|e| e.to_string()).err(),
+            Some("the job has no file 10".into())
+        );
     }
 
     #[test]
@@ -160,7 +175,10 @@ mod tests {
             file_index: 0,
             stage: DeathStage::Opening,
         };
-        assert_eq!(quarantine(&folder, opening, "it crashed"), Ok("/in/0.mp3".into()));
+        assert_eq!(
+            quarantine(&folder, opening, "it crashed").expect("quarantine"),
+            "/in/0.mp3"
+        );
         let summary = DeathSite {
             file_index: 1,
             stage: DeathStage::Summary,
@@ -191,7 +209,10 @@ mod tests {
             file_index: 1,
             stage: DeathStage::Opening,
         };
-        assert_eq!(quarantine(&folder, probing_b, "it crashed"), Ok("/in/b.mp3".into()));
+        assert_eq!(
+            quarantine(&folder, probing_b, "it crashed").expect("quarantine"),
+            "/in/b.mp3"
+        );
         let cp = load(&folder);
         assert_eq!(cp.files[0].state, FileState::Pending);
         assert_eq!(cp.files[1].state, FileState::failed("quarantined: it crashed"));

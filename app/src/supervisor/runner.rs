@@ -8,6 +8,7 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
+use shared_ipc::error_chain::describe;
 use shared_ipc::{Incoming, JobFolder, PROTOCOL_VERSION, WorkerEvent};
 
 use super::attempt::Attempt;
@@ -83,9 +84,7 @@ pub fn run(
         let mut worker = match WorkerProcess::spawn(folder, config.worker.as_deref(), &config.worker_env) {
             Ok(w) => w,
             Err(e) => {
-                return Outcome::Unrunnable {
-                    reason: shared_ipc::error_chain::describe(&e),
-                };
+                return Outcome::Unrunnable { reason: describe(&e) };
             }
         };
         control.attach(worker.pid());
@@ -222,7 +221,7 @@ fn watch(
 /// Leaves out what the user skipped, and says so (or that nothing was left to skip).
 fn apply_skip(folder: &JobFolder, file_index: usize, sink: &mut impl FnMut(SupervisorEvent)) -> Result<(), String> {
     let skipped = checkpoint_edits::skip(folder, file_index)
-        .map_err(|e| format!("failed to skip file {}: {e}", file_index + 1))?;
+        .map_err(|e| format!("failed to skip file {}: {}", file_index + 1, describe(&e)))?;
     let (input, summary_only) = match skipped {
         Skipped::File { input } => (input, false),
         Skipped::Summary { input } => (input, true),
@@ -267,7 +266,7 @@ fn after_death(
             }),
             Err(e) => {
                 return Some(Outcome::GaveUp {
-                    reason: format!("failed to quarantine file {}: {e}", file_index + 1),
+                    reason: format!("failed to quarantine file {}: {}", file_index + 1, describe(&e)),
                 });
             }
         }

@@ -7,7 +7,7 @@ use shared_ipc::error_chain::describe;
 use shared_ipc::{FileState, Stage, StageState, TranscribeOptions, WorkerEvent};
 
 use crate::episode_record::{EpisodeRecord, RECORD_VERSION};
-use crate::model_host::{LoadFailed, ModelHost};
+use crate::model_host::ModelHost;
 use crate::stage::context::{JobStage, StageContext};
 use crate::stage::notes::write_note;
 use crate::stage::outcome::{Failure, Halt, StageError};
@@ -39,8 +39,8 @@ impl JobStage for Summaries {
             ctx.stage(Stage::Summarizing, Some(index));
             let embedder = match models.embedder() {
                 Ok(e) => e,
-                Err(LoadFailed(reason)) => {
-                    fail_all_pending(ctx, &reason);
+                Err(failed) => {
+                    fail_all_pending(ctx, &failed.reason());
                     return Ok(());
                 }
             };

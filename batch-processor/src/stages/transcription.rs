@@ -8,7 +8,7 @@ use castmill_audio::{AudioSource, SAMPLE_RATE};
 use shared_ipc::error_chain::describe;
 use shared_ipc::{FileState, Fingerprint, JournalError, JournalLoad, Segment, Stage, TranscribeOptions, WorkerEvent};
 
-use crate::model_host::{LoadFailed, ModelHost};
+use crate::model_host::ModelHost;
 use crate::outputs;
 use crate::repetition;
 use crate::stage::context::{JobStage, StageContext};
@@ -40,9 +40,7 @@ impl JobStage for Transcription {
             }
             // Loaded for the first file that needs it: a job whose transcripts are all done
             // never loads whisper.
-            let transcriber = models
-                .transcriber()
-                .map_err(|LoadFailed(message)| Halt::model(message))?;
+            let transcriber = models.transcriber().map_err(|e| Halt::model(e.reason()))?;
             let batch = BatchPosition {
                 done_before_s: batch_done_s,
                 total_s: batch_total_s,
@@ -196,7 +194,7 @@ fn transcribe_file(
                 Ok(segments) => break segments,
                 // Abandoned for a pause or stop: the window is redone after resuming.
                 Err(TranscribeError::Interrupted) => continue,
-                Err(e) => return Err(Failure::of_input(e.to_string()).into()),
+                Err(e) => return Err(Failure::of_input(describe(&e)).into()),
             }
         };
         let segments = repetition::guard(segments, previous.as_ref());

@@ -224,7 +224,11 @@ fn skip_during_a_summary_skips_that_summary_and_the_batch_goes_on() {
     match &harness.state().screen {
         Screen::Running(job) => {
             assert_eq!(job.skipping, None, "Skip is ready again for the next summary");
-            assert!(job.log.iter().any(|l| l.contains("Skipped the summary of")), "{:?}", job.log);
+            assert!(
+                job.log.iter().any(|l| l.contains("Skipped the summary of")),
+                "{:?}",
+                job.log
+            );
         }
         _ => unreachable!("run_until saw the running screen"),
     }
@@ -243,9 +247,15 @@ fn skip_during_a_summary_skips_that_summary_and_the_batch_goes_on() {
         results.files
     );
     assert!(harness.query_by_label("Summary skipped").is_some());
-    assert!(!job.out.join("first hour.md").exists(), "no note for the skipped summary");
+    assert!(
+        !job.out.join("first hour.md").exists(),
+        "no note for the skipped summary"
+    );
     let map = std::fs::read_to_string(job.out.join("Map of Content.md")).expect("the map");
-    assert!(map.contains("[[second hour]]") && !map.contains("[[first hour]]"), "{map}");
+    assert!(
+        map.contains("[[second hour]]") && !map.contains("[[first hour]]"),
+        "{map}"
+    );
 }
 
 /// Stop in the window escalates like a second Ctrl-C: a worker that does not stop within the

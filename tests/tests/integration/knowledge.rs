@@ -171,9 +171,16 @@ fn an_episode_named_like_the_map_of_content_keeps_its_note() {
 
     let note = job.output_text("Map of Content (2).md");
     assert!(note.to_lowercase().contains("flour"), "the episode's note: {note}");
-    assert!(job.output_text("Map of Content (2).txt").to_lowercase().contains("flour"));
+    assert!(
+        job.output_text("Map of Content (2).txt")
+            .to_lowercase()
+            .contains("flour")
+    );
     let map = job.output_text("Map of Content.md");
-    assert!(map.contains("[[Map of Content (2)]]"), "the map links the episode: {map}");
+    assert!(
+        map.contains("[[Map of Content (2)]]"),
+        "the map links the episode: {map}"
+    );
     assert!(map.contains("[[garden]]"), "{map}");
     let (broken, checked) = vault::broken_links(&job.out);
     assert!(checked > 0 && broken.is_empty(), "broken links: {broken:?}");

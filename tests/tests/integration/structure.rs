@@ -37,7 +37,13 @@ fn no_crate_has_an_import_circle_between_its_files() {
         for circle in circles_in(&graph) {
             let files: Vec<String> = circle
                 .iter()
-                .map(|m| modules[m].strip_prefix(&root).unwrap_or(&modules[m]).display().to_string())
+                .map(|m| {
+                    modules[m]
+                        .strip_prefix(&root)
+                        .unwrap_or(&modules[m])
+                        .display()
+                        .to_string()
+                })
                 .collect();
             circles.push(format!("{krate}: {}", files.join(" -> ")));
         }
@@ -127,7 +133,10 @@ fn production_code(text: &str) -> String {
 /// The modules `module`'s code names paths into.
 fn dependencies(module: &Module, code: &str, modules: &BTreeMap<Module, PathBuf>) -> BTreeSet<Module> {
     let mut found = BTreeSet::new();
-    for (start, base) in [("crate::", Vec::new()), ("super::", module[..module.len() - 1].to_vec())] {
+    for (start, base) in [
+        ("crate::", Vec::new()),
+        ("super::", module[..module.len() - 1].to_vec()),
+    ] {
         let mut rest = code;
         while let Some(at) = rest.find(start) {
             let preceded_by_ident = rest[..at]

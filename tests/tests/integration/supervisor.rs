@@ -312,14 +312,7 @@ fn three_clips() -> Vec<PathBuf> {
 }
 
 /// Watchdog limits short enough for a test (a tiny model's steps take about a second).
-const QUICK_WATCHDOG: [&str; 6] = [
-    "--stall-timeout",
-    "2",
-    "--kill-grace",
-    "1",
-    "--restart-base-ms",
-    "20",
-];
+const QUICK_WATCHDOG: [&str; 6] = ["--stall-timeout", "2", "--kill-grace", "1", "--restart-base-ms", "20"];
 
 fn count(events: &[Value], t: &str) -> usize {
     events.iter().filter(|v| is_type(v, t)).count()
@@ -427,7 +420,10 @@ fn a_file_that_crashes_the_worker_while_it_is_opened_or_probed_is_quarantined() 
             .unwrap_or_else(|| panic!("{variable}: no quarantine"));
         assert_eq!(q["file_index"], 1, "{variable}");
         assert!(
-            q["reason"].as_str().expect("reason").contains("while opening this file"),
+            q["reason"]
+                .as_str()
+                .expect("reason")
+                .contains("while opening this file"),
             "{variable}: {q}"
         );
         assert!(out.join("bread.txt").is_file() && out.join("astronomy.txt").is_file());
@@ -463,10 +459,17 @@ fn a_worker_of_another_protocol_version_is_one_clear_error_and_never_restarted()
     );
     assert_eq!(stderr.matches(&expected).count(), 1, "one clear error: {stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(!stdout.contains("\"restarting\"") && !stdout.contains("\"segment\""), "{stdout}");
+    assert!(
+        !stdout.contains("\"restarting\"") && !stdout.contains("\"segment\""),
+        "{stdout}"
+    );
     assert!(!out.join("bread.txt").exists(), "the mismatched worker did no work");
     let listed = jobs_list(&data);
-    assert_eq!(listed[0]["detail"], "the model or job could not be used", "{}", listed[0]);
+    assert_eq!(
+        listed[0]["detail"], "the model or job could not be used",
+        "{}",
+        listed[0]
+    );
 }
 
 /// The ID of the data directory's only job.
