@@ -1,7 +1,7 @@
 //! The knowledge stage's building blocks (the worker's library) with the real
 //! all-MiniLM-L6-v2 model (installed by `scripts/setup.sh --deps`): parity with
 //! sentence-transformers, and summaries and topics of the fixture scripts, each about one
-//! subject. Through the worker: tests/knowledge.rs.
+//! subject. Through the worker: knowledge.rs.
 
 use std::path::{Path, PathBuf};
 
