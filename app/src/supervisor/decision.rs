@@ -29,6 +29,7 @@ use shared_ipc::protocol::StopCause;
 
 use super::attempt::Attempt;
 use super::backoff::RestartPolicy;
+use super::events::Outcome;
 use super::poison::{DeathSite, DeathStage, PoisonTracker};
 use super::watchdog::WatchdogKill;
 
@@ -66,15 +67,8 @@ pub struct History {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
-    Finished {
-        files_done: usize,
-        files_failed: usize,
-    },
-    Stopped,
-    /// The worker cannot run this job; restarting would not help.
-    Unrunnable {
-        reason: String,
-    },
+    /// The run ends: finished, stopped, or unrunnable (restarting would not help).
+    End(Outcome),
     /// Mark the file skipped (or, when its transcript is done, its summary) and start the next
     /// worker at once.
     Skip {
@@ -115,21 +109,21 @@ pub fn decide(
     protocol_version: u32,
 ) -> Decision {
     if let (Some((files_done, files_failed)), WorkerEnd::Exited(exit_code::FINISHED)) = (attempt.finished, end) {
-        return Decision::Finished {
+        return Decision::End(Outcome::Finished {
             files_done,
             files_failed,
-        };
+        });
     }
     if requests.stop {
-        return Decision::Stopped;
+        return Decision::End(Outcome::Stopped);
     }
     if let Some(spoken) = attempt.protocol_version.filter(|&v| v != protocol_version) {
-        return Decision::Unrunnable {
+        return Decision::End(Outcome::Unrunnable {
             reason: format!(
                 "the worker speaks protocol {spoken}, this app expects {protocol_version} \
                  (castmill and batch-processor come from different builds; install them together)"
             ),
-        };
+        });
     }
     if let Some(file_index) = requests.skip {
         // The worker was stopped on purpose: nothing failed.
@@ -138,25 +132,25 @@ pub fn decide(
     }
     match end {
         WorkerEnd::Exited(exit_code::STOPPED) if attempt.stopping != Some(StopCause::ParentDied) => {
-            return Decision::Stopped;
+            return Decision::End(Outcome::Stopped);
         }
         WorkerEnd::Exited(
             code @ (exit_code::MODEL_ERROR | exit_code::JOB_ERROR | exit_code::ALREADY_RUNNING | exit_code::USAGE),
         ) => {
-            return Decision::Unrunnable {
+            return Decision::End(Outcome::Unrunnable {
                 reason: attempt
                     .error
                     .clone()
                     .unwrap_or_else(|| exit_code::describe(code).to_owned()),
-            };
+            });
         }
         WorkerEnd::Exited(code) if attempt.protocol_version.is_none() => {
-            return Decision::Unrunnable {
+            return Decision::End(Outcome::Unrunnable {
                 reason: format!(
                     "the worker ended before it started (exited with code {code}: {})",
                     exit_code::describe(code)
                 ),
-            };
+            });
         }
         _ => {}
     }

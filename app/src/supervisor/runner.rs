@@ -79,13 +79,11 @@ pub fn run(
     let mut slowest_step = Duration::ZERO;
     loop {
         if control.stop_requested() {
-            return Outcome::Stopped;
+            return ended(folder, Outcome::Stopped);
         }
         let mut worker = match WorkerProcess::spawn(folder, config.worker.as_deref(), &config.worker_env) {
             Ok(w) => w,
-            Err(e) => {
-                return Outcome::Unrunnable { reason: describe(&e) };
-            }
+            Err(e) => return ended(folder, Outcome::Unrunnable { reason: describe(&e) }),
         };
         control.attach(worker.pid());
         let mut attempt = Attempt::default();
@@ -95,9 +93,8 @@ pub fn run(
         let end = match status {
             Ok(status) => WorkerEnd::from(status),
             Err(e) => {
-                return Outcome::GaveUp {
-                    reason: format!("failed to wait for the worker: {e}"),
-                };
+                let reason = format!("failed to wait for the worker: {e}");
+                return ended(folder, Outcome::GaveUp { reason });
             }
         };
         let requests = Requests {
@@ -112,39 +109,33 @@ pub fn run(
             &config.restart,
             PROTOCOL_VERSION,
         ) {
-            Decision::Finished {
-                files_done,
-                files_failed,
-            } => {
-                // A watchdog restart on the way is no reason to offer the job for recovery.
-                run_state::clear(folder.root());
-                return Outcome::Finished {
-                    files_done,
-                    files_failed,
-                };
-            }
-            Decision::Stopped => {
-                // The worker said why it stopped (the user, the app closing); that is the news.
-                run_state::clear(folder.root());
-                return Outcome::Stopped;
-            }
-            Decision::Unrunnable { reason } => {
-                run_state::save(folder.root(), RunEnd::Unrunnable, &reason);
-                return Outcome::Unrunnable { reason };
-            }
+            Decision::End(outcome) => return ended(folder, outcome),
             Decision::Skip { file_index } => {
                 if let Err(reason) = apply_skip(folder, file_index, &mut sink) {
-                    return Outcome::GaveUp { reason };
+                    return ended(folder, Outcome::GaveUp { reason });
                 }
             }
             Decision::Died(death) => {
                 tracing::warn!("worker {}; last log lines:\n{}", death.how, worker.stderr_tail());
                 if let Some(outcome) = after_death(folder, control, death, &config.restart, &mut sink) {
-                    return outcome;
+                    return ended(folder, outcome);
                 }
             }
         }
     }
+}
+
+/// Leaves the supervisor's note for the recovery scan — why the run could not go on, or
+/// none when the worker itself said how it ended — and returns `outcome`.
+fn ended(folder: &JobFolder, outcome: Outcome) -> Outcome {
+    match &outcome {
+        // A watchdog restart on the way is no reason to offer a finished job for recovery,
+        // and a stopped worker recorded who stopped it.
+        Outcome::Finished { .. } | Outcome::Stopped => run_state::clear(folder.root()),
+        Outcome::Unrunnable { reason } => run_state::save(folder.root(), RunEnd::Unrunnable, reason),
+        Outcome::GaveUp { reason } => run_state::save(folder.root(), RunEnd::GaveUp, reason),
+    }
+    outcome
 }
 
 /// Reads the worker's events until its stdout closes, enforcing the watchdog and the stop's
@@ -275,10 +266,7 @@ fn after_death(
         run_state::save(folder.root(), RunEnd::Watchdog, &death.how);
     }
     match death.next {
-        AfterDeath::GiveUp { reason } => {
-            run_state::save(folder.root(), RunEnd::GaveUp, &reason);
-            Some(Outcome::GaveUp { reason })
-        }
+        AfterDeath::GiveUp { reason } => Some(Outcome::GaveUp { reason }),
         AfterDeath::Restart { attempt, delay } => {
             log_decision(
                 folder,

@@ -54,10 +54,10 @@ fn a_finished_worker_is_finished() {
             WorkerEnd::Exited(0),
             Requests::default()
         ),
-        Decision::Finished {
+        Decision::End(Outcome::Finished {
             files_done: 2,
             files_failed: 1
-        }
+        })
     );
 }
 
@@ -70,7 +70,7 @@ fn after_the_users_stop_any_end_is_a_stop() {
         };
         assert_eq!(
             decide_now(&mut History::default(), &working(at(0, 5_000)), end, requests),
-            Decision::Stopped,
+            Decision::End(Outcome::Stopped),
             "{end:?}"
         );
     }
@@ -85,7 +85,7 @@ fn after_the_users_stop_any_end_is_a_stop() {
             WorkerEnd::Exited(exit_code::STOPPED),
             Requests::default()
         ),
-        Decision::Stopped
+        Decision::End(Outcome::Stopped)
     );
 }
 
@@ -96,7 +96,7 @@ fn a_worker_of_another_protocol_is_one_clear_error_and_never_restarted() {
         ..Attempt::default()
     };
     let decision = decide_now(&mut History::default(), &attempt, SIGKILL, Requests::default());
-    let Decision::Unrunnable { reason } = decision else {
+    let Decision::End(Outcome::Unrunnable { reason }) = decision else {
         panic!("{decision:?}")
     };
     assert!(
@@ -152,12 +152,12 @@ fn a_worker_that_refuses_the_job_is_unrunnable_with_its_reason() {
                 WorkerEnd::Exited(code),
                 Requests::default()
             ),
-            Decision::Unrunnable {
+            Decision::End(Outcome::Unrunnable {
                 reason: "model /m.bin is unusable: model is truncated".into()
-            }
+            })
         );
     }
-    let Decision::Unrunnable { reason } = decide_now(
+    let Decision::End(Outcome::Unrunnable { reason }) = decide_now(
         &mut History::default(),
         &Attempt::default(),
         WorkerEnd::Exited(exit_code::INTERNAL_ERROR),
