@@ -8,6 +8,7 @@ use shared_ipc::{Checkpoint, FileState, JobFolder, Stage, StageState, WorkerEven
 
 use super::job_thread::JobThread;
 use super::theme;
+use crate::supervisor::control::Skip;
 use crate::supervisor::events::{Outcome, SupervisorEvent};
 use crate::supervisor::recovery;
 
@@ -76,15 +77,6 @@ pub struct RunningJob {
     pub skipping: Option<usize>,
     pub map: Option<PathBuf>,
     pub knowledge_problem: Option<String>,
-}
-
-/// What Skip leaves out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SkipTarget {
-    /// The file being transcribed (by index).
-    File(usize),
-    /// The summary being made (of the file at this index).
-    Summary(usize),
 }
 
 /// A finished (or stopped) batch, as the results screen shows it.
@@ -234,13 +226,11 @@ impl RunningJob {
 
     /// What Skip does now: leave out the file being transcribed, or the summary being made;
     /// `None` when there is nothing to skip (the Map of Content, between files).
-    pub fn skip_target(&self) -> Option<SkipTarget> {
+    pub fn skip_target(&self) -> Option<Skip> {
         let index = self.current?;
         match self.current_stage? {
-            Stage::Probing | Stage::Opening | Stage::Transcribing | Stage::WritingOutputs => {
-                Some(SkipTarget::File(index))
-            }
-            Stage::Summarizing => Some(SkipTarget::Summary(index)),
+            Stage::Probing | Stage::Opening | Stage::Transcribing | Stage::WritingOutputs => Some(Skip::File(index)),
+            Stage::Summarizing => Some(Skip::Summary(index)),
             Stage::LoadingModel | Stage::MappingContent | Stage::Done => None,
         }
     }
@@ -251,13 +241,15 @@ impl RunningJob {
             return;
         }
         let Some(target) = self.skip_target() else { return };
-        let (index, what) = match target {
-            SkipTarget::File(i) => (i, self.files[i].name()),
-            SkipTarget::Summary(i) => (i, format!("the summary of {}", self.files[i].name())),
+        let index = target.file_index();
+        let name = self.files.get(index).map(FileRow::name).unwrap_or_default();
+        let what = match target {
+            Skip::File(_) => name,
+            Skip::Summary(_) => format!("the summary of {name}"),
         };
         self.skipping = Some(index);
         push_bounded(&mut self.log, format!("Skipping {what}…"));
-        self.thread.control.skip(index);
+        self.thread.control.skip(target);
     }
 
     fn apply(&mut self, event: SupervisorEvent) {

@@ -6,6 +6,7 @@ use shared_ipc::{
     Checkpoint, CheckpointError, FileCheckpoint, FileState, JobFolder, JobLock, JobSpec, LockError, StageState,
 };
 
+use super::control::Skip;
 use super::poison::{DeathSite, DeathStage};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,12 +25,10 @@ pub enum EditError {
 /// What a skip did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skipped {
-    /// The file is left out of the batch; its input.
-    File { input: String },
-    /// The file's transcript is done, so only its summary is left out; its input.
-    Summary { input: String },
-    /// Nothing was left to skip (the file and its summary ended meanwhile).
-    Nothing,
+    /// It is left out; the file's input.
+    Done { input: String },
+    /// It had ended meanwhile (the file finished, or the summary was made).
+    AlreadyEnded,
 }
 
 /// Marks what died at `site` failed: the file, or only its summary (its transcript stays
@@ -46,25 +45,23 @@ pub fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<S
     })
 }
 
-/// Skips file `file_index`: the file when its transcript is not done, else its summary when
-/// that is still to make (and then the map is made again without it).
-pub fn skip(folder: &JobFolder, file_index: usize) -> Result<Skipped, EditError> {
+/// Leaves out what `what` names, unless it ended meanwhile: a file not yet transcribed, or
+/// a summary not yet made (and then the map is made again without it).
+pub fn skip(folder: &JobFolder, what: Skip) -> Result<Skipped, EditError> {
     edit(folder, |checkpoint| {
-        let file = file(checkpoint, file_index)?;
+        let file = file(checkpoint, what.file_index())?;
         let input = file.input.display().to_string();
-        let skipped = match (&file.state, &file.summary) {
-            (FileState::Pending | FileState::InProgress, _) => {
+        match what {
+            Skip::File(_) if matches!(file.state, FileState::Pending | FileState::InProgress) => {
                 file.state = FileState::Skipped;
-                Skipped::File { input }
             }
-            (FileState::Done { .. }, StageState::Pending) => {
+            Skip::Summary(_) if file.summary == StageState::Pending => {
                 file.summary = StageState::Skipped;
                 checkpoint.map_of_content = StageState::Pending;
-                Skipped::Summary { input }
             }
-            _ => return Ok(Skipped::Nothing),
-        };
-        Ok(skipped)
+            Skip::File(_) | Skip::Summary(_) => return Ok(Skipped::AlreadyEnded),
+        }
+        Ok(Skipped::Done { input })
     })
 }
 
@@ -128,25 +125,27 @@ mod tests {
     }
 
     #[test]
-    fn skip_leaves_out_the_file_or_else_its_summary_or_says_nothing_was_left() {
+    fn skip_leaves_out_the_file_or_its_summary_unless_it_ended_meanwhile() {
         let (_dir, folder) = job(vec![
             (FileState::InProgress, StageState::Pending),
             (done(), StageState::Pending),
             (done(), StageState::Done { outputs: Vec::new() }),
         ]);
         assert_eq!(
-            skip(&folder, 0).expect("skip"),
-            Skipped::File {
+            skip(&folder, Skip::File(0)).expect("skip"),
+            Skipped::Done {
                 input: "/in/0.mp3".into()
             }
         );
+        // A file that finished before the skip arrived keeps its transcript and its summary.
+        assert_eq!(skip(&folder, Skip::File(1)).expect("skip"), Skipped::AlreadyEnded);
         assert_eq!(
-            skip(&folder, 1).expect("skip"),
-            Skipped::Summary {
+            skip(&folder, Skip::Summary(1)).expect("skip"),
+            Skipped::Done {
                 input: "/in/1.mp3".into()
             }
         );
-        assert_eq!(skip(&folder, 2).expect("skip"), Skipped::Nothing);
+        assert_eq!(skip(&folder, Skip::Summary(2)).expect("skip"), Skipped::AlreadyEnded);
         let cp = load(&folder);
         assert_eq!(cp.files[0].state, FileState::Skipped);
         assert_eq!(cp.files[1].summary, StageState::Skipped);
@@ -160,7 +159,7 @@ mod tests {
             "the map is made again without it"
         );
         assert_eq!(
-            skip(&folder, 9).map_err(|e| e.to_string()).err(),
+            skip(&folder, Skip::File(9)).map_err(|e| e.to_string()).err(),
             Some("the job has no file 10".into())
         );
     }

@@ -15,8 +15,25 @@ struct State {
     stop: bool,
     /// When the graceful stop was asked for: past the grace period it becomes a kill.
     stop_asked_at: Option<Instant>,
-    /// A file the user asked to skip; taken by the runner once the worker has stopped.
-    skip: Option<usize>,
+    /// What the user asked to skip; taken by the runner once the worker has stopped.
+    skip: Option<Skip>,
+}
+
+/// What the user asks to leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// The file (by index) that is being transcribed.
+    File(usize),
+    /// The summary of the file (by index) that is being made; its transcript is kept.
+    Summary(usize),
+}
+
+impl Skip {
+    pub fn file_index(self) -> usize {
+        match self {
+            Skip::File(i) | Skip::Summary(i) => i,
+        }
+    }
 }
 
 #[derive(Clone, Default)]
@@ -57,14 +74,14 @@ impl JobControl {
         self.inner.1.notify_all();
     }
 
-    /// Skips file `file_index`: the worker stops gracefully, the file is marked skipped, and
-    /// the job goes on with the next file in a new worker.
-    pub fn skip(&self, file_index: usize) {
+    /// Skips a file or its summary: the worker stops gracefully, it is marked skipped, and
+    /// the job goes on in a new worker.
+    pub fn skip(&self, what: Skip) {
         let mut s = self.lock();
         if s.stop {
             return;
         }
-        s.skip = Some(file_index);
+        s.skip = Some(what);
         Self::signal(&s, Signal::SIGTERM);
     }
 
@@ -101,7 +118,7 @@ impl JobControl {
         }
     }
 
-    pub(crate) fn take_skip(&self) -> Option<usize> {
+    pub(crate) fn take_skip(&self) -> Option<Skip> {
         self.lock().skip.take()
     }
 

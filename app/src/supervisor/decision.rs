@@ -29,6 +29,7 @@ use shared_ipc::protocol::StopCause;
 
 use super::attempt::Attempt;
 use super::backoff::RestartPolicy;
+use super::control::Skip;
 use super::events::Outcome;
 use super::poison::{DeathSite, DeathStage, PoisonTracker};
 use super::watchdog::WatchdogKill;
@@ -55,7 +56,7 @@ impl From<ExitStatus> for WorkerEnd {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Requests {
     pub stop: bool,
-    pub skip: Option<usize>,
+    pub skip: Option<Skip>,
 }
 
 /// What earlier workers of this job did.
@@ -69,11 +70,8 @@ pub struct History {
 pub enum Decision {
     /// The run ends: finished, stopped, or unrunnable (restarting would not help).
     End(Outcome),
-    /// Mark the file skipped (or, when its transcript is done, its summary) and start the next
-    /// worker at once.
-    Skip {
-        file_index: usize,
-    },
+    /// Mark what the user skipped and start the next worker at once.
+    Skip(Skip),
     Died(Death),
 }
 
@@ -125,10 +123,10 @@ pub fn decide(
             ),
         });
     }
-    if let Some(file_index) = requests.skip {
+    if let Some(skip) = requests.skip {
         // The worker was stopped on purpose: nothing failed.
         history.failures_in_a_row = 0;
-        return Decision::Skip { file_index };
+        return Decision::Skip(skip);
     }
     match end {
         WorkerEnd::Exited(exit_code::STOPPED) if attempt.stopping != Some(StopCause::ParentDied) => {

@@ -14,7 +14,7 @@ use shared_ipc::{Incoming, JobFolder, PROTOCOL_VERSION, WorkerEvent};
 use super::attempt::Attempt;
 use super::backoff::RestartPolicy;
 use super::checkpoint_edits::{self, Skipped};
-use super::control::JobControl;
+use super::control::{JobControl, Skip};
 use super::decision::{self, AfterDeath, Death, Decision, History, Requests, WorkerEnd};
 use super::events::{Outcome, SupervisorEvent};
 use super::run_state::{self, RunEnd};
@@ -110,8 +110,8 @@ pub fn run(
             PROTOCOL_VERSION,
         ) {
             Decision::End(outcome) => return ended(folder, outcome),
-            Decision::Skip { file_index } => {
-                if let Err(reason) = apply_skip(folder, file_index, &mut sink) {
+            Decision::Skip(what) => {
+                if let Err(reason) = apply_skip(folder, what, &mut sink) {
                     return ended(folder, Outcome::GaveUp { reason });
                 }
             }
@@ -209,21 +209,19 @@ fn watch(
     }
 }
 
-/// Leaves out what the user skipped, and says so (or that nothing was left to skip).
-fn apply_skip(folder: &JobFolder, file_index: usize, sink: &mut impl FnMut(SupervisorEvent)) -> Result<(), String> {
-    let skipped = checkpoint_edits::skip(folder, file_index)
+/// Leaves out what the user skipped, and says so (or that it had ended meanwhile).
+fn apply_skip(folder: &JobFolder, what: Skip, sink: &mut impl FnMut(SupervisorEvent)) -> Result<(), String> {
+    let file_index = what.file_index();
+    let skipped = checkpoint_edits::skip(folder, what)
         .map_err(|e| format!("failed to skip file {}: {}", file_index + 1, describe(&e)))?;
-    let (input, summary_only) = match skipped {
-        Skipped::File { input } => (input, false),
-        Skipped::Summary { input } => (input, true),
-        Skipped::Nothing => {
-            sink(SupervisorEvent::SkipDeclined {
-                file_index,
-                reason: "it had already finished".into(),
-            });
-            return Ok(());
-        }
+    let Skipped::Done { input } = skipped else {
+        sink(SupervisorEvent::SkipDeclined {
+            file_index,
+            reason: "it had already finished".into(),
+        });
+        return Ok(());
     };
+    let summary_only = matches!(what, Skip::Summary(_));
     let what = if summary_only { "the summary of file" } else { "file" };
     log_decision(
         folder,

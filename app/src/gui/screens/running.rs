@@ -3,9 +3,10 @@
 
 use egui::Ui;
 
-use crate::gui::running_job::{RunningJob, SkipTarget};
+use crate::gui::running_job::RunningJob;
 use crate::gui::{shortcuts, theme};
 use crate::progress::{clock, speed_and_eta};
+use crate::supervisor::control::Skip;
 
 pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     let file_name = job.current_name();
@@ -68,11 +69,11 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
         }
         let target = job.skip_target();
         let (skip_label, skip_hint) = match target {
-            Some(SkipTarget::Summary(_)) => (
+            Some(Skip::Summary(_)) => (
                 "Skip this summary",
                 "Make no summary for this file (its transcript is kept) and go on with the next",
             ),
-            Some(SkipTarget::File(_)) => ("Skip this file", "Leave this file out and go on with the next"),
+            Some(Skip::File(_)) => ("Skip this file", "Leave this file out and go on with the next"),
             None => ("Skip this file", "Nothing to skip at this stage"),
         };
         if ui

@@ -66,7 +66,7 @@ fn after_the_users_stop_any_end_is_a_stop() {
     for end in [WorkerEnd::Exited(exit_code::STOPPED), SIGKILL, ABORT] {
         let requests = Requests {
             stop: true,
-            skip: Some(1),
+            skip: Some(Skip::File(1)),
         };
         assert_eq!(
             decide_now(&mut History::default(), &working(at(0, 5_000)), end, requests),
@@ -112,7 +112,7 @@ fn skip_marks_the_file_and_resets_the_failure_count() {
     died(decide_now(&mut history, &working(None), SIGKILL, Requests::default()));
     let requests = Requests {
         stop: false,
-        skip: Some(2),
+        skip: Some(Skip::Summary(2)),
     };
     assert_eq!(
         decide_now(
@@ -121,7 +121,7 @@ fn skip_marks_the_file_and_resets_the_failure_count() {
             WorkerEnd::Exited(exit_code::STOPPED),
             requests
         ),
-        Decision::Skip { file_index: 2 }
+        Decision::Skip(Skip::Summary(2))
     );
     let death = died(decide_now(&mut history, &working(None), SIGKILL, Requests::default()));
     assert_eq!(
