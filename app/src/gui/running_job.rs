@@ -229,9 +229,9 @@ impl RunningJob {
     pub fn skip_target(&self) -> Option<Skip> {
         let index = self.current?;
         match self.current_stage? {
-            Stage::Probing | Stage::Opening | Stage::Transcribing | Stage::WritingOutputs => Some(Skip::File(index)),
+            Stage::Opening | Stage::Transcribing | Stage::WritingOutputs => Some(Skip::File(index)),
             Stage::Summarizing => Some(Skip::Summary(index)),
-            Stage::LoadingModel | Stage::MappingContent | Stage::Done => None,
+            Stage::Probing | Stage::LoadingModel | Stage::MappingContent | Stage::Done => None,
         }
     }
 
@@ -341,7 +341,9 @@ impl RunningJob {
             WorkerEvent::Stage { stage, file_index } => {
                 self.stage = stage_label(stage).to_owned();
                 self.current_stage = Some(stage);
-                if let Some(i) = file_index {
+                // Probing reads every input's length before the work starts: it names a file
+                // the worker is not yet working on.
+                if let Some(i) = file_index.filter(|_| stage != Stage::Probing) {
                     self.current = Some(i);
                     if self.files.get(i).is_some_and(|row| row.status == FileStatus::Waiting) {
                         self.set_status(i, FileStatus::Working);
