@@ -14,6 +14,7 @@ APT_PACKAGES=(
   espeak-ng sox libsox-fmt-all ffmpeg                   # speech fixtures and benchmarks
   libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6  # the desktop window
   xvfb xauth xdotool imagemagick                        # the window under test and its screenshots
+  openbox                                               # a window manager, to minimize the window under test
 )
 
 say() { printf '\n== %s\n' "$*"; }

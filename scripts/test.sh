@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_setup=0
-for tool in cmake clang python3 espeak-ng Xvfb xdotool import; do command -v "$tool" >/dev/null || need_setup=1; done
+for tool in cmake clang python3 espeak-ng Xvfb xdotool import openbox; do command -v "$tool" >/dev/null || need_setup=1; done
 [[ -f "${CASTMILL_DATA_DIR:-$HOME/.local/share/castmill}/models/tiny.en.bin" ]] || need_setup=1
 [[ -f "${CASTMILL_DATA_DIR:-$HOME/.local/share/castmill}/models/tiny.en-q8_0.bin" ]] || need_setup=1
 [[ -f "${CASTMILL_DATA_DIR:-$HOME/.local/share/castmill}/models/all-MiniLM-L6-v2/model.safetensors" ]] || need_setup=1

@@ -59,6 +59,31 @@ impl VirtualDisplay {
         assert!(status.success(), "screenshot failed");
     }
 
+    /// A window manager (openbox) on this display, so windows can be minimized; stopped on
+    /// drop.
+    pub fn window_manager(&self) -> WindowManager {
+        let child = self
+            .command("openbox")
+            .args(["--sm-disable"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start openbox (scripts/setup.sh --deps installs it)");
+        WindowManager(child)
+    }
+
+    /// Minimizes (iconifies) the window titled `title`, waiting until it is; needs a
+    /// [`VirtualDisplay::window_manager`].
+    pub fn minimize(&self, title: &str) {
+        let status = self
+            .command("xdotool")
+            .args(["search", "--sync", "--name", title, "windowminimize", "--sync"])
+            .status()
+            .expect("run xdotool");
+        assert!(status.success(), "xdotool could not minimize {title}");
+    }
+
     /// Types a key combination (xdotool syntax, e.g. `ctrl+Return`) into the window titled
     /// `title`, focusing it first.
     pub fn key(&self, title: &str, keys: &str) {
@@ -77,6 +102,16 @@ impl VirtualDisplay {
             .status()
             .expect("run xdotool");
         assert!(status.success(), "xdotool could not type {keys}");
+    }
+}
+
+/// A running window manager; stopped on drop.
+pub struct WindowManager(Child);
+
+impl Drop for WindowManager {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

@@ -62,6 +62,8 @@ pub struct CastmillApp {
     dirs: Option<DataDirs>,
     shutdown: Option<Arc<AtomicBool>>,
     launched: Option<Instant>,
+    /// Whether the window is shown (not minimized or hidden), as last seen.
+    shown: bool,
     frames_drawn: u64,
     frames: FrameStats,
 }
@@ -124,6 +126,7 @@ impl CastmillApp {
             dirs,
             shutdown: None,
             launched: None,
+            shown: true,
             frames_drawn: 0,
             frames: FrameStats::default(),
         }
@@ -307,6 +310,7 @@ impl CastmillApp {
         if let Screen::Running(job) = &mut self.screen
             && let Some(results) = job.drain()
         {
+            tracing::info!(target: "castmill::gui", "results: {}", results.summary);
             self.screen = Screen::Results(results);
         }
     }
@@ -460,11 +464,26 @@ fn show_drop_hint(ctx: &egui::Context) {
 }
 
 impl eframe::App for CastmillApp {
+    /// eframe calls this before every frame, and alone while the window is minimized or
+    /// hidden: everything that must go on whether or not anyone looks — the job's events,
+    /// a SIGTERM — is taken in here, never only when a frame is drawn.
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let shown = ctx.input(|i| i.viewport().visible()).unwrap_or(true);
+        if shown != self.shown {
+            self.shown = shown;
+            tracing::info!(target: "castmill::gui", "window {}", if shown { "shown" } else { "hidden" });
+        }
+        self.check_shutdown(ctx);
+        self.poll_background(ctx);
+        // While a job runs, tick once a second for the clock even without events.
+        if matches!(self.screen, Screen::Running(_)) {
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.note_frame(&ctx, frame);
-        self.check_shutdown(&ctx);
-        self.poll_background(&ctx);
         self.handle_shortcuts(ui);
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -488,10 +507,6 @@ impl eframe::App for CastmillApp {
             && let Some(choice) = dialog.show(&ctx)
         {
             self.recover(choice, &ctx);
-        }
-        // While a job runs, repaint once a second for the clock even without events.
-        if matches!(self.screen, Screen::Running(_)) {
-            ctx.request_repaint_after(Duration::from_secs(1));
         }
     }
 

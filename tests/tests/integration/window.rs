@@ -112,3 +112,35 @@ fn killing_the_window_mid_job_then_resuming_from_the_recovery_dialog_gives_the_u
         assert!(resumed == whole, "{name} differs from an uninterrupted run");
     }
 }
+
+/// A minimized window (a real window manager iconifies it) takes in its job's events all the
+/// same: the job runs to its end while nobody looks, the window knows it has ended, and a
+/// SIGTERM still closes it.
+#[test]
+fn a_minimized_window_sees_its_job_to_the_end_and_closes_on_sigterm() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let long = fixtures::long_clip(media.path());
+    let display = VirtualDisplay::start();
+    let _window_manager = display.window_manager();
+    let desktop = Desktop::new(data.path());
+
+    let mut window = desktop.launch(&display, &[&long]);
+    window.wait_for_log("window ready");
+    display.key(TITLE, "ctrl+Return");
+    window.wait_for_log("\"type\":\"segment\"");
+    display.minimize(TITLE);
+    window.wait_for_log("window hidden");
+    let ended = window.wait_for_log("results: ");
+    assert!(ended.contains("Finished: 1 done, 0 failed"), "{ended}");
+    assert!(
+        !window.seen.iter().any(|l| l.contains("window shown")),
+        "the window was shown again before the job ended"
+    );
+    let text = std::fs::read_to_string(desktop.outputs().join("long episode.txt")).expect("transcript");
+    assert!(castmill_e2e::wer::word_error_rate(&fixtures::long_clip_reference(), &text) < 0.15);
+
+    window.signal(Signal::SIGTERM);
+    assert_eq!(window.wait().code(), Some(0), "SIGTERM closes a minimized window");
+}
