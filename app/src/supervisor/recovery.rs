@@ -32,6 +32,8 @@ pub enum WhyEnded {
     NeverStarted,
     /// Some results could not be saved (a full disk, an output folder refusing writes).
     Unsaved,
+    /// Castmill's own supervisor failed while running the job.
+    SupervisorFailed,
 }
 
 impl WhyEnded {
@@ -45,6 +47,7 @@ impl WhyEnded {
             WhyEnded::Unrunnable => "the model or job could not be used",
             WhyEnded::NeverStarted => "never started",
             WhyEnded::Unsaved => "some results could not be saved (full disk or read-only folder)",
+            WhyEnded::SupervisorFailed => "Castmill's supervisor failed (a bug); nothing done was lost",
         }
     }
 }
@@ -196,6 +199,7 @@ fn why_ended(folder: &JobFolder, last_stop: Option<StopReason>) -> WhyEnded {
             RunEnd::Watchdog => WhyEnded::Watchdog,
             RunEnd::GaveUp => WhyEnded::GaveUp,
             RunEnd::Unrunnable => WhyEnded::Unrunnable,
+            RunEnd::SupervisorFailed => WhyEnded::SupervisorFailed,
         };
     }
     match last_stop {

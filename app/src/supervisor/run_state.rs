@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use shared_ipc::FileKind;
 use shared_ipc::atomic_file;
 
-pub const RUN_STATE_VERSION: u32 = 1;
+/// Format version of `supervisor.json`. 2 added `supervisor_failed`; version-1 notes load
+/// unchanged.
+pub const RUN_STATE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
@@ -26,6 +28,8 @@ pub enum RunEnd {
     GaveUp,
     /// The worker refused the job (model or job folder unusable).
     Unrunnable,
+    /// The supervisor itself failed (a bug): the job was left as it was, to be resumed.
+    SupervisorFailed,
 }
 
 pub fn path(job_root: &Path) -> PathBuf {
@@ -53,4 +57,24 @@ pub fn load(job_root: &Path) -> Option<RunState> {
 
 pub fn clear(job_root: &Path) {
     let _ = std::fs::remove_file(path(job_root));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A note written by a version-1 build, byte for byte.
+    #[test]
+    fn version_1_notes_still_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v1 = br#"{"format_version":1,"ended":"watchdog","detail":"the worker stopped responding","at_ms":5}"#;
+        std::fs::write(path(dir.path()), v1).expect("write");
+        let state = load(dir.path()).expect("a version-1 note loads");
+        assert_eq!(state.ended, RunEnd::Watchdog);
+        assert_eq!(state.detail, "the worker stopped responding");
+        save(dir.path(), RunEnd::SupervisorFailed, "it broke");
+        assert_eq!(load(dir.path()).map(|s| s.ended), Some(RunEnd::SupervisorFailed));
+        clear(dir.path());
+        assert_eq!(load(dir.path()), None);
+    }
 }
