@@ -79,6 +79,10 @@ impl RecoveryDialog {
                                 ago(job.created_at_ms),
                                 ago(job.last_activity_ms)
                             ));
+                            let left = job.remaining_text();
+                            if !left.is_empty() {
+                                ui.label(format!("Left to do: {left}"));
+                            }
                             ui.colored_label(theme::MUTED, format!("Stopped because {}.", why.describe()));
                         }
                         JobState::Running | JobState::Finished => {}

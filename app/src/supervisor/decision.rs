@@ -195,11 +195,12 @@ fn death(history: &mut History, attempt: &Attempt, end: WorkerEnd, policy: &Rest
         history.failures_in_a_row + 1
     };
     let next = if history.failures_in_a_row > policy.max_attempts {
+        let times = match history.failures_in_a_row {
+            1 => "before it made any progress".to_owned(),
+            n => format!("{n} times in a row without progress"),
+        };
         AfterDeath::GiveUp {
-            reason: format!(
-                "the worker {how}, {} times in a row without progress",
-                history.failures_in_a_row
-            ),
+            reason: format!("the worker {how}, {times}"),
         }
     } else {
         AfterDeath::Restart {

@@ -67,6 +67,8 @@ pub struct JobSummary {
     /// Latest write to the checkpoint, journals or log (ms since the epoch).
     pub last_activity_ms: u64,
     pub inputs: Vec<PathBuf>,
+    /// Inputs still to transcribe (pending or part way), in order.
+    pub remaining: Vec<PathBuf>,
     pub output_dir: Option<PathBuf>,
 }
 
@@ -80,20 +82,34 @@ impl JobSummary {
         }
     }
 
+    /// The files still to transcribe, by name: "a.mp3, b.mp3 and 3 more" (at most three
+    /// named); empty when none is left.
+    pub fn remaining_text(&self) -> String {
+        const NAMED: usize = 3;
+        let names: Vec<String> = self.remaining.iter().take(NAMED).map(|p| file_name(p)).collect();
+        match self.remaining.len().saturating_sub(NAMED) {
+            0 => names.join(", "),
+            more => format!("{} and {more} more", names.join(", ")),
+        }
+    }
+
     /// A name for people: the first input's file name, and how many more.
     pub fn title(&self) -> String {
         let Some(first) = self.inputs.first() else {
             return format!("Job {}", self.id);
         };
-        let name = first
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| first.display().to_string());
+        let name = file_name(first);
         match self.inputs.len() {
             1 => name,
             n => format!("{name} and {} more", n - 1),
         }
     }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// All jobs, newest first.
@@ -124,6 +140,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
         audio_total_ms: None,
         last_activity_ms: mtime_ms(folder.root()),
         inputs: Vec::new(),
+        remaining: Vec::new(),
         output_dir: None,
     };
     let spec = match JobSpec::load(&folder.spec()) {
@@ -171,12 +188,16 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
             // Left out by the user: neither done nor part of the audio still to do.
             FileState::Skipped => {}
             FileState::InProgress => {
+                summary.remaining.push(file.input.clone());
                 let journal = folder.journal(index);
                 summary.audio_done_ms += committed_ms(&journal);
                 summary.last_activity_ms = summary.last_activity_ms.max(mtime_ms(&journal));
                 total = total.zip(file.duration_ms).map(|(t, d)| t + d);
             }
-            FileState::Pending => total = total.zip(file.duration_ms).map(|(t, d)| t + d),
+            FileState::Pending => {
+                summary.remaining.push(file.input.clone());
+                total = total.zip(file.duration_ms).map(|(t, d)| t + d);
+            }
         }
     }
     summary.audio_total_ms = total;

@@ -264,7 +264,10 @@ fn after_death(
         run_state::save(folder.root(), RunEnd::Watchdog, &death.how);
     }
     match death.next {
-        AfterDeath::GiveUp { reason } => Some(Outcome::GaveUp { reason }),
+        AfterDeath::GiveUp { reason } => {
+            log_decision(folder, &format!("gave up: {reason}"));
+            Some(Outcome::GaveUp { reason })
+        }
         AfterDeath::Restart { attempt, delay } => {
             log_decision(
                 folder,

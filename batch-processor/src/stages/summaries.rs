@@ -52,6 +52,7 @@ impl JobStage for Summaries {
             };
             ctx.checkpoint.files[index].summary = match outcome {
                 Ok((note, topics)) => {
+                    tracing::info!("file {} summarised: {}", index + 1, note.display());
                     ctx.emit(&WorkerEvent::SummaryWritten {
                         file_index: index,
                         note: note.display().to_string(),
@@ -60,6 +61,7 @@ impl JobStage for Summaries {
                     StageState::Done { outputs: vec![note] }
                 }
                 Err(StageError::Failed(failure)) => {
+                    tracing::warn!("file {}: no summary: {}", index + 1, failure.reason);
                     ctx.emit(&WorkerEvent::KnowledgeFailed {
                         file_index: Some(index),
                         reason: failure.told(ctx.input(index).display()),

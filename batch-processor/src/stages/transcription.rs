@@ -68,6 +68,7 @@ struct BatchPosition {
 /// Records and reports a file's failure.
 fn fail(ctx: &mut StageContext<'_>, index: usize, failure: &Failure) {
     let input = ctx.input(index).to_owned();
+    tracing::warn!("file {} failed: {}", index + 1, failure.told(input.display()));
     ctx.checkpoint.files[index].state = failure.file_state();
     ctx.emit(&WorkerEvent::FileFailed {
         file_index: index,
@@ -117,6 +118,7 @@ fn transcribe_file(
     batch: BatchPosition,
 ) -> Result<u64, StageError> {
     let input = ctx.input(index).to_owned();
+    tracing::info!("file {} started: {}", index + 1, input.display());
     ctx.stage(Stage::Opening, Some(index));
     #[cfg(feature = "fault-injection")]
     crate::fault_injection::crash_if_requested(crate::fault_injection::Place::Opening, &input);
@@ -245,6 +247,12 @@ fn finish_file(ctx: &mut StageContext<'_>, index: usize, input: &Path, total_sam
         audio_ms,
     };
     ctx.checkpoint.commit().map_err(|e| Failure::unsaved(describe(&e)))?;
+    tracing::info!(
+        "file {} finished: {} ({:.1} s of audio)",
+        index + 1,
+        input.display(),
+        audio_ms as f64 / 1000.0
+    );
     ctx.emit(&WorkerEvent::FileCompleted {
         file_index: index,
         input: input.display().to_string(),

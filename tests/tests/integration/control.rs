@@ -7,7 +7,7 @@ use castmill_e2e::wer::word_error_rate;
 use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time, run_to_end};
 use nix::sys::signal::Signal;
 use shared_ipc::protocol::StopCause;
-use shared_ipc::{Incoming, WorkerEvent, exit_code};
+use shared_ipc::{Checkpoint, Incoming, StopReason, WorkerEvent, exit_code};
 
 fn cpu_seconds(pid: i32) -> f64 {
     castmill_e2e::proc_stats::cpu_seconds(pid as u32).expect("proc stat")
@@ -179,4 +179,51 @@ fn a_broken_stderr_does_not_stop_the_worker() {
             .any(|e| matches!(e, WorkerEvent::Finished { files_done: 1, .. }))
     );
     assert!(job.out.join("garden.txt").is_file());
+}
+
+/// When what reads the worker's events goes away (the app's reader thread died, the pipe
+/// broke), the worker notices at its next line, stops gracefully as if its parent had died,
+/// and the job resumes from its last committed window.
+#[test]
+fn a_worker_whose_event_reader_goes_away_stops_gracefully_and_the_job_resumes() {
+    use std::io::BufRead;
+    let _guard = one_model_at_a_time();
+    let media = tempfile::tempdir().expect("tempdir");
+    let job = TestJob::new(vec![fixtures::long_clip(media.path())]);
+    let mut child = std::process::Command::new(castmill_e2e::worker_bin())
+        .arg(job.folder.root())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn worker");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while !line.contains("\"type\":\"segment\"") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).expect("read") > 0, "the worker ended early");
+    }
+    drop(stdout);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = rx
+        .recv_timeout(castmill_e2e::worker::HANG_GUARD)
+        .expect("the worker did not stop")
+        .expect("wait");
+    assert_eq!(status.code(), Some(exit_code::STOPPED));
+    let checkpoint = Checkpoint::load(&job.folder.checkpoint())
+        .expect("load")
+        .expect("exists");
+    assert_eq!(checkpoint.last_stop, Some(StopReason::ParentDied));
+
+    let (status, events) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, WorkerEvent::Notice { message, .. } if message.contains("resuming"))),
+        "it went on from its last window"
+    );
 }

@@ -104,3 +104,23 @@ fn delete_asks_first_keeps_the_outputs_and_damaged_jobs_can_only_be_deleted() {
             .is_none()
     );
 }
+
+/// The dialog says which files of an unfinished job are still to do, not only how many.
+#[test]
+fn the_dialog_names_the_files_left_to_do() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let long = fixtures::long_clip(media.path());
+    let inputs = [fixtures::clip("bread", "ogg"), long, fixtures::clip("garden", "mp3")];
+    // Killed once the second file is being transcribed: the first is done.
+    data.interrupted_job(&inputs, &media.path().join("out"), "\"file_index\":1,\"segment\"");
+    let mut harness = app_harness(data.path(), &media.path().join("unused"));
+    harness.run();
+    assert!(harness.query_by_label_contains("1 of 3 files done").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Left to do: long episode.wav, garden.mp3")
+            .is_some()
+    );
+}

@@ -472,6 +472,49 @@ fn a_worker_of_another_protocol_version_is_one_clear_error_and_never_restarted()
     );
 }
 
+/// Past `--max-restarts` deaths in a row without progress the supervisor gives up, says why
+/// (in the terminal and the job log), and the job is left to resume.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn the_supervisor_gives_up_after_its_restarts_and_the_job_resumes_later() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let inputs = [fixtures::clip("bread", "ogg"), fixtures::clip("garden", "ogg")];
+    let output = data
+        .command()
+        .args(["--headless", "--json", "--max-restarts", "0", "--out"])
+        .arg(&out)
+        .args(&inputs)
+        .env("CASTMILL_FAULT_CRASH_ON", "bread")
+        .output()
+        .expect("run castmill");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("gave up: the worker was killed by SIGABRT, before it made any progress"),
+        "{stderr}"
+    );
+    let listed = jobs_list(&data);
+    assert_eq!(listed[0]["state"], "interrupted");
+    assert_eq!(listed[0]["detail"], "the worker kept crashing");
+    let log = std::fs::read_to_string(data.jobs()[0].join("worker.log")).expect("job log");
+    assert!(log.contains("file 1 started:") && log.contains("[supervisor"), "{log}");
+    assert!(log.contains("gave up: the worker was killed by SIGABRT"), "{log}");
+
+    let resumed = data.run(&["jobs", "resume", &job_id(&data)]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(out.join("bread.txt").is_file() && out.join("garden.txt").is_file());
+    let log = std::fs::read_to_string(data.jobs()[0].join("worker.log")).expect("job log");
+    assert!(log.contains("file 2 finished:"), "{log}");
+}
+
 /// The ID of the data directory's only job.
 fn job_id(data: &DataDir) -> String {
     let jobs = data.jobs();
