@@ -9,14 +9,17 @@ use serde::{Deserialize, Serialize};
 use shared_ipc::FileKind;
 use shared_ipc::atomic_file;
 
-/// Format version of the record.
-pub const RECORD_VERSION: u32 = 1;
+/// Format version of the record. 2 stores a source path that is not UTF-8 as bytes
+/// (`shared_ipc::stored_path`); version-1 records load unchanged, so their notes re-render
+/// exactly.
+pub const RECORD_VERSION: u32 = 2;
 const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeRecord {
     pub format_version: u32,
     pub stem: String,
+    #[serde(with = "shared_ipc::stored_path::one")]
     pub source: PathBuf,
     pub duration_ms: u64,
     /// `YYYY-MM-DD`, fixed when the summary was made so a re-render is identical.
@@ -39,7 +42,7 @@ impl EpisodeRecord {
         let bytes = atomic_file::read_limited(path, MAX_RECORD_BYTES).ok()?;
         serde_json::from_slice::<Self>(&bytes)
             .ok()
-            .filter(|r| r.format_version == RECORD_VERSION)
+            .filter(|r| (1..=RECORD_VERSION).contains(&r.format_version))
     }
 }
 
@@ -67,5 +70,20 @@ mod tests {
         std::fs::write(&path, b"{\"format_version\":1,").expect("damage");
         assert_eq!(EpisodeRecord::load(&path), None);
         assert_eq!(EpisodeRecord::load(&dir.path().join("missing.json")), None);
+    }
+
+    /// A record written by a version-1 build, byte for byte: its episode is not summarised
+    /// again after an upgrade.
+    #[test]
+    fn version_1_records_still_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("0.json");
+        let v1 = br#"{"format_version":1,"stem":"show","source":"/in/show.mp3","duration_ms":61000,"processed":"2026-11-22","summary":[0],"topics":["bread"],"topic_vectors":[[0.6,0.8]],"centroid":[1.0,0.0]}"#;
+        std::fs::write(&path, v1).expect("write");
+        let record = EpisodeRecord::load(&path).expect("a version-1 record loads");
+        assert_eq!(record.source, PathBuf::from("/in/show.mp3"));
+        let newer = String::from_utf8_lossy(v1).replace("\"format_version\":1", "\"format_version\":9");
+        std::fs::write(&path, newer).expect("write");
+        assert_eq!(EpisodeRecord::load(&path), None, "a newer record is not read");
     }
 }

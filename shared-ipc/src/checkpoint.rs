@@ -22,10 +22,10 @@ use crate::fingerprint::Fingerprint;
 
 /// Format version of the checkpoint body. 2 added the `skipped` file state; 3 added the
 /// summary and Map of Content stages; 4 marks failures the next run retries
-/// (`retry_on_resume`); 5 added the `skipped` stage state (a summary the user skipped).
-/// Older bodies are a subset and load unchanged (their knowledge stages read as pending,
-/// their failures as final).
-pub const CHECKPOINT_VERSION: u32 = 5;
+/// (`retry_on_resume`); 5 added the `skipped` stage state (a summary the user skipped); 6
+/// stores paths that are not UTF-8 as bytes (`stored_path`). Older bodies are a subset and
+/// load unchanged (their knowledge stages read as pending, their failures as final).
+pub const CHECKPOINT_VERSION: u32 = 6;
 
 const MAGIC: &str = "castmill-checkpoint";
 const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
@@ -45,6 +45,7 @@ pub struct Checkpoint {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileCheckpoint {
+    #[serde(with = "crate::stored_path::one")]
     pub input: PathBuf,
     /// Fingerprint of the input when work on it began.
     pub fingerprint: Option<Fingerprint>,
@@ -64,6 +65,7 @@ pub enum FileState {
     /// Started; progress is in the file's journal.
     InProgress,
     Done {
+        #[serde(with = "crate::stored_path::many")]
         outputs: Vec<PathBuf>,
         audio_ms: u64,
     },
@@ -85,6 +87,7 @@ pub enum StageState {
     #[default]
     Pending,
     Done {
+        #[serde(with = "crate::stored_path::many")]
         outputs: Vec<PathBuf>,
     },
     Failed {
@@ -219,7 +222,7 @@ impl Checkpoint {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        // Plain data: serializing cannot fail.
+        // Plain data, every path stored losslessly: serializing cannot fail.
         let body = serde_json::to_vec(self).unwrap_or_default();
         let mut out = format!(
             "{MAGIC} {CHECKPOINT_VERSION} {} {:08x}\n",
@@ -442,6 +445,29 @@ mod tests {
         assert!(cp.has_retryable_failures());
         assert_eq!(cp.requeue_retryable(), vec![0]);
         assert_eq!(cp.files[0].summary, StageState::Pending);
+    }
+
+    /// A checkpoint written by a version-5 build, byte for byte.
+    #[test]
+    fn version_5_checkpoints_load_unchanged() {
+        let body = br#"{"job_id":"job-5","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"done","outputs":["/out/a.txt"],"audio_ms":1234},"summary":{"state":"skipped"}}],"updated_at_ms":5,"last_stop":"finished","map_of_content":{"state":"done","outputs":[]}}"#;
+        let cp = Checkpoint::decode(&written_by_version(5, body)).expect("a version-5 checkpoint loads");
+        assert_eq!(cp.files[0].summary, StageState::Skipped);
+        assert_eq!(cp.files_done(), 1);
+    }
+
+    /// An input and outputs whose names are not UTF-8 are kept exactly (they used to make
+    /// the body empty, and the checkpoint corrupt).
+    #[test]
+    fn paths_that_are_not_utf8_round_trip() {
+        use std::os::unix::ffi::OsStringExt;
+        let latin1 = |bytes: &[u8]| PathBuf::from(std::ffi::OsString::from_vec(bytes.to_vec()));
+        let mut cp = Checkpoint::new("job", &[latin1(b"/in/caf\xe9.mp3")]);
+        cp.files[0].state = FileState::Done {
+            outputs: vec![latin1(b"/out/caf\xe9/a.txt")],
+            audio_ms: 5,
+        };
+        assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp));
     }
 
     #[test]

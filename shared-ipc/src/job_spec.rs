@@ -9,8 +9,10 @@ use crate::atomic_file;
 use crate::file_kind::FileKind;
 
 /// Format version of `job.json`. 2 added `embedding_model`; version-1 specs load with none
-/// (no summaries or Map of Content unless a rebuild names a model).
-pub const JOB_SPEC_VERSION: u32 = 2;
+/// (no summaries or Map of Content unless a rebuild names a model). 3 stores paths that are
+/// not UTF-8 as bytes (`stored_path`); earlier specs have only string paths and load as they
+/// are.
+pub const JOB_SPEC_VERSION: u32 = 3;
 
 /// Specs larger than this are refused (a hostile or corrupt file).
 const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
@@ -21,14 +23,17 @@ pub struct JobSpec {
     pub job_id: String,
     pub created_at_ms: u64,
     /// Ordered inputs, absolute paths.
+    #[serde(with = "crate::stored_path::many")]
     pub inputs: Vec<PathBuf>,
     /// Where outputs go; absolute path.
+    #[serde(with = "crate::stored_path::one")]
     pub output_dir: PathBuf,
     /// The GGML whisper model file; absolute path.
+    #[serde(with = "crate::stored_path::one")]
     pub model: PathBuf,
     /// The sentence-transformers folder for summaries and the Map of Content; absolute path.
     /// Needed only when either is on.
-    #[serde(default)]
+    #[serde(default, with = "crate::stored_path::optional")]
     pub embedding_model: Option<PathBuf>,
     pub options: TranscribeOptions,
 }
@@ -199,6 +204,36 @@ mod tests {
     fn every_batch_level_output_is_reserved() {
         let map_stem = MAP_OF_CONTENT_FILE.strip_suffix(".md").expect("a note");
         assert!(RESERVED_STEMS.contains(&map_stem));
+    }
+
+    /// A spec written by a version-2 build, byte for byte.
+    #[test]
+    fn version_2_specs_still_load() {
+        let v2 = br#"{"format_version":2,"job_id":"j","created_at_ms":1,"inputs":["/in/a.mp3"],"output_dir":"/out","model":"/m.bin","embedding_model":"/models/all-MiniLM-L6-v2","options":{"language":"en","decoding":{"strategy":"greedy"},"threads":0,"formats":{"txt":true,"srt":true,"vtt":true,"json":true},"summaries":true,"map_of_content":true}}"#;
+        let spec = JobSpec::parse(v2, Path::new("job.json")).expect("a version-2 spec loads");
+        assert_eq!(spec.inputs, vec![PathBuf::from("/in/a.mp3")]);
+        assert_eq!(spec.embedding_model, Some(PathBuf::from("/models/all-MiniLM-L6-v2")));
+    }
+
+    /// An input whose name is not UTF-8 (a Latin-1 name) is stored and read back exactly.
+    #[test]
+    fn inputs_that_are_not_utf8_round_trip() {
+        use std::os::unix::ffi::OsStringExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("job.json");
+        let latin1 = PathBuf::from(std::ffi::OsString::from_vec(b"/in/caf\xe9.mp3".to_vec()));
+        let spec = JobSpec {
+            format_version: JOB_SPEC_VERSION,
+            job_id: "j".into(),
+            created_at_ms: 1,
+            inputs: vec![latin1.clone(), PathBuf::from("/in/b.mp3")],
+            output_dir: PathBuf::from("/out"),
+            model: PathBuf::from("/m.bin"),
+            embedding_model: None,
+            options: TranscribeOptions::default(),
+        };
+        spec.save(&path).expect("save");
+        assert_eq!(JobSpec::load(&path).expect("load").inputs[0], latin1);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod model_file;
 pub mod probe;
 pub mod protocol;
 pub mod segment;
+pub mod stored_path;
 
 pub use checkpoint::{Checkpoint, CheckpointError, FileCheckpoint, FileState, StageState, StopReason};
 pub use file_kind::FileKind;

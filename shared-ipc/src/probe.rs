@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbeLine {
+    #[serde(with = "crate::stored_path::one")]
     pub path: PathBuf,
     /// Length in seconds, when the container declares it.
     pub duration_s: Option<f64>,

@@ -154,7 +154,11 @@ fn write_job(
         embedding_model,
         options,
     };
-    spec.save(&folder.spec())?;
+    if let Err(e) = spec.save(&folder.spec()) {
+        // A folder without its spec would show as a damaged job at every launch.
+        let _ = std::fs::remove_dir_all(folder.root());
+        return Err(e.into());
+    }
     Ok((folder, spec))
 }
 

@@ -411,3 +411,44 @@ fn a_missing_truncated_or_wrong_kind_model_is_one_clear_error_and_no_outputs() {
         assert!(!out.exists(), "{what}: the output folder was made for nothing");
     }
 }
+
+/// A file whose name is not UTF-8 (a Latin-1 name from an old archive) is transcribed and
+/// summarised like any other: its path is kept exactly in the job's records, its outputs get
+/// a readable name, and no damaged job is left behind.
+#[test]
+fn a_file_name_that_is_not_utf8_is_transcribed_and_its_job_stays_readable() {
+    use std::os::unix::ffi::OsStringExt;
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let name = std::ffi::OsString::from_vec(b"caf\xe9 episode.ogg".to_vec());
+    let input = media.path().join(&name);
+    std::fs::copy(castmill_e2e::fixtures::clip("bread", "ogg"), &input).expect("copy clip");
+    let out = media.path().join("out");
+    let output = data
+        .command()
+        .args(["--headless", "--json", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .expect("run castmill");
+    assert_no_panic(&data, &output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let transcript = std::fs::read_to_string(out.join("caf\u{fffd} episode.txt")).expect("transcript");
+    assert!(transcript.to_lowercase().contains("flour"), "{transcript}");
+    assert!(out.join("caf\u{fffd} episode.md").is_file(), "its note");
+
+    let listed = data.run(&["jobs", "list", "--json"]);
+    let line = String::from_utf8_lossy(&listed.stdout);
+    assert!(line.contains("\"state\":\"finished\""), "{line}");
+    let folder = JobFolder::new(data.jobs().pop().expect("job"));
+    let checkpoint = shared_ipc::Checkpoint::load(&folder.checkpoint())
+        .expect("the checkpoint reads")
+        .expect("exists");
+    assert_eq!(checkpoint.files[0].input, input, "the path is kept byte for byte");
+}
