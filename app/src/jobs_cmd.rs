@@ -58,6 +58,9 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
             if let Some(out) = &job.output_dir {
                 println!("outputs    {}", out.display());
             }
+            if let Some(detail) = &job.detail {
+                println!("ended      {detail}");
+            }
             println!(
                 "files      {} done, {} failed, {} in all\naudio      {}\nactivity   {}",
                 job.files_done,
@@ -183,6 +186,7 @@ fn summary_json(job: &JobSummary) -> String {
         "id": job.id,
         "state": state,
         "detail": detail,
+        "reason": job.detail,
         "files_total": job.files_total,
         "files_done": job.files_done,
         "files_failed": job.files_failed,

@@ -84,6 +84,8 @@ impl View {
                 format!("SKIPPED {input}")
             }),
             SupervisorEvent::SkipDeclined { reason, .. } => self.println(&format!("not skipped: {reason}")),
+            SupervisorEvent::Held { reason } => self.println(&format!("paused: {reason}")),
+            SupervisorEvent::Released => self.println("there is room again; going on"),
             SupervisorEvent::Quarantined { input, reason, .. } => {
                 self.println(&format!("FAILED  {input}: quarantined: {reason}"))
             }

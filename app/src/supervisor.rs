@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod checkpoint_edits;
 pub mod control;
 pub mod decision;
+pub mod disk_space;
 pub mod events;
 pub mod jobs;
 pub mod poison;

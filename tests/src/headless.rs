@@ -3,12 +3,17 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use shared_ipc::{JobFolder, WorkerEvent};
 
+use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::worker::HANG_GUARD;
 
 /// The events of `castmill … --json` (its stdout); every line must be one.
 pub fn json_events(stdout: &[u8]) -> Vec<WorkerEvent> {
@@ -155,4 +160,105 @@ fn unpacked_model(module: &str, file: &str) -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// `castmill --headless --json …` with its stdout lines on a channel.
+pub struct Headless {
+    pub child: Child,
+    lines: Receiver<Value>,
+    pub seen: Vec<Value>,
+}
+
+impl Headless {
+    pub fn start(data: &DataDir, out: &Path, inputs: &[PathBuf], extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = data.command();
+        cmd.args(["--headless", "--json", "--out"])
+            .arg(out)
+            .args(extra)
+            .arg("--")
+            .args(inputs);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn castmill");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let value: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+                if tx.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// The next event within `timeout`; `Err(true)` when the stream ended.
+    pub fn next(&mut self, timeout: Duration) -> Result<Value, bool> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(v) => {
+                self.seen.push(v.clone());
+                Ok(v)
+            }
+            Err(RecvTimeoutError::Timeout) => Err(false),
+            Err(RecvTimeoutError::Disconnected) => Err(true),
+        }
+    }
+
+    pub fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + HANG_GUARD;
+        while Instant::now() < deadline {
+            match self.next(Duration::from_millis(200)) {
+                Ok(v) if pred(&v) => return v,
+                Err(true) => break,
+                _ => {}
+            }
+        }
+        panic!(
+            "never saw {what}; saw {} events, the last: {:?}",
+            self.seen.len(),
+            self.seen.iter().rev().take(5).collect::<Vec<_>>()
+        );
+    }
+
+    pub fn finish(mut self) -> (Option<i32>, Vec<Value>) {
+        while self.next(HANG_GUARD) != Err(true) {}
+        let status = self.child.wait().expect("wait");
+        (status.code(), self.seen)
+    }
+}
+
+/// Whether a `--json` line is of type `t`.
+pub fn is_type(v: &Value, t: &str) -> bool {
+    v["type"] == t
+}
+
+/// `castmill jobs list --json`, one value per job.
+pub fn jobs_list(data: &DataDir) -> Vec<Value> {
+    let out = data.run(&["jobs", "list", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+/// The ID of the data directory's only job.
+pub fn job_id(data: &DataDir) -> String {
+    let jobs = data.jobs();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    jobs[0].file_name().expect("name").to_string_lossy().into_owned()
 }

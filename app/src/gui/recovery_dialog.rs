@@ -79,11 +79,15 @@ impl RecoveryDialog {
                                 ago(job.created_at_ms),
                                 ago(job.last_activity_ms)
                             ));
+                            // A one-file job's title already names what is left.
                             let left = job.remaining_text();
-                            if !left.is_empty() {
+                            if !left.is_empty() && job.files_total > 1 {
                                 ui.label(format!("Left to do: {left}"));
                             }
                             ui.colored_label(theme::MUTED, format!("Stopped because {}.", why.describe()));
+                            if let Some(detail) = &job.detail {
+                                ui.colored_label(theme::MUTED, detail);
+                            }
                         }
                         JobState::Running | JobState::Finished => {}
                     }

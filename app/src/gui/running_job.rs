@@ -72,6 +72,8 @@ pub struct RunningJob {
     pub transcript: VecDeque<String>,
     pub log: VecDeque<String>,
     pub paused: bool,
+    /// Why the supervisor paused the job itself (a full disk), until it goes on.
+    pub held: Option<String>,
     pub stopping: bool,
     /// The file a skip was asked for, until the supervisor confirms it.
     pub skipping: Option<usize>,
@@ -126,6 +128,7 @@ impl RunningJob {
             transcript: VecDeque::new(),
             log: VecDeque::new(),
             paused: false,
+            held: None,
             stopping: false,
             skipping: None,
             map: None,
@@ -310,6 +313,14 @@ impl RunningJob {
                 if let Some(row) = self.files.get_mut(file_index) {
                     row.summary = SummaryStatus::Skipped;
                 }
+            }
+            SupervisorEvent::Held { reason } => {
+                push_bounded(&mut self.log, format!("Paused: {reason}."));
+                self.held = Some(reason);
+            }
+            SupervisorEvent::Released => {
+                push_bounded(&mut self.log, "There is room again; going on.".to_owned());
+                self.held = None;
             }
             SupervisorEvent::SkipDeclined { file_index, reason } => {
                 let name = self.files.get(file_index).map(FileRow::name).unwrap_or_default();

@@ -11,7 +11,10 @@ use nix::unistd::Pid;
 #[derive(Default)]
 struct State {
     worker: Option<Pid>,
+    /// Paused by the user.
     paused: bool,
+    /// Held by the supervisor (the data disk is full), whatever the user asked.
+    held: bool,
     stop: bool,
     /// When the graceful stop was asked for: past the grace period it becomes a kill.
     stop_asked_at: Option<Instant>,
@@ -58,10 +61,29 @@ impl JobControl {
         Self::signal(&s, Signal::SIGUSR1);
     }
 
+    /// Resumes what the user paused; a job the supervisor holds stays paused until released.
     pub fn resume(&self) {
         let mut s = self.lock();
         s.paused = false;
-        Self::signal(&s, Signal::SIGUSR2);
+        if !s.held {
+            Self::signal(&s, Signal::SIGUSR2);
+        }
+    }
+
+    /// Pauses the job for the supervisor's own reason, apart from the user's pause.
+    pub(crate) fn hold(&self) {
+        let mut s = self.lock();
+        s.held = true;
+        Self::signal(&s, Signal::SIGUSR1);
+    }
+
+    /// Ends a hold; the job goes on unless the user paused it.
+    pub(crate) fn release(&self) {
+        let mut s = self.lock();
+        s.held = false;
+        if !s.paused {
+            Self::signal(&s, Signal::SIGUSR2);
+        }
     }
 
     /// Graceful stop: the worker commits and exits; no restart follows. A worker that has not
@@ -93,8 +115,10 @@ impl JobControl {
         self.inner.1.notify_all();
     }
 
+    /// Paused by the user or held by the supervisor.
     pub fn is_paused(&self) -> bool {
-        self.lock().paused
+        let s = self.lock();
+        s.paused || s.held
     }
 
     pub fn stop_requested(&self) -> bool {
@@ -110,7 +134,7 @@ impl JobControl {
     pub(crate) fn attach(&self, pid: Pid) {
         let mut s = self.lock();
         s.worker = Some(pid);
-        if s.paused {
+        if s.paused || s.held {
             Self::signal(&s, Signal::SIGUSR1);
         }
         if s.stop {

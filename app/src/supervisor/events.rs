@@ -34,6 +34,11 @@ pub enum SupervisorEvent {
         input: String,
         summary_only: bool,
     },
+    /// The supervisor paused the job for `reason` (the disk holding its records is full); it
+    /// goes on by itself with `released`.
+    Held { reason: String },
+    /// The reason for the hold is gone; the job goes on (unless the user paused it).
+    Released,
     /// A skip that found nothing left to skip (the file had finished meanwhile).
     SkipDeclined { file_index: usize, reason: String },
     /// A file killed the worker twice at the same place; it is marked failed (or only its

@@ -8,6 +8,7 @@ use shared_ipc::model_file::{self, ModelFileError};
 use shared_ipc::{Checkpoint, JobFolder, JobLock, JobSpec, TranscribeOptions};
 use thiserror::Error;
 
+use super::disk_space;
 use crate::data_dirs::DataDirs;
 use crate::models::store::ModelStore;
 
@@ -35,6 +36,9 @@ pub enum JobError {
     Checkpoint(#[from] shared_ipc::CheckpointError),
     #[error("this job has no sentence-embedding model for summaries; name one to use")]
     NoKnowledge,
+    /// The disk holding the jobs folder is too full for a job's records.
+    #[error("{0}")]
+    DataDiskFull(String),
     #[error("{}", no_inputs(skipped))]
     NoInputs { skipped: Vec<String> },
     #[error("model {name} is not installed ({} not found)", path.display())]
@@ -110,6 +114,10 @@ pub fn create_job(dirs: &DataDirs, request: JobRequest) -> Result<NewJob, JobErr
             path: model,
             source,
         });
+    }
+    let jobs = dirs.jobs();
+    if let Some(free) = disk_space::free_bytes(&jobs).filter(|&free| free < disk_space::LOW) {
+        return Err(JobError::DataDiskFull(disk_space::low_space(&jobs, free)));
     }
     let out = &request.output_dir;
     std::fs::create_dir_all(out).map_err(io("create the output folder", out))?;

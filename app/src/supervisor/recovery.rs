@@ -69,6 +69,9 @@ pub struct JobSummary {
     pub inputs: Vec<PathBuf>,
     /// Inputs still to transcribe (pending or part way), in order.
     pub remaining: Vec<PathBuf>,
+    /// What the supervisor noted about how the last run ended, in its words (the worker's
+    /// error, why it gave up).
+    pub detail: Option<String>,
     pub output_dir: Option<PathBuf>,
 }
 
@@ -141,6 +144,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
         last_activity_ms: mtime_ms(folder.root()),
         inputs: Vec::new(),
         remaining: Vec::new(),
+        detail: None,
         output_dir: None,
     };
     let spec = match JobSpec::load(&folder.spec()) {
@@ -150,6 +154,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
             return summary;
         }
     };
+    summary.detail = run_state::load(folder.root()).map(|state| state.detail);
     summary.created_at_ms = spec.created_at_ms;
     summary.files_total = spec.inputs.len();
     summary.inputs = spec.inputs.clone();

@@ -16,6 +16,7 @@ use super::backoff::RestartPolicy;
 use super::checkpoint_edits::{self, Skipped};
 use super::control::{JobControl, Skip};
 use super::decision::{self, AfterDeath, Death, Decision, History, Requests, WorkerEnd};
+use super::disk_space::{self, DiskChange, DiskWatch};
 use super::events::{Outcome, SupervisorEvent};
 use super::run_state::{self, RunEnd};
 use super::watchdog::{Watchdog, WatchdogKill, WatchdogLimits};
@@ -65,6 +66,8 @@ impl SupervisorConfig {
 
 /// How often the supervisor looks at the watchdog when the worker is quiet.
 const TICK: Duration = Duration::from_millis(200);
+/// How often it looks at the room left on the job's disk.
+const DISK_CHECK: Duration = Duration::from_secs(2);
 
 /// Runs the job in `folder`, reporting every event to `sink`.
 pub fn run(
@@ -77,6 +80,7 @@ pub fn run(
     let mut history = History::default();
     // What earlier workers showed about how slow a step of the work can be here.
     let mut slowest_step = Duration::ZERO;
+    let mut disk = DiskWatch::new(folder.root());
     loop {
         if control.stop_requested() {
             return ended(folder, Outcome::Stopped);
@@ -87,7 +91,15 @@ pub fn run(
         };
         control.attach(worker.pid());
         let mut attempt = Attempt::default();
-        slowest_step = watch(&mut worker, config, control, &mut sink, &mut attempt, slowest_step);
+        slowest_step = watch(
+            &mut worker,
+            config,
+            control,
+            &mut sink,
+            &mut attempt,
+            slowest_step,
+            &mut disk,
+        );
         let status = worker.wait();
         control.detach();
         let end = match status {
@@ -147,10 +159,12 @@ fn watch(
     sink: &mut impl FnMut(SupervisorEvent),
     attempt: &mut Attempt,
     slowest_step: Duration,
+    disk: &mut DiskWatch,
 ) -> Duration {
     let mut watchdog = Watchdog::new(config.watchdog_limits(), slowest_step, Instant::now());
     let mut term_sent_at: Option<Instant> = None;
     let mut stop_escalated = false;
+    let mut disk_checked: Option<Instant> = None;
     loop {
         match worker.events.recv_timeout(TICK) {
             Ok(WorkerMessage::Line(Incoming::Event(event))) => {
@@ -174,6 +188,10 @@ fn watch(
             Err(RecvTimeoutError::Timeout) => {}
         }
         let now = Instant::now();
+        if disk_checked.is_none_or(|at| now.duration_since(at) >= DISK_CHECK) {
+            disk_checked = Some(now);
+            watch_disk(disk, control, sink);
+        }
         if let Some(asked) = control.stop_asked_at()
             && !stop_escalated
             && now.duration_since(asked) >= config.kill_grace
@@ -206,6 +224,26 @@ fn watch(
             }
             _ => {}
         }
+    }
+}
+
+/// Holds the job while the disk holding its records is too full to commit, and lets it go
+/// on once there is room.
+fn watch_disk(disk: &mut DiskWatch, control: &JobControl, sink: &mut impl FnMut(SupervisorEvent)) {
+    let Some(free) = disk_space::free_bytes(&disk.folder) else {
+        return;
+    };
+    match disk.update(free) {
+        Some(DiskChange::Hold { reason }) => {
+            tracing::warn!("holding the job: {reason}");
+            control.hold();
+            sink(SupervisorEvent::Held { reason });
+        }
+        Some(DiskChange::Release) => {
+            control.release();
+            sink(SupervisorEvent::Released);
+        }
+        None => {}
     }
 }
 

@@ -17,6 +17,9 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     } else {
         "Transcribing"
     });
+    if let Some(reason) = &job.held {
+        ui.colored_label(theme::FAILED, format!("Paused by Castmill: {reason}."));
+    }
     ui.add_space(theme::SPACING);
 
     let elapsed = job.started.elapsed().as_secs_f64();
