@@ -11,6 +11,7 @@ pub mod decision;
 pub mod disk_space;
 pub mod events;
 pub mod jobs;
+pub mod memory_signs;
 pub mod poison;
 pub mod recovery;
 pub mod run_state;

@@ -6,6 +6,8 @@
 //!   `CASTMILL_FAULT_CRASH_PROBING=TEXT` do it while the input is opened or probed;
 //! - `CASTMILL_FAULT_SPIN_ON=TEXT`: the working thread never comes back (an endless loop or
 //!   a deadlock) when transcription of the input begins, while the heartbeat goes on;
+//! - `CASTMILL_FAULT_HOG_ON=TEXT`: transcription of the input begins by taking (and
+//!   touching) memory without end, as a decoder led astray by a hostile file would;
 //! - `CASTMILL_FAULT_ONCE=FILE`: each of those fires only while FILE does not exist, and
 //!   makes it first — so the next run goes through;
 //! - `CASTMILL_FAULT_PROTOCOL_VERSION=N`: `hello` announces protocol N (a mismatched build).
@@ -43,6 +45,18 @@ pub fn spin_if_requested(input: &Path) {
         // Stands for an endless loop; it sleeps so the test does not burn a core meanwhile.
         loop {
             std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+pub fn hog_if_requested(input: &Path) {
+    if requested("CASTMILL_FAULT_HOG_ON", input) {
+        tracing::error!("fault injection: taking all the memory there is on {}", input.display());
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            // Touched, so the pages are really taken.
+            hoard.push(vec![1u8; 64 << 20]);
+            std::hint::black_box(&hoard);
         }
     }
 }

@@ -11,6 +11,7 @@ mod heartbeat;
 mod job;
 mod log_writer;
 mod model_host;
+mod oom_score;
 mod outputs;
 mod parent_death;
 mod probe;
@@ -68,7 +69,10 @@ fn main() -> ExitCode {
         [flag, input, output, kind] if flag == "--quantize" => {
             return exit(run_quantize(input.as_ref(), output.as_ref(), &kind.to_string_lossy()));
         }
-        [folder] => JobFolder::new(folder),
+        [folder] => {
+            oom_score::prefer_this_process();
+            JobFolder::new(folder)
+        }
         _ => {
             eprintln!("{USAGE}");
             return exit(exit_code::USAGE);

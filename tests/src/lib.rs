@@ -7,6 +7,7 @@ pub mod fixtures;
 pub mod headless;
 pub mod hostile;
 pub mod jobs_fixture;
+pub mod memory_cgroup;
 pub mod model_server;
 pub mod proc_stats;
 pub mod tmpfs;

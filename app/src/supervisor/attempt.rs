@@ -24,6 +24,10 @@ pub struct Attempt {
     pub error: Option<String>,
     /// The supervisor's watchdog stopped it.
     pub watchdog: Option<WatchdogKill>,
+    /// The machine was short of memory when the watchdog stopped it (a swap storm).
+    pub memory_pressure: bool,
+    /// The kernel killed it for want of memory (its OOM-kill counters grew while it ran).
+    pub out_of_memory: bool,
 }
 
 impl Attempt {

@@ -15,7 +15,9 @@
 //! | stopped because it lost its supervisor (exit 3)     | restart, no file blamed                    |
 //! | crashed (SIGSEGV/SIGABRT/…, panic, internal error)  | restart with backoff, blame where it was   |
 //! | was stopped by the watchdog (silent or stalled)     | restart with backoff, blame where it was   |
-//! | was killed from outside (SIGKILL, SIGTERM, OOM)     | restart with backoff, no file blamed       |
+//! | … while the machine was short of memory             | restart with backoff, no file blamed       |
+//! | was killed by the kernel for want of memory (OOM)   | restart with backoff, blame where it was   |
+//! | was killed from outside (SIGKILL, SIGTERM)          | restart with backoff, no file blamed       |
 //! | died twice at one place (file, stage, position)     | quarantine that file (or its summary)      |
 //! | died more than N times in a row without progress    | give up                                    |
 
@@ -157,35 +159,49 @@ pub fn decide(
 
 fn death(history: &mut History, attempt: &Attempt, end: WorkerEnd, policy: &RestartPolicy) -> Death {
     let ended = match end {
+        WorkerEnd::Signalled(_) if attempt.out_of_memory => {
+            "was killed by the kernel: there was not enough memory for it".to_owned()
+        }
         WorkerEnd::Signalled(sig) => Signal::try_from(sig)
             .map(|s| format!("was killed by {s}"))
             .unwrap_or_else(|_| format!("was killed by signal {sig}")),
         WorkerEnd::Exited(exit_code::STOPPED) => "stopped on its own: it lost contact with the app".to_owned(),
         WorkerEnd::Exited(c) => format!("exited with code {c} ({})", exit_code::describe(c)),
     };
+    let short_of_memory = if attempt.memory_pressure {
+        " while the machine was short of memory"
+    } else {
+        ""
+    };
     let how = match attempt.watchdog {
-        Some(WatchdogKill::Silent { .. }) => format!("stopped responding and {ended}"),
+        Some(WatchdogKill::Silent { .. }) => format!("stopped responding{short_of_memory} and {ended}"),
         Some(WatchdogKill::Stalled { for_, .. }) => {
-            format!("made no progress for {} s and {ended}", for_.as_secs())
+            format!("made no progress for {} s{short_of_memory} and {ended}", for_.as_secs())
         }
         None => ended,
     };
-    // Only deaths that point at the input count: a crash, or a hang the watchdog had to end.
-    // A plain SIGKILL or SIGTERM came from outside and says nothing about the file.
-    let blames_input = attempt.watchdog.is_some() || is_crash(end);
+    // Only deaths that point at the input count: a crash, running out of memory on it, or a
+    // hang the watchdog had to end — unless the whole machine was short of memory, which
+    // slows any work. A plain SIGKILL or SIGTERM came from outside and says nothing.
+    let hung_on_input = attempt.watchdog.is_some() && !attempt.memory_pressure;
+    let blames_input = hung_on_input || attempt.out_of_memory || is_crash(end);
     let quarantine = attempt
         .site
         .filter(|_| blames_input)
         .filter(|&site| history.poison.record(site))
         .map(|site| {
             history.poison.forget_file(site.file_index);
-            let reason = match site.stage {
-                DeathStage::Opening => format!("the worker {how} twice while opening this file"),
-                DeathStage::Transcription { position_ms } => format!(
-                    "the worker {how} twice at {:.1} s of this file",
-                    position_ms as f64 / 1000.0
-                ),
-                DeathStage::Summary => format!("the worker {how} twice while summarising this file"),
+            let place = match site.stage {
+                DeathStage::Opening => "while opening this file".to_owned(),
+                DeathStage::Transcription { position_ms } => {
+                    format!("at {:.1} s of this file", position_ms as f64 / 1000.0)
+                }
+                DeathStage::Summary => "while summarising this file".to_owned(),
+            };
+            let reason = if attempt.out_of_memory {
+                format!("it needs more memory than is available: the worker ran out of memory twice {place}")
+            } else {
+                format!("the worker {how} twice {place}")
             };
             Quarantine { site, reason }
         });

@@ -18,6 +18,7 @@ use super::control::{JobControl, Skip};
 use super::decision::{self, AfterDeath, Death, Decision, History, Requests, WorkerEnd};
 use super::disk_space::{self, DiskChange, DiskWatch};
 use super::events::{Outcome, SupervisorEvent};
+use super::memory_signs::{self, OomKills};
 use super::run_state::{self, RunEnd};
 use super::watchdog::{Watchdog, WatchdogKill, WatchdogLimits};
 use super::worker_process::{WorkerMessage, WorkerProcess};
@@ -90,6 +91,7 @@ pub fn run(
             Err(e) => return ended(folder, Outcome::Unrunnable { reason: describe(&e) }),
         };
         control.attach(worker.pid());
+        let oom_kills = OomKills::of_process(worker.pid().as_raw() as u32);
         let mut attempt = Attempt::default();
         slowest_step = watch(
             &mut worker,
@@ -109,6 +111,9 @@ pub fn run(
                 return ended(folder, Outcome::GaveUp { reason });
             }
         };
+        // The kernel's OOM killer sends a plain SIGKILL; its counters tell it apart.
+        attempt.out_of_memory =
+            end == WorkerEnd::Signalled(Signal::SIGKILL as i32) && oom_kills.again().grew_since(&oom_kills);
         let requests = Requests {
             stop: control.stop_requested(),
             skip: control.take_skip(),
@@ -215,6 +220,7 @@ fn watch(
                         },
                     });
                     attempt.watchdog = Some(kill);
+                    attempt.memory_pressure = memory_signs::under_memory_pressure();
                     control.signal_worker(Signal::SIGTERM);
                     term_sent_at = Some(now);
                 }

@@ -140,6 +140,8 @@ fn transcribe_file(
     crate::fault_injection::crash_if_requested(crate::fault_injection::Place::Transcribing, &input);
     #[cfg(feature = "fault-injection")]
     crate::fault_injection::spin_if_requested(&input);
+    #[cfg(feature = "fault-injection")]
+    crate::fault_injection::hog_if_requested(&input);
 
     let report = |done_samples: u64| {
         let file_done_s = done_samples as f64 / SAMPLE_RATE as f64;

@@ -203,6 +203,9 @@ fn a_worker_whose_event_reader_goes_away_stops_gracefully_and_the_job_resumes() 
         line.clear();
         assert!(stdout.read_line(&mut line).expect("read") > 0, "the worker ended early");
     }
+    // When memory runs out, the kernel is to pick the worker, never the app.
+    let oom_score_adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child.id())).expect("oom_score_adj");
+    assert_eq!(oom_score_adj.trim(), "500");
     drop(stdout);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

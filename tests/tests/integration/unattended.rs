@@ -1,13 +1,15 @@
 //! Batches left alone: when the disk that holds the job's records fills up, the job is
 //! paused with the reason said — never failed — and goes on by itself once there is room;
-//! a job is not even started on a disk with no room for its records. (Mounting the small
-//! test disks needs root; skipped with a note otherwise.)
+//! a job is not even started on a disk with no room for its records; a file that runs the
+//! worker out of memory is named for it and fails alone. (The small test disks and the
+//! memory cgroup need root; skipped with a note otherwise.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::{DataDir, Headless, is_type};
+use castmill_e2e::memory_cgroup::MemoryCgroup;
 use castmill_e2e::tmpfs::Tmpfs;
 use castmill_e2e::worker::one_model_at_a_time;
 
@@ -97,4 +99,59 @@ fn a_job_is_not_started_on_a_data_disk_with_no_room_for_its_records() {
     );
     assert_eq!(std::fs::read_dir(&jobs).expect("jobs").count(), 0, "no job was made");
     assert!(!out.exists(), "the output folder was made for nothing");
+}
+
+/// In a memory-limited cgroup (a container, a Slurm job), a file on which the worker runs out
+/// of memory is named for it — not "killed by SIGKILL" — fails alone after two tries, and
+/// the rest of the batch finishes; the kernel kills the worker, never the app.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_file_that_runs_the_worker_out_of_memory_is_named_and_fails_alone() {
+    if MemoryCgroup::unavailable() {
+        return;
+    }
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let cgroup = MemoryCgroup::create(700 * 1024 * 1024);
+    let mut command = data.command();
+    command
+        .args(["--headless", "--json", "--restart-base-ms", "20", "--out"])
+        .arg(&out)
+        .arg("--")
+        .args(["bread", "garden", "astronomy"].map(|clip| fixtures::clip(clip, "ogg")))
+        .env("CASTMILL_FAULT_HOG_ON", "garden");
+    cgroup.enter_on_spawn(&mut command);
+    let output = command.output().expect("run castmill");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "the app itself finished: {stderr}");
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let restarts: Vec<&str> = events
+        .iter()
+        .filter(|v| is_type(v, "restarting"))
+        .map(|v| v["reason"].as_str().expect("reason"))
+        .collect();
+    assert_eq!(restarts.len(), 2, "{restarts:?}");
+    assert!(
+        restarts.iter().all(|r| r.contains("not enough memory")),
+        "each death is named: {restarts:?}"
+    );
+    let q = events
+        .iter()
+        .find(|v| is_type(v, "quarantined"))
+        .expect("quarantined event");
+    assert_eq!(q["file_index"], 1);
+    assert!(
+        q["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("needs more memory than is available"),
+        "{q}"
+    );
+    assert!(out.join("bread.txt").is_file() && out.join("astronomy.txt").is_file());
+    assert!(!out.join("garden.txt").exists());
 }

@@ -372,3 +372,46 @@ fn it_gives_up_after_the_limit_without_progress_and_progress_starts_the_count_ag
         }
     );
 }
+
+#[test]
+fn running_out_of_memory_is_named_and_twice_at_one_place_fails_the_file() {
+    let attempt = Attempt {
+        out_of_memory: true,
+        ..working(at(2, 12_000))
+    };
+    let mut history = History::default();
+    let first = died(decide_now(&mut history, &attempt, SIGKILL, Requests::default()));
+    assert_eq!(
+        first.how,
+        "was killed by the kernel: there was not enough memory for it"
+    );
+    assert_eq!(first.quarantine, None);
+    let second = died(decide_now(&mut history, &attempt, SIGKILL, Requests::default()));
+    assert_eq!(
+        second.quarantine.map(|q| q.reason),
+        Some(
+            "it needs more memory than is available: the worker ran out of memory twice at 12.0 s of this file".into()
+        )
+    );
+}
+
+#[test]
+fn a_hang_while_the_machine_is_short_of_memory_blames_no_file() {
+    let attempt = Attempt {
+        watchdog: Some(WatchdogKill::Silent {
+            for_: Duration::from_secs(30),
+        }),
+        memory_pressure: true,
+        ..working(at(0, 30_000))
+    };
+    let mut history = History::default();
+    for _ in 0..3 {
+        let death = died(decide_now(&mut history, &attempt, SIGKILL, Requests::default()));
+        assert_eq!(death.quarantine, None, "a swap storm is not the file's fault");
+        assert!(
+            death.how.contains("while the machine was short of memory"),
+            "{}",
+            death.how
+        );
+    }
+}

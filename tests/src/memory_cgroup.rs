@@ -1,0 +1,75 @@
+//! A memory cgroup for one test, with a memory limit, as a container or a Slurm job gives a
+//! program: processes started in it are killed by the kernel's OOM killer when together they
+//! pass the limit. Needs root and a memory controller (cgroup v1's or v2's); removed on drop.
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+pub struct MemoryCgroup {
+    dir: PathBuf,
+}
+
+/// Where this machine's memory cgroups live, and the name of the limit file.
+fn hierarchy() -> Option<(PathBuf, &'static str)> {
+    let v1 = PathBuf::from("/sys/fs/cgroup/memory");
+    if v1.join("memory.limit_in_bytes").is_file() {
+        return Some((v1, "memory.limit_in_bytes"));
+    }
+    let v2 = PathBuf::from("/sys/fs/cgroup");
+    let controllers = std::fs::read_to_string(v2.join("cgroup.subtree_control")).ok()?;
+    controllers
+        .split_whitespace()
+        .any(|c| c == "memory")
+        .then_some((v2, "memory.max"))
+}
+
+impl MemoryCgroup {
+    /// Whether no memory cgroup can be made here (not root, no memory controller); says so
+    /// on stderr, for the tests that need one and skip.
+    pub fn unavailable() -> bool {
+        let unavailable = !nix::unistd::geteuid().is_root() || hierarchy().is_none();
+        if unavailable {
+            eprintln!("skipped: a memory cgroup needs root and a memory controller");
+        }
+        unavailable
+    }
+
+    /// A new cgroup whose processes may use `limit` bytes of memory together.
+    pub fn create(limit: u64) -> Self {
+        let (root, limit_file) = hierarchy().expect("a memory controller");
+        let dir = root.join(format!("castmill-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the cgroup");
+        std::fs::write(dir.join(limit_file), limit.to_string()).expect("set the memory limit");
+        Self { dir }
+    }
+
+    /// Makes `command` start inside this cgroup (from its first instruction, so whatever it
+    /// starts is in it too).
+    pub fn enter_on_spawn(&self, command: &mut Command) {
+        let procs = File::options()
+            .write(true)
+            .open(self.dir.join("cgroup.procs"))
+            .expect("open cgroup.procs");
+        // SAFETY: between fork and exec the child only calls write(2), which is async-signal
+        // safe, on a descriptor opened before the fork; "0" moves the writing process.
+        unsafe {
+            command.pre_exec(move || {
+                let written = nix::libc::write(procs.as_raw_fd(), b"0".as_ptr().cast(), 1);
+                if written == 1 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
+}
+
+impl Drop for MemoryCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
