@@ -27,39 +27,49 @@ fn count(events: &[Value], t: &str) -> usize {
     events.iter().filter(|v| is_type(v, t)).count()
 }
 
-#[cfg(feature = "fault-injection")]
-#[test]
-fn a_worker_stuck_on_a_file_while_its_heartbeat_goes_on_is_restarted_and_the_file_quarantined() {
-    let _guard = one_model_at_a_time();
-    let data = DataDir::with_model();
+/// Runs the three clips with `args` and the fault `env` on the middle one, and checks what
+/// a user sees: two restarts, the middle file quarantined with a reason containing
+/// `because`, the other two transcribed. Returns the events.
+fn middle_clip_quarantined(data: &DataDir, args: &[&str], env: (&str, &str), because: &str) -> Vec<Value> {
     let media = tempfile::tempdir().expect("tempdir");
     let out = media.path().join("out");
-    let run = Headless::start(
-        &data,
-        &out,
-        &three_clips(),
-        &QUICK_WATCHDOG,
-        &[("CASTMILL_FAULT_SPIN_ON", "garden")],
+    let (code, events) = Headless::start(data, &out, &three_clips(), args, &[env]).finish();
+    assert_eq!(code, Some(1), "{env:?}: some files failed");
+    assert_eq!(
+        count(&events, "restarting"),
+        2,
+        "{env:?}: quarantined after two deaths at one place"
     );
-    let (code, events) = run.finish();
-    assert_eq!(code, Some(1), "some files failed");
-    assert_eq!(count(&events, "stalled"), 2, "stuck twice at the same place");
-    assert_eq!(count(&events, "watchdog"), 0, "the heartbeat never went silent");
-    assert_eq!(count(&events, "restarting"), 2);
     let q = events
         .iter()
         .find(|v| is_type(v, "quarantined"))
-        .expect("quarantined event");
-    assert_eq!(q["file_index"], 1);
-    let reason = q["reason"].as_str().expect("reason");
-    assert!(reason.contains("made no progress"), "{q}");
+        .unwrap_or_else(|| panic!("{env:?}: no quarantine"));
+    assert_eq!(q["file_index"], 1, "{env:?}");
+    assert!(q["reason"].as_str().expect("reason").contains(because), "{env:?}: {q}");
     assert!(out.join("bread.txt").is_file() && out.join("astronomy.txt").is_file());
     assert!(!out.join("garden.txt").exists());
     assert!(
         events
             .iter()
-            .any(|v| is_type(v, "finished") && v["files_done"] == 2 && v["files_failed"] == 1)
+            .any(|v| is_type(v, "finished") && v["files_done"] == 2 && v["files_failed"] == 1),
+        "{env:?}"
     );
+    events
+}
+
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_worker_stuck_on_a_file_while_its_heartbeat_goes_on_is_restarted_and_the_file_quarantined() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let events = middle_clip_quarantined(
+        &data,
+        &QUICK_WATCHDOG,
+        ("CASTMILL_FAULT_SPIN_ON", "garden"),
+        "made no progress",
+    );
+    assert_eq!(count(&events, "stalled"), 2, "stuck twice at the same place");
+    assert_eq!(count(&events, "watchdog"), 0, "the heartbeat never went silent");
     let listed = data.run(&["jobs", "show", &job_id(&data)]);
     assert!(
         String::from_utf8_lossy(&listed.stdout).contains("made no progress"),
@@ -110,37 +120,11 @@ fn a_worker_stuck_once_is_restarted_from_its_checkpoint_and_the_batch_completes(
 fn a_file_that_crashes_the_worker_while_it_is_opened_or_probed_is_quarantined() {
     for variable in ["CASTMILL_FAULT_CRASH_OPENING", "CASTMILL_FAULT_CRASH_PROBING"] {
         let _guard = one_model_at_a_time();
-        let data = DataDir::with_model();
-        let media = tempfile::tempdir().expect("tempdir");
-        let out = media.path().join("out");
-        let run = Headless::start(
-            &data,
-            &out,
-            &three_clips(),
+        middle_clip_quarantined(
+            &DataDir::with_model(),
             &["--restart-base-ms", "20"],
-            &[(variable, "garden")],
-        );
-        let (code, events) = run.finish();
-        assert_eq!(code, Some(1), "{variable}: some files failed");
-        assert_eq!(count(&events, "restarting"), 2, "{variable}");
-        let q = events
-            .iter()
-            .find(|v| is_type(v, "quarantined"))
-            .unwrap_or_else(|| panic!("{variable}: no quarantine"));
-        assert_eq!(q["file_index"], 1, "{variable}");
-        assert!(
-            q["reason"]
-                .as_str()
-                .expect("reason")
-                .contains("while opening this file"),
-            "{variable}: {q}"
-        );
-        assert!(out.join("bread.txt").is_file() && out.join("astronomy.txt").is_file());
-        assert!(
-            events
-                .iter()
-                .any(|v| is_type(v, "finished") && v["files_done"] == 2 && v["files_failed"] == 1),
-            "{variable}"
+            (variable, "garden"),
+            "while opening this file",
         );
     }
 }
