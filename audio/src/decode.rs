@@ -230,6 +230,8 @@ impl AudioSource {
                     return self.finish(out);
                 }
                 Err(SymphoniaError::ResetRequired) => return self.finish(out),
+                // A read that failed is the drive's trouble, not the stream's.
+                Err(SymphoniaError::IoError(e)) => return Err(DecodeError::from_io(&e)),
                 Err(e) => {
                     return Err(DecodeError::Corrupt {
                         at_s: self.decoded_s(),

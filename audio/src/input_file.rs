@@ -49,7 +49,35 @@ impl DecodeError {
             io::ErrorKind::PermissionDenied => DecodeError::PermissionDenied,
             io::ErrorKind::IsADirectory => DecodeError::IsDirectory,
             _ if e.raw_os_error() == Some(nix::errno::Errno::ELOOP as i32) => DecodeError::LinkLoop,
-            _ => DecodeError::Io(io::Error::new(e.kind(), e.to_string())),
+            // Kept as the system's error, so a caller can tell a drive that dropped out.
+            _ => DecodeError::Io(match e.raw_os_error() {
+                Some(code) => io::Error::from_raw_os_error(code),
+                None => io::Error::new(e.kind(), e.to_string()),
+            }),
+        }
+    }
+
+    /// Whether the failure may pass by itself: the drive or network share holding the input
+    /// failed to answer (EIO, ESTALE, ETIMEDOUT, ENOTCONN and the like), not the file.
+    pub fn is_temporary(&self) -> bool {
+        use nix::errno::Errno;
+        const TEMPORARY: [Errno; 10] = [
+            Errno::EIO,
+            Errno::ESTALE,
+            Errno::ETIMEDOUT,
+            Errno::ENOTCONN,
+            Errno::EHOSTDOWN,
+            Errno::EHOSTUNREACH,
+            Errno::ENETDOWN,
+            Errno::ENETUNREACH,
+            Errno::ECONNRESET,
+            Errno::ECONNABORTED,
+        ];
+        match self {
+            DecodeError::Io(e) => e
+                .raw_os_error()
+                .is_some_and(|code| TEMPORARY.iter().any(|t| *t as i32 == code)),
+            _ => false,
         }
     }
 }
@@ -81,5 +109,18 @@ mod tests {
             open_input(&dir.path().join("missing.m4a")),
             Err(DecodeError::NotFound)
         ));
+    }
+
+    #[test]
+    fn a_drive_that_stops_answering_is_temporary_a_damaged_file_is_not() {
+        let eio = DecodeError::from_io(&io::Error::from_raw_os_error(nix::libc::EIO));
+        assert!(eio.is_temporary());
+        assert_eq!(
+            eio.to_string(),
+            "failed to read the file: Input/output error (os error 5)"
+        );
+        assert!(DecodeError::from_io(&io::Error::from_raw_os_error(nix::libc::ESTALE)).is_temporary());
+        assert!(!DecodeError::from_io(&io::Error::from_raw_os_error(nix::libc::ENOENT)).is_temporary());
+        assert!(!DecodeError::Empty.is_temporary());
     }
 }

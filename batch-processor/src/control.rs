@@ -87,6 +87,24 @@ impl Control {
         nix::unistd::getppid() != self.initial_parent
     }
 
+    /// Waits `how_long`, or less if a stop is asked for (then returns it).
+    pub fn sleep(&self, how_long: std::time::Duration) -> Result<(), StopRequested> {
+        let deadline = std::time::Instant::now() + how_long;
+        let mut state = self.lock();
+        loop {
+            if let Some(cause) = state.stop {
+                return Err(StopRequested(cause));
+            }
+            let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
+                return Ok(());
+            };
+            state = match self.state.1.wait_timeout(state, left) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+
     /// Blocks while paused. `on_pause`/`on_resume` run once each around the wait.
     /// Returns the stop request if there is one.
     pub fn wait_while_paused(&self, on_pause: impl FnOnce(), on_resume: impl FnOnce()) -> Result<(), StopRequested> {

@@ -4,6 +4,7 @@
 pub mod app_harness;
 pub mod desktop;
 pub mod fixtures;
+pub mod flaky_drive;
 pub mod headless;
 pub mod hostile;
 pub mod jobs_fixture;

@@ -14,8 +14,12 @@ use crate::control::StopRequested;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub reason: String,
-    /// The input was fine but Castmill could not save the work: the next run tries again.
+    /// The input was fine but Castmill could not save the work, or could not read the input
+    /// for the moment: the next run tries again.
     pub retry_on_resume: bool,
+    /// It may pass by itself soon (the drive holding the input stopped answering): worth
+    /// trying again within this run.
+    pub temporary: bool,
 }
 
 impl Failure {
@@ -24,6 +28,7 @@ impl Failure {
         Self {
             reason: reason.into(),
             retry_on_resume: false,
+            temporary: false,
         }
     }
 
@@ -32,6 +37,16 @@ impl Failure {
         Self {
             reason: reason.into(),
             retry_on_resume: true,
+            temporary: false,
+        }
+    }
+
+    /// The input could not be read for now (its drive stopped answering).
+    pub fn unreadable_for_now(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            retry_on_resume: true,
+            temporary: true,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use castmill_audio::{AudioSource, SAMPLE_RATE};
+use castmill_audio::{AudioSource, DecodeError, SAMPLE_RATE};
 use shared_ipc::error_chain::describe;
 use shared_ipc::{FileState, Fingerprint, JournalError, JournalLoad, Segment, Stage, TranscribeOptions, WorkerEvent};
 
@@ -13,7 +13,6 @@ use crate::outputs;
 use crate::repetition;
 use crate::stage::context::{JobStage, StageContext};
 use crate::stage::outcome::{Failure, Halt, StageError};
-use crate::stage::plain_io::plain;
 use crate::stage::transcript::committed_segments;
 use crate::transcribe::{TranscribeError, Transcriber};
 use crate::windows::Windower;
@@ -29,6 +28,7 @@ impl JobStage for Transcription {
         probe_durations(ctx);
         let batch_total_s = batch_total(ctx);
         let mut batch_done_s = 0.0;
+        let mut drive_gone = false;
         for index in 0..ctx.checkpoint.files.len() {
             match &ctx.checkpoint.files[index].state {
                 FileState::Done { audio_ms, .. } => {
@@ -45,7 +45,7 @@ impl JobStage for Transcription {
                 done_before_s: batch_done_s,
                 total_s: batch_total_s,
             };
-            match transcribe_file(ctx, index, transcriber, batch) {
+            match transcribe_with_retries(ctx, index, transcriber, batch, &mut drive_gone) {
                 Ok(audio_ms) => batch_done_s += audio_ms as f64 / 1000.0,
                 Err(StageError::Stop(stop)) => return Err(Halt::Stop(stop)),
                 Err(StageError::Failed(failure)) => fail(ctx, index, &failure),
@@ -56,6 +56,74 @@ impl JobStage for Transcription {
         }
         Ok(())
     }
+}
+
+/// Why an input cannot be read: for now (its drive stopped answering; tried again), or for
+/// good (the file itself).
+fn unreadable(e: DecodeError) -> Failure {
+    if e.is_temporary() {
+        Failure::unreadable_for_now(e.to_string())
+    } else {
+        Failure::of_input(e.to_string())
+    }
+}
+
+/// Seconds to wait before each new try at a file whose drive stopped answering: about a
+/// minute in all, long enough for a network share to come back.
+const READ_RETRY_DELAYS_S: [u64; 6] = [1, 2, 4, 8, 15, 30];
+
+/// Transcribes input `index`, trying again (from its last committed window) while its drive
+/// does not answer; after a file whose drive never came back, the next gets one more try
+/// only, so a vanished drive does not cost a minute per file.
+fn transcribe_with_retries(
+    ctx: &mut StageContext<'_>,
+    index: usize,
+    transcriber: &mut Transcriber,
+    batch: BatchPosition,
+    drive_gone: &mut bool,
+) -> Result<u64, StageError> {
+    let delays: &[u64] = if *drive_gone {
+        &READ_RETRY_DELAYS_S[..1]
+    } else {
+        &READ_RETRY_DELAYS_S
+    };
+    let mut tries = delays.iter();
+    loop {
+        match transcribe_file(ctx, index, transcriber, batch) {
+            Err(StageError::Failed(failure)) if failure.temporary => {
+                let Some(&delay) = tries.next() else {
+                    *drive_gone = true;
+                    return Err(StageError::Failed(Failure {
+                        reason: format!("{} (its drive did not come back)", failure.reason),
+                        ..failure
+                    }));
+                };
+                ctx.notice(
+                    Some(index),
+                    format!(
+                        "{}: {}; its drive may have dropped out, trying again in {delay} s",
+                        ctx.input(index).display(),
+                        failure.reason
+                    ),
+                );
+                wait_for_the_drive(ctx, delay)?;
+            }
+            Ok(audio_ms) => {
+                *drive_gone = false;
+                return Ok(audio_ms);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Waits `seconds`, honouring a stop, and showing the watchdog the wait is on purpose.
+fn wait_for_the_drive(ctx: &StageContext<'_>, seconds: u64) -> Result<(), StageError> {
+    for _ in 0..seconds {
+        ctx.control.sleep(std::time::Duration::from_secs(1))?;
+        ctx.progress.tick();
+    }
+    Ok(())
 }
 
 /// Where a file sits in the batch, for progress.
@@ -122,8 +190,8 @@ fn transcribe_file(
     ctx.stage(Stage::Opening, Some(index));
     #[cfg(feature = "fault-injection")]
     crate::fault_injection::crash_if_requested(crate::fault_injection::Place::Opening, &input);
-    let file = castmill_audio::open_input(&input).map_err(|e| Failure::of_input(e.to_string()))?;
-    let fingerprint = Fingerprint::of_file(&file).map_err(|e| Failure::of_input(plain(&e)))?;
+    let file = castmill_audio::open_input(&input).map_err(unreadable)?;
+    let fingerprint = Fingerprint::of_file(&file).map_err(|e| unreadable(DecodeError::from_io(&e)))?;
     let (mut journal, load) = open_journal(ctx, index, fingerprint)?;
 
     let entry = &mut ctx.checkpoint.files[index];
@@ -133,7 +201,7 @@ fn transcribe_file(
         ctx.checkpoint.commit().map_err(|e| Failure::unsaved(describe(&e)))?;
     }
 
-    let mut source = AudioSource::from_file(file, &input).map_err(|e| Failure::of_input(e.to_string()))?;
+    let mut source = AudioSource::from_file(file, &input).map_err(unreadable)?;
     let file_total_s = source.duration_s();
     ctx.stage(Stage::Transcribing, Some(index));
     #[cfg(feature = "fault-injection")]
@@ -174,9 +242,7 @@ fn transcribe_file(
     loop {
         while !at_end && windower.next_window(false).is_none() {
             chunk.clear();
-            at_end = !source
-                .next_chunk(&mut chunk)
-                .map_err(|e| Failure::of_input(e.to_string()))?;
+            at_end = !source.next_chunk(&mut chunk).map_err(unreadable)?;
             total_samples += chunk.len() as u64;
             windower.push(&chunk);
             ctx.progress.tick();

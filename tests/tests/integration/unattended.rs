@@ -1,13 +1,15 @@
 //! Batches left alone: when the disk that holds the job's records fills up, the job is
 //! paused with the reason said — never failed — and goes on by itself once there is room;
 //! a job is not even started on a disk with no room for its records; a file that runs the
-//! worker out of memory is named for it and fails alone. (The small test disks and the
-//! memory cgroup need root; skipped with a note otherwise.)
+//! worker out of memory is named for it and fails alone; a drive that drops out mid-file is
+//! waited for. (The small test disks, the memory cgroup and the FUSE drive need root;
+//! skipped with a note otherwise.)
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use castmill_e2e::fixtures;
+use castmill_e2e::flaky_drive::FlakyDrive;
 use castmill_e2e::headless::{DataDir, Headless, is_type};
 use castmill_e2e::memory_cgroup::MemoryCgroup;
 use castmill_e2e::tmpfs::Tmpfs;
@@ -154,4 +156,54 @@ fn a_file_that_runs_the_worker_out_of_memory_is_named_and_fails_alone() {
     );
     assert!(out.join("bread.txt").is_file() && out.join("astronomy.txt").is_file());
     assert!(!out.join("garden.txt").exists());
+}
+
+/// A drive (a network share) that stops answering mid-file is waited for: the worker says
+/// so, tries again from its last committed window, and once the drive is back the file
+/// finishes exactly as an uninterrupted run does — nothing failed, nothing lost.
+#[test]
+fn a_drive_that_drops_out_mid_file_is_waited_for_and_the_file_finishes_unchanged() {
+    if FlakyDrive::unavailable() {
+        return;
+    }
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let long = fixtures::long_clip(media.path());
+    let drive = FlakyDrive::mount(std::slice::from_ref(&long), &media.path().join("share"));
+    let out = media.path().join("out");
+    let mut run = Headless::start(&data, &out, &[drive.path("long episode.wav")], &[], &[]);
+    run.wait_for("a segment", |v| is_type(v, "segment"));
+
+    drive.fail_reads(true);
+    let notice = run.wait_for("the retry", |v| {
+        is_type(v, "notice") && v["message"].as_str().is_some_and(|m| m.contains("trying again"))
+    });
+    let message = notice["message"].as_str().expect("message");
+    assert!(
+        message.contains("Input/output error") && message.contains("its drive may have dropped out"),
+        "{message}"
+    );
+    drive.fail_reads(false);
+    let (code, events) = run.finish();
+    assert_eq!(code, Some(0));
+    assert!(!events.iter().any(|v| is_type(v, "file_failed")), "nothing failed");
+
+    let reference = media.path().join("reference");
+    let whole = data
+        .command()
+        .args(["--headless", "--out"])
+        .arg(&reference)
+        .arg(&long)
+        .output()
+        .expect("run castmill");
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    for ext in ["txt", "srt", "vtt"] {
+        let name = format!("long episode.{ext}");
+        assert_eq!(
+            std::fs::read(out.join(&name)).expect("output"),
+            std::fs::read(reference.join(&name)).expect("reference"),
+            "{name} differs from an uninterrupted run"
+        );
+    }
 }
