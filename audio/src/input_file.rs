@@ -58,11 +58,14 @@ impl DecodeError {
     }
 
     /// Whether the failure may pass by itself: the drive or network share holding the input
-    /// failed to answer (EIO, ESTALE, ETIMEDOUT, ENOTCONN and the like), not the file.
+    /// failed to answer (EIO, ESTALE, ETIMEDOUT, ENOTCONN, a device gone and the like), not
+    /// the file.
     pub fn is_temporary(&self) -> bool {
         use nix::errno::Errno;
-        const TEMPORARY: [Errno; 10] = [
+        const TEMPORARY: [Errno; 12] = [
             Errno::EIO,
+            Errno::ENODEV,
+            Errno::ENXIO,
             Errno::ESTALE,
             Errno::ETIMEDOUT,
             Errno::ENOTCONN,

@@ -30,7 +30,8 @@ pub enum WhyEnded {
     GaveUp,
     Unrunnable,
     NeverStarted,
-    /// Some results could not be saved (a full disk, an output folder refusing writes).
+    /// Some results could not be saved (a full disk, an output folder refusing writes), or
+    /// inputs could not be read for the moment (their drive dropped out).
     Unsaved,
     /// Castmill's own supervisor failed while running the job.
     SupervisorFailed,
@@ -46,7 +47,9 @@ impl WhyEnded {
             WhyEnded::GaveUp => "the worker kept crashing",
             WhyEnded::Unrunnable => "the model or job could not be used",
             WhyEnded::NeverStarted => "never started",
-            WhyEnded::Unsaved => "some results could not be saved (full disk or read-only folder)",
+            WhyEnded::Unsaved => {
+                "some results could not be saved, or files could not be read for now (a full disk, a read-only folder, a drive that dropped out)"
+            }
             WhyEnded::SupervisorFailed => "Castmill's supervisor failed (a bug); nothing done was lost",
         }
     }

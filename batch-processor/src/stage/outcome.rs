@@ -153,6 +153,15 @@ mod tests {
                 ..
             }
         ));
+        let drive = Failure::unreadable_for_now("failed to read the file: Input/output error (os error 5)");
+        assert!(drive.temporary);
+        assert!(matches!(
+            drive.file_state(),
+            FileState::Failed {
+                retry_on_resume: true,
+                ..
+            }
+        ));
         let bad = Failure::of_input("not audio");
         assert_eq!(bad.told("/in/b.mp3"), "/in/b.mp3: not audio");
         assert_eq!(bad.stage_state(), StageState::failed("not audio"));
