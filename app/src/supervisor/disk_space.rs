@@ -23,7 +23,7 @@ pub enum DiskChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiskWatch {
     /// The folder whose disk is watched (named in the reason).
-    pub folder: PathBuf,
+    folder: PathBuf,
     held: bool,
 }
 
@@ -33,6 +33,11 @@ impl DiskWatch {
             folder: folder.to_owned(),
             held: false,
         }
+    }
+
+    /// The folder whose disk is watched.
+    pub fn folder(&self) -> &Path {
+        &self.folder
     }
 
     /// Takes in a reading of the free bytes.

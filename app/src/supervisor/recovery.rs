@@ -157,7 +157,10 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
             return summary;
         }
     };
-    summary.detail = run_state::load(folder.root()).map(|state| state.detail);
+    // Read once: it says how the last run ended, and why, when the worker could not.
+    let note = run_state::load(folder.root());
+    let noted_end = note.as_ref().map(|n| n.ended);
+    summary.detail = note.map(|n| n.detail);
     summary.created_at_ms = spec.created_at_ms;
     summary.files_total = spec.inputs.len();
     summary.inputs = spec.inputs.clone();
@@ -180,7 +183,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
         .max(mtime_ms(&folder.log()));
     let Some(cp) = checkpoint else {
         if summary.state != JobState::Running {
-            summary.state = JobState::Interrupted(why_ended(folder, None));
+            summary.state = JobState::Interrupted(why_ended(folder, None, noted_end));
         }
         return summary;
     };
@@ -214,17 +217,17 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
             // Work that could not be saved (a full disk) is retried by a resume, so the job
             // is not finished yet.
             Some(StopReason::Finished) if cp.has_retryable_failures() => JobState::Interrupted(WhyEnded::Unsaved),
-            Some(StopReason::Finished) if run_state::load(folder.root()).is_none() => JobState::Finished,
-            last => JobState::Interrupted(why_ended(folder, last)),
+            Some(StopReason::Finished) if noted_end.is_none() => JobState::Finished,
+            last => JobState::Interrupted(why_ended(folder, last, noted_end)),
         };
     }
     summary
 }
 
-fn why_ended(folder: &JobFolder, last_stop: Option<StopReason>) -> WhyEnded {
+fn why_ended(folder: &JobFolder, last_stop: Option<StopReason>, noted_end: Option<RunEnd>) -> WhyEnded {
     // The supervisor's note is newer than the worker's when both exist.
-    if let Some(state) = run_state::load(folder.root()) {
-        return match state.ended {
+    if let Some(ended) = noted_end {
+        return match ended {
             RunEnd::Watchdog => WhyEnded::Watchdog,
             RunEnd::GaveUp => WhyEnded::GaveUp,
             RunEnd::Unrunnable => WhyEnded::Unrunnable,

@@ -236,7 +236,7 @@ fn watch(
 /// Holds the job while the disk holding its records is too full to commit, and lets it go
 /// on once there is room.
 fn watch_disk(disk: &mut DiskWatch, control: &JobControl, sink: &mut impl FnMut(SupervisorEvent)) {
-    let Some(free) = disk_space::free_bytes(&disk.folder) else {
+    let Some(free) = disk_space::free_bytes(disk.folder()) else {
         return;
     };
     match disk.update(free) {
