@@ -110,6 +110,24 @@ pub struct SupervisionArgs {
     /// Restarts allowed in a row without progress before giving up.
     #[arg(long, default_value_t = 5)]
     pub max_restarts: u32,
+
+    /// Pause the job while less than this percent of the memory it may use (the machine's,
+    /// or its cgroup's limit if smaller) is available.
+    #[arg(long, default_value_t = 15.0, value_name = "PERCENT")]
+    pub memory_free_below: f64,
+
+    /// Pause the job while more than this percent of swap is in use.
+    #[arg(long, default_value_t = 50.0, value_name = "PERCENT")]
+    pub swap_above: f64,
+
+    /// Pause the job while the kernel says all tasks waited for memory more than this
+    /// percent of the last ten seconds (PSI).
+    #[arg(long, default_value_t = 10.0, value_name = "PERCENT")]
+    pub memory_stall_above: f64,
+
+    /// Seconds memory must stay clear before a job paused for it goes on.
+    #[arg(long, default_value_t = 15.0, value_name = "SECS")]
+    pub memory_calm: f64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

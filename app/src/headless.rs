@@ -94,6 +94,12 @@ pub fn config_from(args: &SupervisionArgs) -> SupervisorConfig {
         },
         worker: None,
         worker_env: Vec::new(),
+        memory: castmill_memory::Thresholds {
+            available_below: (args.memory_free_below / 100.0).clamp(0.0, 1.0),
+            swap_above: (args.swap_above / 100.0).clamp(0.0, 1.0),
+            stall_above: args.memory_stall_above.max(0.0),
+            calm_for: Duration::from_secs_f64(args.memory_calm.max(0.0)),
+        },
     }
 }
 

@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use castmill::data_dirs::DataDirs;
 use castmill::models::catalog::DEFAULT_EMBEDDING_MODEL;
 use castmill::models::store::ModelStore;
-use castmill::supervisor::jobs;
+use castmill::supervisor::{job_log, jobs};
 use castmill::supervisor::recovery::{self, JobState, JobSummary};
 use shared_ipc::{Checkpoint, FileState, StageState};
 
@@ -95,6 +95,15 @@ pub fn run(cmd: JobsCommand) -> Result<u8> {
                 }
             }
             if let Ok(log) = std::fs::read_to_string(folder.log()) {
+                // What the supervisor did and why (restarts, skips, holds for a full disk or
+                // short memory, leak restarts), apart from the worker's own chatter.
+                let decisions = job_log::supervisor_lines(&log);
+                if !decisions.is_empty() {
+                    println!("supervisor:");
+                    for line in decisions.iter().rev().take(20).rev() {
+                        println!("  {line}");
+                    }
+                }
                 let tail: Vec<&str> = log.lines().rev().take(10).collect();
                 if !tail.is_empty() {
                     println!("last log lines:");

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 pub use castmill::progress::clock;
 use castmill::progress::speed_and_eta;
+use castmill::supervisor::control::HoldCause;
 use castmill::supervisor::events::SupervisorEvent;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use shared_ipc::{Stage, WorkerEvent};
@@ -84,8 +85,19 @@ impl View {
                 format!("SKIPPED {input}")
             }),
             SupervisorEvent::SkipDeclined { reason, .. } => self.println(&format!("not skipped: {reason}")),
-            SupervisorEvent::Held { reason } => self.println(&format!("paused: {reason}")),
-            SupervisorEvent::Released => self.println("there is room again; going on"),
+            SupervisorEvent::Held { reason, .. } => self.println(&format!("paused: {reason}")),
+            SupervisorEvent::Released { cause, by_user } => self.println(match (cause, by_user) {
+                (HoldCause::DiskFull, _) => "there is room on the disk again; going on",
+                (HoldCause::ShortOfMemory, false) => "memory is free again; going on",
+                (HoldCause::ShortOfMemory, true) => "going on as asked, although memory is short",
+            }),
+            SupervisorEvent::LeakRestart {
+                rss_bytes, envelope_bytes, work, ..
+            } => self.println(&format!(
+                "restarting the worker at its next commit: its memory grew to {} MB while {work} (that work needs {} MB); nothing is lost",
+                rss_bytes / 1_000_000,
+                envelope_bytes / 1_000_000
+            )),
             SupervisorEvent::Quarantined { input, reason, .. } => {
                 self.println(&format!("FAILED  {input}: quarantined: {reason}"))
             }

@@ -8,6 +8,9 @@
 //!   a deadlock) when transcription of the input begins, while the heartbeat goes on;
 //! - `CASTMILL_FAULT_HOG_ON=TEXT`: transcription of the input begins by taking (and
 //!   touching) memory without end, as a decoder led astray by a hostile file would;
+//! - `CASTMILL_FAULT_LEAK_ON=TEXT`: from when transcription of the input begins, a thread
+//!   of the worker's takes (and touches) 32 MB more every quarter second and never gives it
+//!   back, as a leaking decoder would — whether the work goes on or is paused;
 //! - `CASTMILL_FAULT_ONCE=FILE`: each of those fires only while FILE does not exist, and
 //!   makes it first — so the next run goes through;
 //! - `CASTMILL_FAULT_PROTOCOL_VERSION=N`: `hello` announces protocol N (a mismatched build).
@@ -58,6 +61,20 @@ pub fn hog_if_requested(input: &Path) {
             hoard.push(vec![1u8; 64 << 20]);
             std::hint::black_box(&hoard);
         }
+    }
+}
+
+pub fn leak_if_requested(input: &Path) {
+    if requested("CASTMILL_FAULT_LEAK_ON", input) {
+        tracing::error!("fault injection: leaking memory from {} on", input.display());
+        let _ = std::thread::Builder::new().name("leak".into()).spawn(|| {
+            let mut lost: Vec<Vec<u8>> = Vec::new();
+            loop {
+                lost.push(vec![1u8; 32 << 20]);
+                std::hint::black_box(&lost);
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+        });
     }
 }
 

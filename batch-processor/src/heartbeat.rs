@@ -1,4 +1,4 @@
-//! The liveness timer: a heartbeat every second and the worker's memory every five, from a
+//! The liveness timer: a heartbeat and the worker's memory every second, from a
 //! thread of its own so they keep coming while the model loads or a window is being decoded.
 //! Each heartbeat carries the working thread's progress counter, which only the work
 //! advances: the supervisor tells a busy worker from a stuck one by it. It also notices
@@ -15,7 +15,9 @@ use crate::control::Control;
 use crate::emitter::Emitter;
 
 pub const INTERVAL: Duration = Duration::from_secs(1);
-const MEMORY_EVERY: u64 = 5;
+/// Heartbeats per memory report. Every one: the supervisor's leak guard needs a few samples
+/// of each kind of work, and a reading of one process's /proc files costs microseconds.
+const MEMORY_EVERY: u64 = 1;
 
 /// Stops the thread when dropped.
 pub struct Heartbeat {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use batch_processor::knowledge::embedder::{Embedder, EmbedderError};
 use batch_processor::work_progress::WorkProgress;
+use castmill_memory::ModelKind;
 use shared_ipc::error_chain::describe;
 use shared_ipc::model_file::ModelFileError;
 use shared_ipc::{JobSpec, ModelRole, ModelState, Stage, WorkerEvent};
@@ -49,12 +50,22 @@ pub enum LoadFailed {
     EmbeddingsMissing { folder: PathBuf, source: EmbedderError },
     #[error("the sentence-embedding model {} is unusable", folder.display())]
     EmbeddingsUnusable { folder: PathBuf, source: EmbedderError },
+    /// The memory available to the job is too small for the model: refused before loading,
+    /// rather than loaded into swap or the OOM killer.
+    #[error("{0}")]
+    DoesNotFit(castmill_memory::DoesNotFit),
     /// A load reported success but left nothing resident (never expected).
     #[error("the model is not loaded")]
     NotLoaded,
 }
 
 impl LoadFailed {
+    /// Whether the model was refused for want of memory (the job can go on later, when
+    /// there is more).
+    pub fn is_memory(&self) -> bool {
+        matches!(self, LoadFailed::DoesNotFit(_))
+    }
+
     /// The reason, with its causes, as the user reads it.
     pub fn reason(&self) -> String {
         describe(self)
@@ -87,6 +98,7 @@ impl<'a> ModelHost<'a> {
                     path: model.clone(),
                     source,
                 })
+                .and_then(|_| fits(ModelKind::Whisper, model))
                 .and_then(|_| {
                     Ok(Transcriber::load(
                         model,
@@ -112,6 +124,10 @@ impl<'a> ModelHost<'a> {
                 return Err(LoadFailed::NoEmbeddingModel);
             };
             self.report(ModelRole::Embeddings, ModelState::Loading, &folder);
+            if let Err(refused) = fits(ModelKind::Embeddings, &folder) {
+                self.report(ModelRole::Embeddings, ModelState::Idle, &folder);
+                return Err(refused);
+            }
             let loaded = Embedder::load(&folder)
                 .map(|e| {
                     let embedder = e
@@ -177,5 +193,14 @@ impl<'a> ModelHost<'a> {
             .unwrap_or_default();
         tracing::info!("model {name}: {state:?}");
         self.emitter.emit(&WorkerEvent::Model { role, state, name });
+    }
+}
+
+/// The supervisor checked before starting the worker; this checks again just before the
+/// load, since memory may have gone meanwhile (a long transcription before the summaries).
+fn fits(kind: ModelKind, path: &Path) -> Result<(), LoadFailed> {
+    match castmill_memory::MemoryReading::now(None) {
+        Some(reading) => castmill_memory::fit::check(kind, path, &reading).map_err(LoadFailed::DoesNotFit),
+        None => Ok(()),
     }
 }

@@ -8,7 +8,7 @@ use shared_ipc::{Checkpoint, FileState, JobFolder, Stage, StageState, WorkerEven
 
 use super::job_thread::JobThread;
 use super::theme;
-use crate::supervisor::control::Skip;
+use crate::supervisor::control::{HoldCause, Skip};
 use crate::supervisor::events::{Outcome, SupervisorEvent};
 use crate::supervisor::recovery;
 
@@ -72,8 +72,8 @@ pub struct RunningJob {
     pub transcript: VecDeque<String>,
     pub log: VecDeque<String>,
     pub paused: bool,
-    /// Why the supervisor paused the job itself (a full disk), until it goes on.
-    pub held: Option<String>,
+    /// Why the supervisor paused the job itself (a full disk, short memory), until it goes on.
+    pub held: Vec<(HoldCause, String)>,
     pub stopping: bool,
     /// The file a skip was asked for, until the supervisor confirms it.
     pub skipping: Option<usize>,
@@ -128,7 +128,7 @@ impl RunningJob {
             transcript: VecDeque::new(),
             log: VecDeque::new(),
             paused: false,
-            held: None,
+            held: Vec::new(),
             stopping: false,
             skipping: None,
             map: None,
@@ -314,14 +314,27 @@ impl RunningJob {
                     row.summary = SummaryStatus::Skipped;
                 }
             }
-            SupervisorEvent::Held { reason } => {
+            SupervisorEvent::Held { cause, reason } => {
                 push_bounded(&mut self.log, format!("Paused: {reason}."));
-                self.held = Some(reason);
+                self.held.retain(|(c, _)| *c != cause);
+                self.held.push((cause, reason));
             }
-            SupervisorEvent::Released => {
-                push_bounded(&mut self.log, "There is room again; going on.".to_owned());
-                self.held = None;
+            SupervisorEvent::Released { cause, by_user } => {
+                let line = match (cause, by_user) {
+                    (HoldCause::DiskFull, _) => "There is room on the disk again; going on.",
+                    (HoldCause::ShortOfMemory, false) => "Memory is free again; going on.",
+                    (HoldCause::ShortOfMemory, true) => "Going on as you asked, although memory is short.",
+                };
+                push_bounded(&mut self.log, line.to_owned());
+                self.held.retain(|(c, _)| *c != cause);
             }
+            SupervisorEvent::LeakRestart { rss_bytes, work, .. } => push_bounded(
+                &mut self.log,
+                format!(
+                    "The worker's memory kept growing while {work} ({:.0} MB); restarting it at its next commit. Nothing is lost.",
+                    rss_bytes as f64 / 1e6
+                ),
+            ),
             SupervisorEvent::SkipDeclined { file_index, reason } => {
                 let name = self.files.get(file_index).map(FileRow::name).unwrap_or_default();
                 push_bounded(&mut self.log, format!("Nothing to skip in {name}: {reason}."));

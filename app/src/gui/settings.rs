@@ -36,6 +36,14 @@ pub struct Settings {
     pub max_restarts: u32,
     /// The first wait before restarting a crashed worker; doubled on each further crash.
     pub restart_delay_s: f64,
+    /// The job pauses while less than this percent of the memory it may use is available …
+    pub memory_free_below_percent: f64,
+    /// … or more than this percent of swap is in use …
+    pub swap_above_percent: f64,
+    /// … or all tasks waited for memory more than this percent of the last ten seconds;
+    pub memory_stall_above_percent: f64,
+    /// and goes on once memory has stayed clear this many seconds.
+    pub memory_calm_s: f64,
 }
 
 impl Default for Settings {
@@ -56,6 +64,10 @@ impl Default for Settings {
             stall_timeout_s: supervision.stall_timeout.as_secs_f64(),
             max_restarts: supervision.restart.max_attempts,
             restart_delay_s: supervision.restart.base.as_secs_f64(),
+            memory_free_below_percent: supervision.memory.available_below * 100.0,
+            swap_above_percent: supervision.memory.swap_above * 100.0,
+            memory_stall_above_percent: supervision.memory.stall_above,
+            memory_calm_s: supervision.memory.calm_for.as_secs_f64(),
         }
     }
 }
@@ -90,6 +102,14 @@ impl Settings {
     /// How jobs are supervised; `worker` overrides where the worker binary is found.
     pub fn supervisor_config(&self, worker: Option<PathBuf>) -> SupervisorConfig {
         let defaults = SupervisorConfig::default();
+        // A percent from 0 to 100 as a share; anything else is a mistake in the file.
+        let share = |percent: f64, fallback: f64| {
+            if (0.0..=100.0).contains(&percent) {
+                percent / 100.0
+            } else {
+                fallback
+            }
+        };
         let seconds = |s: f64, fallback: Duration| {
             Duration::try_from_secs_f64(s)
                 .ok()
@@ -103,6 +123,16 @@ impl Settings {
                 base: seconds(self.restart_delay_s, defaults.restart.base),
                 max_attempts: self.max_restarts,
                 ..defaults.restart
+            },
+            memory: castmill_memory::Thresholds {
+                available_below: share(self.memory_free_below_percent, defaults.memory.available_below),
+                swap_above: share(self.swap_above_percent, defaults.memory.swap_above),
+                stall_above: if self.memory_stall_above_percent > 0.0 {
+                    self.memory_stall_above_percent
+                } else {
+                    defaults.memory.stall_above
+                },
+                calm_for: seconds(self.memory_calm_s, defaults.memory.calm_for),
             },
             worker,
             ..defaults
@@ -142,5 +172,21 @@ mod tests {
         assert_eq!(config.watchdog_timeout, SupervisorConfig::default().watchdog_timeout);
         assert_eq!(config.stall_timeout, SupervisorConfig::default().stall_timeout);
         assert_eq!(config.restart.base, SupervisorConfig::default().restart.base);
+    }
+
+    #[test]
+    fn memory_thresholds_are_percents_and_nonsense_falls_back() {
+        let old: Settings = serde_json::from_str(r#"{"model":"base.en"}"#).expect("loads");
+        assert_eq!(old.supervisor_config(None).memory, castmill_memory::Thresholds::default());
+        let chosen = Settings {
+            memory_free_below_percent: 25.0,
+            swap_above_percent: 400.0,
+            memory_calm_s: 60.0,
+            ..Settings::default()
+        };
+        let memory = chosen.supervisor_config(None).memory;
+        assert_eq!(memory.available_below, 0.25);
+        assert_eq!(memory.swap_above, 0.5, "400% is not a share");
+        assert_eq!(memory.calm_for, Duration::from_secs(60));
     }
 }

@@ -28,6 +28,8 @@ pub struct Attempt {
     pub memory_pressure: bool,
     /// The kernel killed it for want of memory (its OOM-kill counters grew while it ran).
     pub out_of_memory: bool,
+    /// The leak guard stopped it, to start it again.
+    pub leaked: bool,
 }
 
 impl Attempt {

@@ -13,13 +13,25 @@ struct State {
     worker: Option<Pid>,
     /// Paused by the user.
     paused: bool,
-    /// Held by the supervisor (the data disk is full), whatever the user asked.
-    held: bool,
+    /// Why the supervisor holds the job, whatever the user asked; held while not empty.
+    held: Vec<HoldCause>,
+    /// The user resumed a job held for memory: the runner is to stop holding it.
+    memory_overridden: bool,
     stop: bool,
     /// When the graceful stop was asked for: past the grace period it becomes a kill.
     stop_asked_at: Option<Instant>,
     /// What the user asked to skip; taken by the runner once the worker has stopped.
     skip: Option<Skip>,
+}
+
+/// Why the supervisor holds a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldCause {
+    /// The disk holding the job's records is too full to commit. Resuming cannot help.
+    DiskFull,
+    /// The machine or the job's cgroup is short of memory. The user may resume anyway.
+    ShortOfMemory,
 }
 
 /// What the user asks to leave out.
@@ -61,29 +73,41 @@ impl JobControl {
         Self::signal(&s, Signal::SIGUSR1);
     }
 
-    /// Resumes what the user paused; a job the supervisor holds stays paused until released.
+    /// Resumes what the user paused, and a hold for memory (the user's call: the memory
+    /// watch then stands back); a job held for a full disk stays paused until released.
     pub fn resume(&self) {
         let mut s = self.lock();
         s.paused = false;
-        if !s.held {
+        if s.held.contains(&HoldCause::ShortOfMemory) {
+            s.held.retain(|&c| c != HoldCause::ShortOfMemory);
+            s.memory_overridden = true;
+        }
+        if s.held.is_empty() {
             Self::signal(&s, Signal::SIGUSR2);
         }
     }
 
     /// Pauses the job for the supervisor's own reason, apart from the user's pause.
-    pub(crate) fn hold(&self) {
+    pub(crate) fn hold(&self, cause: HoldCause) {
         let mut s = self.lock();
-        s.held = true;
+        if !s.held.contains(&cause) {
+            s.held.push(cause);
+        }
         Self::signal(&s, Signal::SIGUSR1);
     }
 
-    /// Ends a hold; the job goes on unless the user paused it.
-    pub(crate) fn release(&self) {
+    /// Ends a hold; the job goes on unless the user paused it or another hold remains.
+    pub(crate) fn release(&self, cause: HoldCause) {
         let mut s = self.lock();
-        s.held = false;
-        if !s.paused {
+        s.held.retain(|&c| c != cause);
+        if !s.paused && s.held.is_empty() {
             Self::signal(&s, Signal::SIGUSR2);
         }
+    }
+
+    /// Whether the user resumed a job held for memory since the last call.
+    pub(crate) fn take_memory_override(&self) -> bool {
+        std::mem::take(&mut self.lock().memory_overridden)
     }
 
     /// Graceful stop: the worker commits and exits; no restart follows. A worker that has not
@@ -118,7 +142,7 @@ impl JobControl {
     /// Paused by the user or held by the supervisor.
     pub fn is_paused(&self) -> bool {
         let s = self.lock();
-        s.paused || s.held
+        s.paused || !s.held.is_empty()
     }
 
     pub fn stop_requested(&self) -> bool {
@@ -134,7 +158,7 @@ impl JobControl {
     pub(crate) fn attach(&self, pid: Pid) {
         let mut s = self.lock();
         s.worker = Some(pid);
-        if s.paused || s.held {
+        if s.paused || !s.held.is_empty() {
             Self::signal(&s, Signal::SIGUSR1);
         }
         if s.stop {
@@ -163,5 +187,31 @@ impl JobControl {
             .wait_timeout_while(guard, delay, |s| !s.stop)
             .unwrap_or_else(|p| p.into_inner());
         guard.stop
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_have_causes_and_only_a_memory_hold_yields_to_the_user() {
+        let control = JobControl::default();
+        control.hold(HoldCause::DiskFull);
+        control.hold(HoldCause::ShortOfMemory);
+        control.resume();
+        assert!(control.is_paused(), "a full disk still holds the job");
+        assert!(control.take_memory_override(), "the memory watch is told");
+        assert!(!control.take_memory_override(), "once");
+        control.release(HoldCause::DiskFull);
+        assert!(!control.is_paused());
+
+        control.pause();
+        control.hold(HoldCause::ShortOfMemory);
+        control.release(HoldCause::ShortOfMemory);
+        assert!(control.is_paused(), "the user's pause outlives the hold");
+        control.resume();
+        assert!(!control.is_paused());
+        assert!(!control.take_memory_override(), "nothing was held for memory");
     }
 }

@@ -9,6 +9,7 @@
 //! | ended in any way after the user's Stop              | stopped                                    |
 //! | said hello in another protocol version              | unrunnable: the two binaries do not match |
 //! | was stopped for the user's Skip                     | skip the file (or its summary), go on now  |
+//! | was stopped by the leak guard (and stopped cleanly) | start a new worker now                     |
 //! | stopped on a SIGTERM not ours (exit 3, requested)   | stopped                                    |
 //! | refused the job (model, job folder, running, usage) | unrunnable, with its reason                |
 //! | exited before saying hello                          | unrunnable: it cannot start                |
@@ -74,6 +75,8 @@ pub enum Decision {
     End(Outcome),
     /// Mark what the user skipped and start the next worker at once.
     Skip(Skip),
+    /// The leak guard stopped a worker at a commit: start a fresh one at once.
+    Fresh,
     Died(Death),
 }
 
@@ -130,6 +133,15 @@ pub fn decide(
         history.failures_in_a_row = 0;
         return Decision::Skip(skip);
     }
+    if attempt.leaked && end == WorkerEnd::Exited(exit_code::STOPPED) {
+        // Like a skip, on purpose; a worker that leaks before it commits anything still
+        // counts toward giving up, so a job cannot loop here.
+        if attempt.progressed {
+            history.failures_in_a_row = 0;
+            return Decision::Fresh;
+        }
+        return Decision::Died(death(history, attempt, end, policy));
+    }
     match end {
         WorkerEnd::Exited(exit_code::STOPPED) if attempt.stopping != Some(StopCause::ParentDied) => {
             return Decision::End(Outcome::Stopped);
@@ -165,6 +177,9 @@ fn death(history: &mut History, attempt: &Attempt, end: WorkerEnd, policy: &Rest
         WorkerEnd::Signalled(sig) => Signal::try_from(sig)
             .map(|s| format!("was killed by {s}"))
             .unwrap_or_else(|_| format!("was killed by signal {sig}")),
+        WorkerEnd::Exited(exit_code::STOPPED) if attempt.leaked => {
+            "was stopped: its memory kept growing before it committed anything".to_owned()
+        }
         WorkerEnd::Exited(exit_code::STOPPED) => "stopped on its own: it lost contact with the app".to_owned(),
         WorkerEnd::Exited(c) => format!("exited with code {c} ({})", exit_code::describe(c)),
     };

@@ -4,6 +4,8 @@
 use serde::Serialize;
 use shared_ipc::WorkerEvent;
 
+use super::control::HoldCause;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SupervisorEvent {
@@ -34,11 +36,20 @@ pub enum SupervisorEvent {
         input: String,
         summary_only: bool,
     },
-    /// The supervisor paused the job for `reason` (the disk holding its records is full); it
-    /// goes on by itself with `released`.
-    Held { reason: String },
-    /// The reason for the hold is gone; the job goes on (unless the user paused it).
-    Released,
+    /// The supervisor paused the job for `reason` (the disk holding its records is full, or
+    /// memory is short); it goes on by itself with `released`.
+    Held { cause: HoldCause, reason: String },
+    /// The reason for the hold is gone (or, `by_user`, the user resumed the job anyway); the
+    /// job goes on unless the user paused it or another hold remains.
+    Released { cause: HoldCause, by_user: bool },
+    /// The worker's memory grew past what its work needs (a leak): it is stopped at its next
+    /// commit and started again, losing nothing.
+    LeakRestart {
+        rss_bytes: u64,
+        envelope_bytes: u64,
+        growth_per_minute: u64,
+        work: String,
+    },
     /// A skip that found nothing left to skip (the file had finished meanwhile).
     SkipDeclined { file_index: usize, reason: String },
     /// A file killed the worker twice at the same place; it is marked failed (or only its

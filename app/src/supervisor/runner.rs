@@ -14,11 +14,13 @@ use shared_ipc::{Incoming, JobFolder, PROTOCOL_VERSION, WorkerEvent};
 use super::attempt::Attempt;
 use super::backoff::RestartPolicy;
 use super::checkpoint_edits::{self, Skipped};
-use super::control::{JobControl, Skip};
+use super::control::{HoldCause, JobControl, Skip};
 use super::decision::{self, AfterDeath, Death, Decision, History, Requests, WorkerEnd};
 use super::disk_space::{self, DiskChange, DiskWatch};
 use super::events::{Outcome, SupervisorEvent};
+use super::job_log;
 use super::memory_signs::{self, OomKills};
+use super::memory_watch::{self, LeakWatch, PressureHold};
 use super::run_state::{self, RunEnd};
 use super::watchdog::{Watchdog, WatchdogKill, WatchdogLimits};
 use super::worker_process::{WorkerMessage, WorkerProcess};
@@ -39,6 +41,8 @@ pub struct SupervisorConfig {
     pub worker: Option<PathBuf>,
     /// Extra environment for the worker (`CASTMILL_LOG`, a test build's faults).
     pub worker_env: Vec<(OsString, OsString)>,
+    /// When memory is short enough to hold the job, and how long it must stay clear.
+    pub memory: castmill_memory::Thresholds,
 }
 
 impl Default for SupervisorConfig {
@@ -51,6 +55,7 @@ impl Default for SupervisorConfig {
             restart: RestartPolicy::default(),
             worker: None,
             worker_env: Vec::new(),
+            memory: castmill_memory::Thresholds::default(),
         }
     }
 }
@@ -82,9 +87,16 @@ pub fn run(
     // What earlier workers showed about how slow a step of the work can be here.
     let mut slowest_step = Duration::ZERO;
     let mut disk = DiskWatch::new(folder.root());
+    let mut pressure = PressureHold::new(config.memory);
     loop {
         if control.stop_requested() {
             return ended(folder, Outcome::Stopped);
+        }
+        if let Ok(spec) = shared_ipc::JobSpec::load(&folder.spec())
+            && let Err(reason) = memory_watch::models_fit(folder, &spec)
+        {
+            job_log::append(folder, &format!("refused to start: {reason}"));
+            return ended(folder, Outcome::Unrunnable { reason });
         }
         let mut worker = match WorkerProcess::spawn(folder, config.worker.as_deref(), &config.worker_env) {
             Ok(w) => w,
@@ -100,7 +112,11 @@ pub fn run(
             &mut sink,
             &mut attempt,
             slowest_step,
-            &mut disk,
+            Watches {
+                folder,
+                disk: &mut disk,
+                pressure: &mut pressure,
+            },
         );
         let status = worker.wait();
         control.detach();
@@ -127,6 +143,7 @@ pub fn run(
             PROTOCOL_VERSION,
         ) {
             Decision::End(outcome) => return ended(folder, outcome),
+            Decision::Fresh => job_log::append(folder, "started a fresh worker after the leaking one committed"),
             Decision::Skip(what) => {
                 if let Err(reason) = apply_skip(folder, what, &mut sink) {
                     return ended(folder, Outcome::GaveUp { reason });
@@ -155,8 +172,16 @@ fn ended(folder: &JobFolder, outcome: Outcome) -> Outcome {
     outcome
 }
 
-/// Reads the worker's events until its stdout closes, enforcing the watchdog and the stop's
-/// grace period. Returns the slowest step the watchdog saw.
+/// What the supervisor watches around the job, besides the worker's own signs of life.
+struct Watches<'a> {
+    folder: &'a JobFolder,
+    disk: &'a mut DiskWatch,
+    pressure: &'a mut PressureHold,
+}
+
+/// Reads the worker's events until its stdout closes, enforcing the watchdog, the stop's
+/// grace period, the memory holds and the leak guard. Returns the slowest step the watchdog
+/// saw.
 fn watch(
     worker: &mut WorkerProcess,
     config: &SupervisorConfig,
@@ -164,17 +189,27 @@ fn watch(
     sink: &mut impl FnMut(SupervisorEvent),
     attempt: &mut Attempt,
     slowest_step: Duration,
-    disk: &mut DiskWatch,
+    watches: Watches<'_>,
 ) -> Duration {
+    let Watches { folder, disk, pressure } = watches;
     let mut watchdog = Watchdog::new(config.watchdog_limits(), slowest_step, Instant::now());
+    let mut leaks = LeakWatch::default();
     let mut term_sent_at: Option<Instant> = None;
     let mut stop_escalated = false;
     let mut disk_checked: Option<Instant> = None;
+    let pid = worker.pid().as_raw() as u32;
     loop {
         match worker.events.recv_timeout(TICK) {
             Ok(WorkerMessage::Line(Incoming::Event(event))) => {
                 watchdog.observe(&event, Instant::now());
                 attempt.observe(&event);
+                if let Some(leak) = leaks.observe(&event)
+                    && !attempt.leaked
+                    && !control.stop_requested()
+                {
+                    restart_leaking(folder, control, &leak, sink);
+                    attempt.leaked = true;
+                }
                 if let WorkerEvent::Hello { protocol_version, .. } = &event
                     && *protocol_version != PROTOCOL_VERSION
                 {
@@ -197,6 +232,7 @@ fn watch(
             disk_checked = Some(now);
             watch_disk(disk, control, sink);
         }
+        pressure.tick(folder, control, pid, sink);
         if let Some(asked) = control.stop_asked_at()
             && !stop_escalated
             && now.duration_since(asked) >= config.kill_grace
@@ -242,15 +278,49 @@ fn watch_disk(disk: &mut DiskWatch, control: &JobControl, sink: &mut impl FnMut(
     match disk.update(free) {
         Some(DiskChange::Hold { reason }) => {
             tracing::warn!("holding the job: {reason}");
-            control.hold();
-            sink(SupervisorEvent::Held { reason });
+            control.hold(HoldCause::DiskFull);
+            sink(SupervisorEvent::Held {
+                cause: HoldCause::DiskFull,
+                reason,
+            });
         }
         Some(DiskChange::Release) => {
-            control.release();
-            sink(SupervisorEvent::Released);
+            control.release(HoldCause::DiskFull);
+            sink(SupervisorEvent::Released {
+                cause: HoldCause::DiskFull,
+                by_user: false,
+            });
         }
         None => {}
     }
+}
+
+/// Asks a worker whose memory keeps growing to stop at its next commit (a graceful stop,
+/// as for a skip), so a fresh one goes on from there.
+fn restart_leaking(
+    folder: &JobFolder,
+    control: &JobControl,
+    leak: &castmill_memory::Leaking,
+    sink: &mut impl FnMut(SupervisorEvent),
+) {
+    let mb = |bytes: u64| bytes / 1_000_000;
+    let line = format!(
+        "the worker's memory grew to {} MB while {}, past the {} MB that work needs (+{} MB a minute); \
+         restarting it at its next commit",
+        mb(leak.rss),
+        leak.work,
+        mb(leak.envelope),
+        mb(leak.growth_per_minute)
+    );
+    tracing::warn!("{line}");
+    job_log::append(folder, &line);
+    sink(SupervisorEvent::LeakRestart {
+        rss_bytes: leak.rss,
+        envelope_bytes: leak.envelope,
+        growth_per_minute: leak.growth_per_minute,
+        work: leak.work.clone(),
+    });
+    control.signal_worker(Signal::SIGTERM);
 }
 
 /// Leaves out what the user skipped, and says so (or that it had ended meanwhile).
@@ -267,7 +337,7 @@ fn apply_skip(folder: &JobFolder, what: Skip, sink: &mut impl FnMut(SupervisorEv
     };
     let summary_only = matches!(what, Skip::Summary(_));
     let what = if summary_only { "the summary of file" } else { "file" };
-    log_decision(
+    job_log::append(
         folder,
         &format!("skipped {what} {} ({input}) at the user's request", file_index + 1),
     );
@@ -309,11 +379,11 @@ fn after_death(
     }
     match death.next {
         AfterDeath::GiveUp { reason } => {
-            log_decision(folder, &format!("gave up: {reason}"));
+            job_log::append(folder, &format!("gave up: {reason}"));
             Some(Outcome::GaveUp { reason })
         }
         AfterDeath::Restart { attempt, delay } => {
-            log_decision(
+            job_log::append(
                 folder,
                 &format!(
                     "the worker {}; restarting in {} ms (attempt {attempt})",
@@ -329,20 +399,5 @@ fn after_death(
             });
             control.wait_or_stop(delay).then_some(Outcome::Stopped)
         }
-    }
-}
-
-/// Appends one of the supervisor's decisions to the job log, next to the worker's own lines.
-/// Called only between worker runs, so the two never write at once.
-fn log_decision(folder: &JobFolder, line: &str) {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let opened = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(folder.log());
-    if let Ok(mut log) = opened {
-        let _ = writeln!(log, "[supervisor {}] {line}", shared_ipc::now_unix_ms());
     }
 }

@@ -39,6 +39,9 @@ impl JobStage for Summaries {
             ctx.stage(Stage::Summarizing, Some(index));
             let embedder = match models.embedder() {
                 Ok(e) => e,
+                // Not a fault of the summaries: the job ends, its transcripts kept, and the
+                // summaries are made when it is resumed with more memory.
+                Err(failed) if failed.is_memory() => return Err(Halt::model(failed.reason())),
                 Err(failed) => {
                     fail_all_pending(ctx, &failed.reason());
                     return Ok(());

@@ -210,6 +210,8 @@ fn transcribe_file(
     crate::fault_injection::spin_if_requested(&input);
     #[cfg(feature = "fault-injection")]
     crate::fault_injection::hog_if_requested(&input);
+    #[cfg(feature = "fault-injection")]
+    crate::fault_injection::leak_if_requested(&input);
 
     let report = |done_samples: u64| {
         let file_done_s = done_samples as f64 / SAMPLE_RATE as f64;

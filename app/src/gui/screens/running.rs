@@ -17,7 +17,7 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     } else {
         "Transcribing"
     });
-    if let Some(reason) = &job.held {
+    for (_, reason) in &job.held {
         ui.colored_label(theme::FAILED, format!("Paused by Castmill: {reason}."));
     }
     ui.add_space(theme::SPACING);

@@ -415,3 +415,40 @@ fn a_hang_while_the_machine_is_short_of_memory_blames_no_file() {
         );
     }
 }
+
+#[test]
+fn a_leaking_worker_stopped_at_a_commit_is_replaced_at_once_and_never_loops() {
+    let mut history = History::default();
+    let stopped = WorkerEnd::Exited(exit_code::STOPPED);
+    let leaked_after_work = Attempt {
+        leaked: true,
+        progressed: true,
+        ..working(at(0, 30_000))
+    };
+    assert_eq!(
+        decide_now(&mut history, &leaked_after_work, stopped, Requests::default()),
+        Decision::Fresh
+    );
+    // Leaking again before committing anything counts like a death, up to giving up.
+    let leaked_at_once = Attempt {
+        leaked: true,
+        ..working(at(0, 30_000))
+    };
+    for attempt in 1..=3 {
+        let death = died(decide_now(&mut history, &leaked_at_once, stopped, Requests::default()));
+        assert!(death.how.contains("its memory kept growing"), "{}", death.how);
+        assert!(matches!(death.next, AfterDeath::Restart { attempt: a, .. } if a == attempt));
+        assert_eq!(death.quarantine, None, "a leak says nothing about the input");
+    }
+    let last = died(decide_now(&mut history, &leaked_at_once, stopped, Requests::default()));
+    assert!(matches!(last.next, AfterDeath::GiveUp { .. }));
+    // The user's Stop still wins.
+    let stop = Requests {
+        stop: true,
+        skip: None,
+    };
+    assert_eq!(
+        decide_now(&mut History::default(), &leaked_after_work, stopped, stop),
+        Decision::End(Outcome::Stopped)
+    );
+}

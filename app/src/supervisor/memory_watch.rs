@@ -1,0 +1,148 @@
+//! The supervisor's eye on memory: before a worker starts, whether its models fit; while it
+//! runs, whether the machine or the job's cgroup is short of memory (then the job is held
+//! at its next safe point, as a pause, and goes on by itself once the pressure has passed);
+//! and whether the worker itself leaks (then it is restarted at its next commit).
+
+use std::time::{Duration, Instant};
+
+use castmill_memory::{LeakGuard, Leaking, MemoryReading, ModelKind, PressureChange, PressureWatch, Thresholds, fit};
+use shared_ipc::{Checkpoint, FileState, JobFolder, JobSpec, Stage, WorkerEvent};
+
+use super::control::{HoldCause, JobControl};
+use super::events::SupervisorEvent;
+use super::job_log;
+
+/// How often memory is read while a worker runs: a reading is a handful of small files.
+pub const CHECK_EVERY: Duration = Duration::from_millis(500);
+
+/// Whether the models the job still needs fit in the memory available to it now. The
+/// worker loads one model at a time, so each is checked on its own.
+pub fn models_fit(folder: &JobFolder, spec: &JobSpec) -> Result<(), String> {
+    let Some(reading) = MemoryReading::now(None) else {
+        return Ok(());
+    };
+    let checkpoint = Checkpoint::load(&folder.checkpoint()).ok().flatten();
+    let transcripts_left = checkpoint.as_ref().is_none_or(|cp| {
+        cp.has_retryable_failures()
+            || cp
+                .files
+                .iter()
+                .any(|f| matches!(f.state, FileState::Pending | FileState::InProgress))
+    });
+    if transcripts_left {
+        fit::check(ModelKind::Whisper, &spec.model, &reading).map_err(|e| e.to_string())?;
+    }
+    if spec.options.wants_knowledge()
+        && let Some(embeddings) = &spec.embedding_model
+    {
+        fit::check(ModelKind::Embeddings, embeddings, &reading).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Holds the job while memory is short, across the job's workers.
+pub struct PressureHold {
+    watch: PressureWatch,
+    checked: Option<Instant>,
+}
+
+impl PressureHold {
+    pub fn new(thresholds: Thresholds) -> Self {
+        Self {
+            watch: PressureWatch::new(thresholds),
+            checked: None,
+        }
+    }
+
+    /// Reads memory (at most every [`CHECK_EVERY`]) around the worker `pid` and holds or
+    /// releases the job.
+    pub fn tick(
+        &mut self,
+        folder: &JobFolder,
+        control: &JobControl,
+        pid: u32,
+        sink: &mut impl FnMut(SupervisorEvent),
+    ) {
+        if control.take_memory_override() && self.watch.is_holding() {
+            self.watch.user_override();
+            job_log::append(folder, "the user resumed the job held for memory");
+            sink(SupervisorEvent::Released {
+                cause: HoldCause::ShortOfMemory,
+                by_user: true,
+            });
+        }
+        let now = Instant::now();
+        if self.checked.is_some_and(|at| now.duration_since(at) < CHECK_EVERY) {
+            return;
+        }
+        self.checked = Some(now);
+        let Some(reading) = MemoryReading::now(Some(pid)) else {
+            return;
+        };
+        match self.watch.update(&reading, now) {
+            Some(PressureChange::Hold { reason }) => {
+                tracing::warn!("holding the job: {reason}");
+                job_log::append(folder, &format!("holding the job: {reason}"));
+                control.hold(HoldCause::ShortOfMemory);
+                sink(SupervisorEvent::Held {
+                    cause: HoldCause::ShortOfMemory,
+                    reason: format!("{reason}; it goes on by itself when memory is free again"),
+                });
+            }
+            Some(PressureChange::Release) => {
+                job_log::append(
+                    folder,
+                    &format!(
+                        "memory is free again ({} of {}); the job goes on",
+                        castmill_memory::gigabytes(reading.available()),
+                        castmill_memory::gigabytes(reading.limit())
+                    ),
+                );
+                control.release(HoldCause::ShortOfMemory);
+                sink(SupervisorEvent::Released {
+                    cause: HoldCause::ShortOfMemory,
+                    by_user: false,
+                });
+            }
+            None => {}
+        }
+    }
+}
+
+/// The leak guard over one worker's own `memory` events.
+#[derive(Default)]
+pub struct LeakWatch {
+    guard: LeakGuard,
+    started: Option<Instant>,
+}
+
+impl LeakWatch {
+    /// Takes in a worker event; says when the worker is leaking.
+    pub fn observe(&mut self, event: &WorkerEvent) -> Option<Leaking> {
+        match event {
+            WorkerEvent::Stage { stage, .. } => {
+                self.guard.work(work_name(*stage));
+                None
+            }
+            WorkerEvent::Memory { rss_bytes } => {
+                let started = *self.started.get_or_insert_with(Instant::now);
+                self.guard.sample(*rss_bytes, started.elapsed().as_secs_f64())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The kind of work a stage is, in the words of the log.
+fn work_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::LoadingModel => "loading a model",
+        Stage::Probing => "reading a file's length",
+        Stage::Opening => "opening a file",
+        Stage::Transcribing => "transcribing",
+        Stage::WritingOutputs => "writing outputs",
+        Stage::Summarizing => "summarising",
+        Stage::MappingContent => "building the Map of Content",
+        Stage::Done => "finishing",
+    }
+}
