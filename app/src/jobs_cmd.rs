@@ -4,8 +4,8 @@ use anyhow::{Result, bail};
 use castmill::data_dirs::DataDirs;
 use castmill::models::catalog::DEFAULT_EMBEDDING_MODEL;
 use castmill::models::store::ModelStore;
-use castmill::supervisor::{job_log, jobs};
 use castmill::supervisor::recovery::{self, JobState, JobSummary};
+use castmill::supervisor::{job_log, jobs};
 use shared_ipc::{Checkpoint, FileState, StageState};
 
 use crate::cli::JobsCommand;

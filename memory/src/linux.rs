@@ -174,7 +174,8 @@ mod tests {
     use super::*;
 
     const MEMINFO: &str = "MemTotal:        8000000 kB\nMemFree:          500000 kB\nMemAvailable:    1200000 kB\nBuffers:            4160 kB\nCached:           900000 kB\nSwapTotal:       2000000 kB\nSwapFree:         500000 kB\n";
-    const PSI: &str = "some avg10=31.50 avg60=12.00 avg300=2.00 total=1\nfull avg10=12.25 avg60=8.00 avg300=1.00 total=1\n";
+    const PSI: &str =
+        "some avg10=31.50 avg60=12.00 avg300=2.00 total=1\nfull avg10=12.25 avg60=8.00 avg300=1.00 total=1\n";
 
     fn write(root: &Path, relative: &str, text: &str) {
         let path = root.join(relative);
@@ -206,7 +207,10 @@ mod tests {
         let old = Meminfo::parse("MemTotal: 1000 kB\nMemFree: 100 kB\nCached: 50 kB\n").expect("parsed");
         assert_eq!(old.available, 150 * 1024);
         assert_eq!(old.swap_total, 0);
-        assert_eq!(parse_stall("some avg10=1.00 avg60=0 avg300=0 total=1\n").map(|s| s.full_avg10), Some(0.0));
+        assert_eq!(
+            parse_stall("some avg10=1.00 avg60=0 avg300=0 total=1\n").map(|s| s.full_avg10),
+            Some(0.0)
+        );
         assert_eq!(Meminfo::parse("nothing"), None);
     }
 
@@ -218,9 +222,17 @@ mod tests {
         let job = "sys/fs/cgroup/memory/slurm/job_7";
         write(root.path(), &format!("{job}/memory.limit_in_bytes"), "1000000000\n");
         write(root.path(), &format!("{job}/memory.usage_in_bytes"), "900000000\n");
-        write(root.path(), &format!("{job}/memory.stat"), "cache 300000000\ntotal_inactive_file 200000000\n");
+        write(
+            root.path(),
+            &format!("{job}/memory.stat"),
+            "cache 300000000\ntotal_inactive_file 200000000\n",
+        );
         // The parent has no limit, and the root neither.
-        write(root.path(), "sys/fs/cgroup/memory/slurm/memory.limit_in_bytes", "9223372036854771712\n");
+        write(
+            root.path(),
+            "sys/fs/cgroup/memory/slurm/memory.limit_in_bytes",
+            "9223372036854771712\n",
+        );
         write(root.path(), "sys/fs/cgroup/memory/slurm/memory.usage_in_bytes", "5\n");
         let reading = SystemFiles::at(root.path()).read(Some(42)).expect("a reading");
         assert_eq!(
@@ -242,10 +254,22 @@ mod tests {
         let base = "sys/fs/cgroup";
         write(root.path(), &format!("{base}/cgroup.controllers"), "cpu memory\n");
         write(root.path(), &format!("{base}/kubepods/pod1/box/memory.max"), "max\n");
-        write(root.path(), &format!("{base}/kubepods/pod1/box/memory.current"), "100\n");
+        write(
+            root.path(),
+            &format!("{base}/kubepods/pod1/box/memory.current"),
+            "100\n",
+        );
         write(root.path(), &format!("{base}/kubepods/pod1/memory.max"), "4000000000\n");
-        write(root.path(), &format!("{base}/kubepods/pod1/memory.current"), "3500000000\n");
-        write(root.path(), &format!("{base}/kubepods/pod1/memory.stat"), "anon 1\ninactive_file 100000000\n");
+        write(
+            root.path(),
+            &format!("{base}/kubepods/pod1/memory.current"),
+            "3500000000\n",
+        );
+        write(
+            root.path(),
+            &format!("{base}/kubepods/pod1/memory.stat"),
+            "anon 1\ninactive_file 100000000\n",
+        );
         write(root.path(), &format!("{base}/kubepods/memory.max"), "16000000000\n");
         write(root.path(), &format!("{base}/kubepods/memory.current"), "4000000000\n");
         let reading = SystemFiles::at(root.path()).read(None).expect("a reading");

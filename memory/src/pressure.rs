@@ -49,7 +49,11 @@ impl Thresholds {
     /// When `releasing`, each threshold moves toward safety by a margin (stalls: half).
     fn sign(&self, reading: &MemoryReading, releasing: bool) -> Option<String> {
         let slack = if releasing { MARGIN } else { 0.0 };
-        let stall_above = if releasing { self.stall_above / 2.0 } else { self.stall_above };
+        let stall_above = if releasing {
+            self.stall_above / 2.0
+        } else {
+            self.stall_above
+        };
         if reading.available_share() < self.available_below + slack {
             let free = gigabytes(reading.available());
             let limit = gigabytes(reading.limit());
@@ -92,9 +96,13 @@ pub enum PressureChange {
 enum State {
     Clear,
     /// Held; `calm_since` is when the signs last turned clear.
-    Held { calm_since: Option<Instant> },
+    Held {
+        calm_since: Option<Instant>,
+    },
     /// The user resumed a held job: no hold until the signs have been clear a calm period.
-    Overridden { calm_since: Option<Instant> },
+    Overridden {
+        calm_since: Option<Instant>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -185,7 +193,10 @@ mod tests {
         // Clear with room to spare: it goes on 15 s later, not before.
         assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 31)), None);
         assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 40)), None);
-        assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 46)), Some(PressureChange::Release));
+        assert_eq!(
+            watch.update(&reading(3 * GB), seconds(t0, 46)),
+            Some(PressureChange::Release)
+        );
         assert!(!watch.is_holding());
     }
 
@@ -197,8 +208,15 @@ mod tests {
         assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 1)), None);
         assert_eq!(watch.update(&reading(GB / 4), seconds(t0, 10)), None, "no second hold");
         assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 11)), None);
-        assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 20)), None, "calm only since 11 s");
-        assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 26)), Some(PressureChange::Release));
+        assert_eq!(
+            watch.update(&reading(3 * GB), seconds(t0, 20)),
+            None,
+            "calm only since 11 s"
+        );
+        assert_eq!(
+            watch.update(&reading(3 * GB), seconds(t0, 26)),
+            Some(PressureChange::Release)
+        );
     }
 
     #[test]
@@ -208,9 +226,17 @@ mod tests {
         assert!(watch.update(&reading(GB / 4), t0).is_some());
         watch.user_override();
         assert!(!watch.is_holding());
-        assert_eq!(watch.update(&reading(GB / 4), seconds(t0, 5)), None, "the user's choice stands");
+        assert_eq!(
+            watch.update(&reading(GB / 4), seconds(t0, 5)),
+            None,
+            "the user's choice stands"
+        );
         assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 6)), None);
-        assert_eq!(watch.update(&reading(3 * GB), seconds(t0, 22)), None, "no release to send");
+        assert_eq!(
+            watch.update(&reading(3 * GB), seconds(t0, 22)),
+            None,
+            "no release to send"
+        );
         assert!(matches!(
             watch.update(&reading(GB / 4), seconds(t0, 23)),
             Some(PressureChange::Hold { .. })
@@ -249,7 +275,11 @@ mod tests {
             }),
             ..reading(4 * GB)
         };
-        assert!(limits.short_of_memory(&stalled).is_some_and(|r| r.contains("25% of the last ten seconds")));
+        assert!(
+            limits
+                .short_of_memory(&stalled)
+                .is_some_and(|r| r.contains("25% of the last ten seconds"))
+        );
         let calm = MemoryReading {
             stall: Some(Stall {
                 some_avg10: 3.0,

@@ -171,6 +171,12 @@ pub struct Headless {
 
 impl Headless {
     pub fn start(data: &DataDir, out: &Path, inputs: &[PathBuf], extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(Self::command(data, out, inputs, extra, env))
+    }
+
+    /// The command [`start`](Self::start) runs, to be changed before [`spawn`](Self::spawn)
+    /// (started in a cgroup, say).
+    pub fn command(data: &DataDir, out: &Path, inputs: &[PathBuf], extra: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = data.command();
         cmd.args(["--headless", "--json", "--out"])
             .arg(out)
@@ -180,6 +186,10 @@ impl Headless {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        cmd
+    }
+
+    pub fn spawn(mut cmd: Command) -> Self {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -261,4 +271,27 @@ pub fn job_id(data: &DataDir) -> String {
     let jobs = data.jobs();
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     jobs[0].file_name().expect("name").to_string_lossy().into_owned()
+}
+
+/// Asserts that the transcripts of `input` in `out` are byte for byte those of a run of
+/// the same file that nothing interrupted (made now, in a folder of its own).
+pub fn assert_same_as_uninterrupted(data: &DataDir, input: &Path, out: &Path) {
+    let reference = tempfile::tempdir().expect("tempdir");
+    let whole = data
+        .command()
+        .args(["--headless", "--out"])
+        .arg(reference.path())
+        .arg(input)
+        .output()
+        .expect("run castmill");
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    let stem = input.file_stem().expect("a file name").to_string_lossy();
+    for ext in ["txt", "srt", "vtt", "json"] {
+        let name = format!("{stem}.{ext}");
+        assert_eq!(
+            std::fs::read(out.join(&name)).expect("output"),
+            std::fs::read(reference.path().join(&name)).expect("reference"),
+            "{name} differs from an uninterrupted run"
+        );
+    }
 }

@@ -68,6 +68,36 @@ impl MemoryCgroup {
     }
 }
 
+impl MemoryCgroup {
+    /// The bytes its processes may still take before the limit, as the supervisor reads it
+    /// for process `pid` inside it.
+    pub fn room_for(pid: u32) -> u64 {
+        let reading = castmill_memory::MemoryReading::now(Some(pid)).expect("a memory reading");
+        reading.cgroup.expect("the process is in a limited cgroup");
+        reading.available()
+    }
+
+    /// Starts a balloon of `megabytes` inside this cgroup and waits until it holds them all;
+    /// it lets go when the returned child's stdin is closed (or it is killed).
+    pub fn balloon(&self, megabytes: u64) -> std::process::Child {
+        use std::io::BufRead;
+        let mut command = Command::new(crate::bin_dir().join("castmill-balloon"));
+        command
+            .arg(megabytes.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped());
+        self.enter_on_spawn(&mut command);
+        let mut child = command.spawn().expect("start the balloon");
+        let stdout = child.stdout.take().expect("balloon stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("balloon says ready");
+        assert_eq!(line.trim(), "ready", "the balloon could not take {megabytes} MB");
+        child
+    }
+}
+
 impl Drop for MemoryCgroup {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir(&self.dir);

@@ -177,7 +177,10 @@ mod tests {
     #[test]
     fn memory_thresholds_are_percents_and_nonsense_falls_back() {
         let old: Settings = serde_json::from_str(r#"{"model":"base.en"}"#).expect("loads");
-        assert_eq!(old.supervisor_config(None).memory, castmill_memory::Thresholds::default());
+        assert_eq!(
+            old.supervisor_config(None).memory,
+            castmill_memory::Thresholds::default()
+        );
         let chosen = Settings {
             memory_free_below_percent: 25.0,
             swap_above_percent: 400.0,

@@ -56,13 +56,7 @@ impl PressureHold {
 
     /// Reads memory (at most every [`CHECK_EVERY`]) around the worker `pid` and holds or
     /// releases the job.
-    pub fn tick(
-        &mut self,
-        folder: &JobFolder,
-        control: &JobControl,
-        pid: u32,
-        sink: &mut impl FnMut(SupervisorEvent),
-    ) {
+    pub fn tick(&mut self, folder: &JobFolder, control: &JobControl, pid: u32, sink: &mut impl FnMut(SupervisorEvent)) {
         if control.take_memory_override() && self.watch.is_holding() {
             self.watch.user_override();
             job_log::append(folder, "the user resumed the job held for memory");

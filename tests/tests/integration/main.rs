@@ -14,6 +14,7 @@ mod hostile_inputs;
 mod knowledge;
 mod knowledge_model;
 mod liveness;
+mod memory;
 mod models;
 mod recovery;
 mod security;

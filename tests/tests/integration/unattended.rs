@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use castmill_e2e::fixtures;
 use castmill_e2e::flaky_drive::FlakyDrive;
-use castmill_e2e::headless::{DataDir, Headless, is_type};
+use castmill_e2e::headless::{DataDir, Headless, assert_same_as_uninterrupted, is_type};
 use castmill_e2e::memory_cgroup::MemoryCgroup;
 use castmill_e2e::tmpfs::Tmpfs;
 use castmill_e2e::worker::one_model_at_a_time;
@@ -189,21 +189,5 @@ fn a_drive_that_drops_out_mid_file_is_waited_for_and_the_file_finishes_unchanged
     assert_eq!(code, Some(0));
     assert!(!events.iter().any(|v| is_type(v, "file_failed")), "nothing failed");
 
-    let reference = media.path().join("reference");
-    let whole = data
-        .command()
-        .args(["--headless", "--out"])
-        .arg(&reference)
-        .arg(&long)
-        .output()
-        .expect("run castmill");
-    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
-    for ext in ["txt", "srt", "vtt"] {
-        let name = format!("long episode.{ext}");
-        assert_eq!(
-            std::fs::read(out.join(&name)).expect("output"),
-            std::fs::read(reference.join(&name)).expect("reference"),
-            "{name} differs from an uninterrupted run"
-        );
-    }
+    assert_same_as_uninterrupted(&data, &long, &out);
 }

@@ -443,10 +443,7 @@ fn a_leaking_worker_stopped_at_a_commit_is_replaced_at_once_and_never_loops() {
     let last = died(decide_now(&mut history, &leaked_at_once, stopped, Requests::default()));
     assert!(matches!(last.next, AfterDeath::GiveUp { .. }));
     // The user's Stop still wins.
-    let stop = Requests {
-        stop: true,
-        skip: None,
-    };
+    let stop = Requests { stop: true, skip: None };
     assert_eq!(
         decide_now(&mut History::default(), &leaked_after_work, stopped, stop),
         Decision::End(Outcome::Stopped)
