@@ -6,7 +6,7 @@
 #   BENCH_ONLY=compare,quantize scripts/bench.sh   some of them
 #
 # Sections: commit, compare, quantize, parallel, control, supervisor, embeddings, knowledge,
-# app, long. `compare` runs Castmill's worker, a bare whisper.cpp driver and faster-whisper
+# app, memory, long. `compare` runs Castmill's worker, a bare whisper.cpp driver and faster-whisper
 # (int8) side by side; faster-whisper is installed into a private virtual environment
 # (~/.cache/castmill/bench-venv) on first use. Lengths: BENCH_LONG_MINUTES (60),
 # BENCH_RSS_MINUTES ("10,240"); repetitions: BENCH_REPEATS (3).
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --workspace --bins
 bench="${CARGO_TARGET_DIR:-target}/release/castmill-bench"
 
-sections=${BENCH_ONLY:-commit,compare,quantize,parallel,control,supervisor,embeddings,knowledge,app,long}
+sections=${BENCH_ONLY:-commit,compare,quantize,parallel,control,supervisor,embeddings,knowledge,app,memory,long}
 
 if [[ ",$sections," == *,compare,* && -z ${BENCH_FASTER_WHISPER_PYTHON:-} ]]; then
   venv="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/bench-venv"

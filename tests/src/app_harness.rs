@@ -15,13 +15,25 @@ use crate::worker::HANG_GUARD;
 /// The app on `data`, writing outputs of new jobs to `out`, using the worker built beside
 /// the tests.
 pub fn app_harness(data: &Path, out: &Path) -> Harness<'static, CastmillApp> {
-    let settings = Settings {
+    app_harness_with(data, out, crate::worker_bin(), |_| {})
+}
+
+/// [`app_harness`] with settings changed by `change`, running `worker` as the worker (a
+/// wrapper that starts it in a cgroup, say).
+pub fn app_harness_with(
+    data: &Path,
+    out: &Path,
+    worker: std::path::PathBuf,
+    change: impl FnOnce(&mut Settings),
+) -> Harness<'static, CastmillApp> {
+    let mut settings = Settings {
         output_dir: Some(out.to_owned()),
         threads: 2,
         ..Settings::default()
     };
+    change(&mut settings);
     let mut app = CastmillApp::with_dirs(settings, DataDirs::at(data));
-    app.worker_override = Some(crate::worker_bin());
+    app.worker_override = Some(worker);
     Harness::builder()
         .with_size([900.0, 640.0])
         // Dialogs fade in and out over a few frames.

@@ -77,6 +77,31 @@ impl MemoryCgroup {
         reading.available()
     }
 
+    /// The room left in this cgroup, read for its first process.
+    pub fn room(&self) -> u64 {
+        let procs = std::fs::read_to_string(self.dir.join("cgroup.procs")).expect("read cgroup.procs");
+        let pid = procs
+            .lines()
+            .find_map(|l| l.trim().parse().ok())
+            .expect("a process in the cgroup");
+        Self::room_for(pid)
+    }
+
+    /// A script in `dir` that moves itself into this cgroup and then becomes the worker, for
+    /// a supervisor that runs in the test's own process.
+    pub fn worker_wrapper(&self, dir: &std::path::Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let script = dir.join("worker-in-cgroup.sh");
+        let text = format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec '{}' \"$@\"\n",
+            self.dir.join("cgroup.procs").display(),
+            crate::worker_bin().display()
+        );
+        std::fs::write(&script, text).expect("write the wrapper");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod the wrapper");
+        script
+    }
+
     /// Starts a balloon of `megabytes` inside this cgroup and waits until it holds them all;
     /// it lets go when the returned child's stdin is closed (or it is killed).
     pub fn balloon(&self, megabytes: u64) -> std::process::Child {

@@ -179,3 +179,65 @@ fn a_leaking_worker_is_restarted_at_a_commit_and_the_outputs_are_unchanged() {
     );
     assert_same_as_uninterrupted(&data, &long, &out);
 }
+
+/// The window says why the job paused itself, in plain words, and that it went on.
+#[test]
+fn the_window_says_why_a_job_short_of_memory_paused_and_that_it_went_on() {
+    use castmill::gui::app::Screen;
+    use castmill_e2e::app_harness::{app_harness_with, run_until, run_until_first_segment, run_until_results};
+    use egui_kittest::kittest::Queryable;
+
+    if MemoryCgroup::unavailable() {
+        return;
+    }
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let limit = 1024 * MIB;
+    let cgroup = MemoryCgroup::create(limit);
+    let worker = cgroup.worker_wrapper(media.path());
+    let mut harness = app_harness_with(data.path(), &out, worker, |settings| {
+        settings.threads = 1;
+        settings.summaries = false;
+        settings.memory_free_below_percent = 40.0;
+        settings.memory_calm_s = 2.0;
+    });
+    harness.state_mut().add_paths(&[fixtures::long_clip(media.path())]);
+    harness.run();
+    harness.get_by_label("Start").click();
+    harness.run();
+    run_until_first_segment(&mut harness);
+
+    let balloon_mb = cgroup.room().saturating_sub(limit / 4) / MIB;
+    let mut balloon = cgroup.balloon(balloon_mb);
+    run_until(
+        &mut harness,
+        "the hold",
+        |app| matches!(&app.screen, Screen::Running(job) if job.paused && !job.held.is_empty()),
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Paused by Castmill: the job's memory limit is nearly reached")
+            .is_some()
+    );
+    assert!(harness.query_by_label("Resume").is_some(), "the user may go on anyway");
+
+    drop(balloon.stdin.take());
+    balloon.wait().expect("the balloon lets go");
+    run_until(
+        &mut harness,
+        "the job going on",
+        |app| matches!(&app.screen, Screen::Running(job) if !job.paused && job.held.is_empty()),
+    );
+    let Screen::Running(job) = &harness.state().screen else {
+        unreachable!("run_until saw the running screen")
+    };
+    assert!(
+        job.log.iter().any(|l| l == "Memory is free again; going on."),
+        "{:?}",
+        job.log
+    );
+    run_until_results(&mut harness);
+    assert!(out.join("long episode.txt").is_file());
+}

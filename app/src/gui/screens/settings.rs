@@ -160,5 +160,39 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
         theme::MUTED,
         "A restart goes on from the last saved point; a file that crashes the worker twice at the same place is skipped.",
     );
+    ui.add_space(theme::SECTION_GAP);
+
+    ui.heading("When memory runs short");
+    egui::Grid::new("memory").num_columns(2).show(ui, |ui| {
+        let label = ui.label("Pause when free memory is below");
+        ui.add(
+            egui::DragValue::new(&mut settings.memory_free_below_percent)
+                .range(1.0..=90.0)
+                .suffix(" %"),
+        )
+        .on_hover_text("Of the memory the job may use: the computer's, or its container's limit if smaller")
+        .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("… or swap in use is above");
+        ui.add(
+            egui::DragValue::new(&mut settings.swap_above_percent)
+                .range(1.0..=100.0)
+                .suffix(" %"),
+        )
+        .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("Go on once memory has been free for");
+        ui.add(
+            egui::DragValue::new(&mut settings.memory_calm_s)
+                .range(1.0..=600.0)
+                .suffix(" s"),
+        )
+        .labelled_by(label.id);
+        ui.end_row();
+    });
+    ui.colored_label(
+        theme::MUTED,
+        "The job pauses at a safe point, losing nothing, and goes on by itself; Resume goes on at once.",
+    );
     action
 }

@@ -4,7 +4,7 @@
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,240": 10 minutes against 4 hours)
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
 //! comma list of sections (commit, compare, quantize, parallel, control, supervisor,
-//! embeddings, knowledge, app, long);
+//! embeddings, knowledge, app, memory, long);
 //! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
 
 mod app_window;
@@ -12,6 +12,7 @@ mod bare_whisper;
 mod compare;
 mod embeddings;
 mod knowledge;
+mod memory;
 mod parallel;
 
 use std::path::{Path, PathBuf};
@@ -328,6 +329,9 @@ fn main() {
     }
     if wanted("app") {
         app_window::bench(repeats, long_wav(dir.path(), 10));
+    }
+    if wanted("memory") {
+        memory::bench(dir.path(), repeats);
     }
     if wanted("long") {
         bench_long_files(dir.path());
