@@ -199,7 +199,7 @@ impl<'a> ModelHost<'a> {
 /// The supervisor checked before starting the worker; this checks again just before the
 /// load, since memory may have gone meanwhile (a long transcription before the summaries).
 fn fits(kind: ModelKind, path: &Path) -> Result<(), LoadFailed> {
-    match castmill_memory::MemoryReading::now(None) {
+    match castmill_memory::memory_now(None) {
         Some(reading) => castmill_memory::fit::check(kind, path, &reading).map_err(LoadFailed::DoesNotFit),
         None => Ok(()),
     }

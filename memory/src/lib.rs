@@ -8,6 +8,7 @@ pub mod fit;
 pub mod growth;
 #[cfg(target_os = "linux")]
 pub mod linux;
+mod now;
 #[cfg(not(target_os = "linux"))]
 mod portable;
 pub mod pressure;
@@ -15,6 +16,7 @@ pub mod reading;
 
 pub use fit::{DoesNotFit, ModelKind};
 pub use growth::{LeakGuard, Leaking};
+pub use now::memory_now;
 pub use pressure::{PressureChange, PressureWatch, Thresholds};
 pub use reading::{CgroupMemory, MemoryReading, Stall};
 

@@ -32,15 +32,6 @@ pub struct MemoryReading {
 }
 
 impl MemoryReading {
-    /// Reads the memory around process `pid` (this process when `None`) now; `None` when
-    /// the system will not say.
-    pub fn now(pid: Option<u32>) -> Option<Self> {
-        #[cfg(target_os = "linux")]
-        return crate::linux::SystemFiles::root().read(pid);
-        #[cfg(not(target_os = "linux"))]
-        return crate::portable::read(pid);
-    }
-
     /// Whether the cgroup's limit, not the machine, bounds the job.
     pub fn cgroup_binds(&self) -> bool {
         self.cgroup

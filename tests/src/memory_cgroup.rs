@@ -72,7 +72,7 @@ impl MemoryCgroup {
     /// The bytes its processes may still take before the limit, as the supervisor reads it
     /// for process `pid` inside it.
     pub fn room_for(pid: u32) -> u64 {
-        let reading = castmill_memory::MemoryReading::now(Some(pid)).expect("a memory reading");
+        let reading = castmill_memory::memory_now(Some(pid)).expect("a memory reading");
         reading.cgroup.expect("the process is in a limited cgroup");
         reading.available()
     }

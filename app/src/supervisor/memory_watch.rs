@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use castmill_memory::{LeakGuard, Leaking, MemoryReading, ModelKind, PressureChange, PressureWatch, Thresholds, fit};
+use castmill_memory::{LeakGuard, Leaking, ModelKind, PressureChange, PressureWatch, Thresholds, fit};
 use shared_ipc::{Checkpoint, FileState, JobFolder, JobSpec, Stage, WorkerEvent};
 
 use super::control::{HoldCause, JobControl};
@@ -18,7 +18,7 @@ pub const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// Whether the models the job still needs fit in the memory available to it now. The
 /// worker loads one model at a time, so each is checked on its own.
 pub fn models_fit(folder: &JobFolder, spec: &JobSpec) -> Result<(), String> {
-    let Some(reading) = MemoryReading::now(None) else {
+    let Some(reading) = castmill_memory::memory_now(None) else {
         return Ok(());
     };
     let checkpoint = Checkpoint::load(&folder.checkpoint()).ok().flatten();
@@ -70,7 +70,7 @@ impl PressureHold {
             return;
         }
         self.checked = Some(now);
-        let Some(reading) = MemoryReading::now(Some(pid)) else {
+        let Some(reading) = castmill_memory::memory_now(Some(pid)) else {
             return;
         };
         match self.watch.update(&reading, now) {

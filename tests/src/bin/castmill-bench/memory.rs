@@ -9,7 +9,7 @@ use castmill_e2e::headless::{DataDir, Headless, is_type};
 use castmill_e2e::memory_cgroup::MemoryCgroup;
 use castmill_e2e::proc_stats::peak_rss_mib;
 use castmill_e2e::worker::RunningWorker;
-use castmill_memory::{MemoryReading, ModelKind, PressureWatch, Thresholds, fit};
+use castmill_memory::{ModelKind, PressureWatch, Thresholds, fit};
 
 use crate::compare;
 
@@ -47,7 +47,7 @@ fn reading_cost() {
     let cpu_before = castmill_e2e::proc_stats::cpu_seconds(pid).unwrap_or(0.0);
     let started = Instant::now();
     for _ in 0..n {
-        if let Some(reading) = MemoryReading::now(Some(pid)) {
+        if let Some(reading) = castmill_memory::memory_now(Some(pid)) {
             std::hint::black_box(watch.update(&reading, Instant::now()));
         }
     }
