@@ -49,6 +49,8 @@ impl Control {
                 }
             }
         })?;
+        // The supervisor started this process with the control signals held back until now.
+        shared_ipc::control_signals::ready()?;
         Ok(control)
     }
 

@@ -5,6 +5,7 @@
 
 pub mod atomic_file;
 pub mod checkpoint;
+pub mod control_signals;
 pub mod error_chain;
 pub mod exit_code;
 pub mod fault_point;

@@ -105,6 +105,11 @@ impl JobControl {
         }
     }
 
+    /// Whether the supervisor holds the job for `cause`.
+    pub(crate) fn holds(&self, cause: HoldCause) -> bool {
+        self.lock().held.contains(&cause)
+    }
+
     /// Whether the user resumed a job held for memory since the last call.
     pub(crate) fn take_memory_override(&self) -> bool {
         std::mem::take(&mut self.lock().memory_overridden)

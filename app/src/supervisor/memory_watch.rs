@@ -3,6 +3,7 @@
 //! at its next safe point, as a pause, and goes on by itself once the pressure has passed);
 //! and whether the worker itself leaks (then it is restarted at its next commit).
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use castmill_memory::{LeakGuard, Leaking, ModelKind, PressureChange, PressureWatch, Thresholds, fit};
@@ -54,6 +55,45 @@ impl PressureHold {
         }
     }
 
+    /// Between workers: waits until the job's models fit again (or the user resumes anyway),
+    /// saying why meanwhile; `Break` when the user stops the job instead.
+    pub fn wait_until_models_fit(
+        &mut self,
+        folder: &JobFolder,
+        spec: &JobSpec,
+        control: &JobControl,
+        reason: String,
+        sink: &mut impl FnMut(SupervisorEvent),
+    ) -> ControlFlow<()> {
+        job_log::append(folder, &format!("waiting to start the worker again: {reason}"));
+        sink(SupervisorEvent::Held {
+            cause: HoldCause::ShortOfMemory,
+            reason: format!("{reason}; the job goes on by itself when there is room"),
+        });
+        // The user's Resume goes on anyway, as for a hold while a worker runs.
+        control.hold(HoldCause::ShortOfMemory);
+        let by_user = loop {
+            if control.wait_or_stop(CHECK_EVERY) {
+                control.release(HoldCause::ShortOfMemory);
+                return ControlFlow::Break(());
+            }
+            if control.take_memory_override() {
+                self.watch.user_override();
+                break true;
+            }
+            if models_fit(folder, spec).is_ok() {
+                break false;
+            }
+        };
+        control.release(HoldCause::ShortOfMemory);
+        job_log::append(folder, "there is room for the worker again");
+        sink(SupervisorEvent::Released {
+            cause: HoldCause::ShortOfMemory,
+            by_user,
+        });
+        ControlFlow::Continue(())
+    }
+
     /// Reads memory (at most every [`CHECK_EVERY`]) around the worker `pid` and holds or
     /// releases the job.
     pub fn tick(&mut self, folder: &JobFolder, control: &JobControl, pid: u32, sink: &mut impl FnMut(SupervisorEvent)) {
@@ -73,6 +113,11 @@ impl PressureHold {
         let Some(reading) = castmill_memory::memory_now(Some(pid)) else {
             return;
         };
+        // Still short, and the hold lifted meanwhile (it was shared with a wait between
+        // workers): hold again, quietly — the user was told.
+        if self.watch.is_holding() && !control.holds(HoldCause::ShortOfMemory) {
+            control.hold(HoldCause::ShortOfMemory);
+        }
         match self.watch.update(&reading, now) {
             Some(PressureChange::Hold { reason }) => {
                 tracing::warn!("holding the job: {reason}");

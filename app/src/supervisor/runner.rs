@@ -88,6 +88,7 @@ pub fn run(
     let mut slowest_step = Duration::ZERO;
     let mut disk = DiskWatch::new(folder.root());
     let mut pressure = PressureHold::new(config.memory);
+    let mut workers_started = 0u32;
     loop {
         if control.stop_requested() {
             return ended(folder, Outcome::Stopped);
@@ -95,13 +96,24 @@ pub fn run(
         if let Ok(spec) = shared_ipc::JobSpec::load(&folder.spec())
             && let Err(reason) = memory_watch::models_fit(folder, &spec)
         {
-            job_log::append(folder, &format!("refused to start: {reason}"));
-            return ended(folder, Outcome::Unrunnable { reason });
+            // The user who just pressed Start hears it at once; a job already under way (a
+            // worker restarted while memory is short) waits for room instead of ending.
+            if workers_started == 0 {
+                job_log::append(folder, &format!("refused to start: {reason}"));
+                return ended(folder, Outcome::Unrunnable { reason });
+            }
+            if pressure
+                .wait_until_models_fit(folder, &spec, control, reason, &mut sink)
+                .is_break()
+            {
+                return ended(folder, Outcome::Stopped);
+            }
         }
         let mut worker = match WorkerProcess::spawn(folder, config.worker.as_deref(), &config.worker_env) {
             Ok(w) => w,
             Err(e) => return ended(folder, Outcome::Unrunnable { reason: describe(&e) }),
         };
+        workers_started += 1;
         control.attach(worker.pid());
         let oom_kills = OomKills::of_process(worker.pid().as_raw() as u32);
         let mut attempt = Attempt::default();

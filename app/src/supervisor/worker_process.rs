@@ -79,7 +79,12 @@ impl WorkerProcess {
             path: worker.clone(),
             source,
         };
-        let mut child = Command::new(&worker)
+        let mut command = Command::new(&worker);
+        // SAFETY: the hook only calls sigprocmask(2), which is async-signal safe.
+        unsafe {
+            command.pre_exec(shared_ipc::control_signals::block_until_ready);
+        }
+        let mut child = command
             .arg(folder.root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

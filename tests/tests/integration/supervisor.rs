@@ -176,6 +176,33 @@ fn a_paused_job_is_never_killed_by_the_watchdog() {
     );
 }
 
+/// A worker started while the job is paused (after a crash, say) is paused from its first
+/// instruction: the pause reaches it once it can handle it, and never kills it (SIGUSR1's
+/// default action) in the moment before its handlers are in.
+#[test]
+fn a_worker_restarted_while_the_job_is_paused_starts_paused_and_survives() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_model();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let inputs = vec![fixtures::long_clip(media.path())];
+    let mut run = Headless::start(&data, &out, &inputs, &["--restart-base-ms", "0"], &[]);
+    let hello = run.wait_for("hello", |v| is_type(v, "hello"));
+    let worker = Pid::from_raw(hello["pid"].as_i64().expect("pid") as i32);
+    run.wait_for("a segment", |v| is_type(v, "segment"));
+    kill(run.pid(), Signal::SIGUSR1).expect("pause");
+    run.wait_for("paused", |v| is_type(v, "paused"));
+    kill(worker, Signal::SIGKILL).expect("kill the worker");
+    run.wait_for("the restart", |v| is_type(v, "restarting"));
+    run.wait_for("the new worker's hello", |v| is_type(v, "hello"));
+    run.wait_for("the new worker paused", |v| is_type(v, "paused"));
+    kill(run.pid(), Signal::SIGUSR2).expect("resume");
+    let (code, events) = run.finish();
+    assert_eq!(code, Some(0));
+    let restarts: Vec<_> = events.iter().filter(|v| is_type(v, "restarting")).collect();
+    assert_eq!(restarts.len(), 1, "only the kill we made: {restarts:?}");
+}
+
 #[cfg(feature = "fault-injection")]
 #[test]
 fn a_file_that_always_crashes_the_worker_is_quarantined_and_the_rest_complete() {

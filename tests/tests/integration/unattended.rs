@@ -119,7 +119,17 @@ fn a_file_that_runs_the_worker_out_of_memory_is_named_and_fails_alone() {
     let cgroup = MemoryCgroup::create(700 * 1024 * 1024);
     let mut command = data.command();
     command
-        .args(["--headless", "--json", "--restart-base-ms", "20", "--out"])
+        // The worker's hog pauses the job too; after each kill it goes on 1 s after memory
+        // is clear, not the default 15 s.
+        .args([
+            "--headless",
+            "--json",
+            "--restart-base-ms",
+            "20",
+            "--memory-calm",
+            "1",
+            "--out",
+        ])
         .arg(&out)
         .arg("--")
         .args(["bread", "garden", "astronomy"].map(|clip| fixtures::clip(clip, "ogg")))

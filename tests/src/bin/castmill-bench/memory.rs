@@ -103,14 +103,17 @@ fn pause_latency(dir: &Path, repeats: usize) {
         let _ = nix::sys::signal::kill(run.pid(), nix::sys::signal::Signal::SIGTERM);
         let _ = run.finish();
     }
-    let median = |v: Vec<f64>| crate::median(v);
+    let spread = |v: &[f64]| {
+        let (min, max) = v.iter().fold((f64::MAX, 0.0f64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        format!("{:.1} ms (min {min:.1}, max {max:.1})", crate::median(v.to_vec()))
+    };
     println!(
-        "| a balloon pushes the job's cgroup past the threshold → `held`, median of {repeats} | {:.0} ms |",
-        median(to_held)
+        "| a balloon pushes the job's cgroup past the threshold → `held` (readings every 500 ms), median of {repeats} | {} |",
+        spread(&to_held)
     );
     println!(
-        "| … → the worker `paused` (2 threads, mid-window), median of {repeats} | {:.0} ms |",
-        median(to_paused)
+        "| … → the worker `paused` (2 threads, mid-window), median of {repeats} | {} |",
+        spread(&to_paused)
     );
 }
 
