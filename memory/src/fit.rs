@@ -21,13 +21,14 @@ pub enum ModelKind {
 impl ModelKind {
     /// The worker's peak memory with a model of `model_bytes` on disk loaded and at work.
     /// Whisper: the weights, plus compute buffers and KV caches that grow with the model's
-    /// width (measured: tiny.en f16 77.7 MB → 207 MiB peak, q8_0 43.6 MB → 190 MiB).
-    /// Embeddings: the weights, plus the tokenizer and a batch's activations (measured:
-    /// all-MiniLM-L6-v2 91 MB → 189 MiB peak).
+    /// width (measured, `BENCH_ONLY=memory`: tiny.en f16 77.7 MB → 220 MiB peak, q8_0
+    /// 43.6 MB → 187 MiB). Embeddings: the weights, plus the tokenizer and a batch's
+    /// activations (all-MiniLM-L6-v2 91 MB → 189 MiB peak). Each estimate is a little above
+    /// what was measured: a model that loads should not be one the check let through by a hair.
     pub fn need(self, model_bytes: u64) -> u64 {
         match self {
             ModelKind::Whisper => model_bytes + model_bytes / 2 + 140 * MIB,
-            ModelKind::Embeddings => model_bytes + 100 * MIB,
+            ModelKind::Embeddings => model_bytes + 110 * MIB,
         }
     }
 
