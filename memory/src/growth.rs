@@ -68,6 +68,13 @@ impl LeakGuard {
         self.over = 0;
     }
 
+    /// Samples are not judged until the next [`work`](Self::work): memory that grows while
+    /// a model loads is the model.
+    pub fn pause(&mut self) {
+        self.current = None;
+        self.over = 0;
+    }
+
     /// Takes in an RSS sample made `at_s` seconds into the worker's life; says so when the
     /// worker is leaking.
     pub fn sample(&mut self, rss: u64, at_s: f64) -> Option<Leaking> {

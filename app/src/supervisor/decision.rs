@@ -174,6 +174,9 @@ fn death(history: &mut History, attempt: &Attempt, end: WorkerEnd, policy: &Rest
         WorkerEnd::Signalled(_) if attempt.out_of_memory => {
             "was killed by the kernel: there was not enough memory for it".to_owned()
         }
+        WorkerEnd::Signalled(sig) if attempt.leaked && sig == Signal::SIGKILL as i32 => {
+            "kept growing in memory and did not stop when asked, so it was killed".to_owned()
+        }
         WorkerEnd::Signalled(sig) => Signal::try_from(sig)
             .map(|s| format!("was killed by {s}"))
             .unwrap_or_else(|_| format!("was killed by signal {sig}")),

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use castmill_memory::{LeakGuard, Leaking, ModelKind, PressureChange, PressureWatch, Thresholds, fit};
-use shared_ipc::{Checkpoint, FileState, JobFolder, JobSpec, Stage, WorkerEvent};
+use shared_ipc::{Checkpoint, FileState, JobFolder, JobSpec, ModelState, Stage, WorkerEvent};
 
 use super::control::{HoldCause, JobControl};
 use super::events::SupervisorEvent;
@@ -148,11 +148,15 @@ impl PressureHold {
     }
 }
 
-/// The leak guard over one worker's own `memory` events.
+/// The leak guard over one worker's own `memory` events, told what the worker is doing by
+/// its `stage` and `model` events.
 #[derive(Default)]
 pub struct LeakWatch {
     guard: LeakGuard,
     started: Option<Instant>,
+    stage: Option<Stage>,
+    /// A model is loading: growth is expected, and not judged.
+    loading: bool,
 }
 
 impl LeakWatch {
@@ -160,7 +164,13 @@ impl LeakWatch {
     pub fn observe(&mut self, event: &WorkerEvent) -> Option<Leaking> {
         match event {
             WorkerEvent::Stage { stage, .. } => {
-                self.guard.work(work_name(*stage));
+                self.stage = Some(*stage);
+                self.judge_current_work();
+                None
+            }
+            WorkerEvent::Model { state, .. } => {
+                self.loading = *state == ModelState::Loading;
+                self.judge_current_work();
                 None
             }
             WorkerEvent::Memory { rss_bytes } => {
@@ -168,6 +178,13 @@ impl LeakWatch {
                 self.guard.sample(*rss_bytes, started.elapsed().as_secs_f64())
             }
             _ => None,
+        }
+    }
+
+    fn judge_current_work(&mut self) {
+        match self.stage {
+            Some(stage) if !self.loading && stage != Stage::LoadingModel => self.guard.work(work_name(stage)),
+            _ => self.guard.pause(),
         }
     }
 }
@@ -183,5 +200,58 @@ fn work_name(stage: Stage) -> &'static str {
         Stage::Summarizing => "summarising",
         Stage::MappingContent => "building the Map of Content",
         Stage::Done => "finishing",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared_ipc::ModelRole;
+
+    const MIB: u64 = 1024 * 1024;
+
+    fn memory(mib: u64) -> WorkerEvent {
+        WorkerEvent::Memory { rss_bytes: mib * MIB }
+    }
+
+    fn model(state: ModelState) -> WorkerEvent {
+        WorkerEvent::Model {
+            role: ModelRole::Embeddings,
+            state,
+            name: "big".into(),
+        }
+    }
+
+    #[test]
+    fn a_model_loading_for_seconds_is_not_a_leak_but_growth_after_it_is() {
+        let mut leaks = LeakWatch::default();
+        let stage = |stage| WorkerEvent::Stage {
+            stage,
+            file_index: Some(0),
+        };
+        // A large whisper model loads over many seconds, then transcription settles.
+        leaks.observe(&stage(Stage::LoadingModel));
+        for mib in (100..=3000).step_by(300) {
+            assert_eq!(leaks.observe(&memory(mib)), None, "loading at {mib} MiB");
+        }
+        leaks.observe(&stage(Stage::Transcribing));
+        for mib in [3100, 3100, 3100, 3150, 3120] {
+            assert_eq!(leaks.observe(&memory(mib)), None);
+        }
+        // Summaries: the embedding model loads inside the stage.
+        leaks.observe(&stage(Stage::Summarizing));
+        leaks.observe(&model(ModelState::Loading));
+        for mib in [200, 900, 1600, 2300, 3000] {
+            assert_eq!(leaks.observe(&memory(mib)), None, "loading at {mib} MiB");
+        }
+        leaks.observe(&model(ModelState::Ready));
+        for mib in [3000, 3000, 3000] {
+            assert_eq!(leaks.observe(&memory(mib)), None);
+        }
+        assert_eq!(leaks.observe(&memory(4600)), None);
+        let leak = leaks
+            .observe(&memory(4700))
+            .expect("growth past the level after the load");
+        assert_eq!(leak.work, "summarising");
     }
 }

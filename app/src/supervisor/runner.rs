@@ -221,6 +221,9 @@ fn watch(
                 {
                     restart_leaking(folder, control, &leak, sink);
                     attempt.leaked = true;
+                    // A worker that does not stop within the grace period is killed: at most
+                    // the window in flight is lost, and the leak stops growing.
+                    term_sent_at.get_or_insert_with(Instant::now);
                 }
                 if let WorkerEvent::Hello { protocol_version, .. } = &event
                     && *protocol_version != PROTOCOL_VERSION

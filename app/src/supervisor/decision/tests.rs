@@ -442,6 +442,18 @@ fn a_leaking_worker_stopped_at_a_commit_is_replaced_at_once_and_never_loops() {
     }
     let last = died(decide_now(&mut history, &leaked_at_once, stopped, Requests::default()));
     assert!(matches!(last.next, AfterDeath::GiveUp { .. }));
+    // One that would not stop was killed after the grace period: said so, restarted.
+    let killed = died(decide_now(
+        &mut History::default(),
+        &leaked_after_work,
+        SIGKILL,
+        Requests::default(),
+    ));
+    assert_eq!(
+        killed.how,
+        "kept growing in memory and did not stop when asked, so it was killed"
+    );
+    assert!(matches!(killed.next, AfterDeath::Restart { .. }));
     // The user's Stop still wins.
     let stop = Requests { stop: true, skip: None };
     assert_eq!(
