@@ -72,6 +72,12 @@ impl Transcriber {
             0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             n => n as usize,
         };
+        // Which CPU kernels this build uses (AVX2, AVX-512, VNNI, llamafile's GEMM): speed
+        // reports start here.
+        tracing::info!(
+            "whisper.cpp on {threads} threads: {}",
+            whisper_rs::print_system_info().trim()
+        );
         let language = match options.language.as_str() {
             "" | "auto" => None,
             code => Some(code.to_owned()),
