@@ -203,6 +203,16 @@ mod tests {
     }
 
     #[test]
+    fn memory_pressure_is_read_from_psi() {
+        let calm =
+            "some avg10=0.00 avg60=0.00 avg300=0.00 total=685\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=555\n";
+        let storm =
+            "some avg10=80.10 avg60=50.00 avg300=9.00 total=1\nfull avg10=42.50 avg60=30.00 avg300=5.00 total=1\n";
+        assert_eq!(parse_stall(calm).map(|s| s.full_avg10), Some(0.0));
+        assert_eq!(parse_stall(storm).map(|s| s.full_avg10), Some(42.5));
+    }
+
+    #[test]
     fn an_old_kernel_without_mem_available_or_psi_still_gives_a_reading() {
         let old = Meminfo::parse("MemTotal: 1000 kB\nMemFree: 100 kB\nCached: 50 kB\n").expect("parsed");
         assert_eq!(old.available, 150 * 1024);

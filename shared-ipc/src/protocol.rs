@@ -37,6 +37,22 @@ pub enum Stage {
     Done,
 }
 
+impl Stage {
+    /// The stage in the user's words ("transcribing"), for the window and the log.
+    pub fn in_words(self) -> &'static str {
+        match self {
+            Stage::LoadingModel => "loading the model",
+            Stage::Probing => "reading the inputs",
+            Stage::Opening => "opening",
+            Stage::Transcribing => "transcribing",
+            Stage::WritingOutputs => "writing outputs",
+            Stage::Summarizing => "summarising",
+            Stage::MappingContent => "building the Map of Content",
+            Stage::Done => "done",
+        }
+    }
+}
+
 /// The models a worker loads, one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

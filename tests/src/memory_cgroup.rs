@@ -70,21 +70,23 @@ impl MemoryCgroup {
 
 impl MemoryCgroup {
     /// The bytes its processes may still take before the limit, as the supervisor reads it
-    /// for process `pid` inside it.
-    pub fn room_for(pid: u32) -> u64 {
-        let reading = castmill_memory::memory_now(Some(pid)).expect("a memory reading");
-        reading.cgroup.expect("the process is in a limited cgroup");
-        reading.available()
-    }
-
-    /// The room left in this cgroup, read for its first process.
+    /// for the first process inside it.
     pub fn room(&self) -> u64 {
         let procs = std::fs::read_to_string(self.dir.join("cgroup.procs")).expect("read cgroup.procs");
         let pid = procs
             .lines()
             .find_map(|l| l.trim().parse().ok())
             .expect("a process in the cgroup");
-        Self::room_for(pid)
+        let reading = castmill_memory::memory_now(Some(pid)).expect("a memory reading");
+        reading.cgroup.expect("the process is in a limited cgroup");
+        reading.available()
+    }
+
+    /// Starts a balloon that takes all the room but `left` bytes; returns it and its size in
+    /// megabytes.
+    pub fn balloon_leaving(&self, left: u64) -> (std::process::Child, u64) {
+        let megabytes = self.room().saturating_sub(left) / (1024 * 1024);
+        (self.balloon(megabytes), megabytes)
     }
 
     /// A script in `dir` that moves itself into this cgroup and then becomes the worker, for

@@ -363,7 +363,7 @@ impl RunningJob {
     fn apply_worker(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::Stage { stage, file_index } => {
-                self.stage = stage_label(stage).to_owned();
+                self.stage = stage.in_words().to_owned();
                 self.current_stage = Some(stage);
                 // Probing reads every input's length before the work starts: it names a file
                 // the worker is not yet working on.
@@ -428,20 +428,6 @@ impl RunningJob {
         if let Some(row) = self.files.get_mut(index) {
             row.status = status;
         }
-    }
-}
-
-/// The stage in words, for the running screen.
-fn stage_label(stage: Stage) -> &'static str {
-    match stage {
-        Stage::LoadingModel => "loading the model",
-        Stage::Probing => "reading the inputs",
-        Stage::Opening => "opening",
-        Stage::Transcribing => "transcribing",
-        Stage::WritingOutputs => "writing outputs",
-        Stage::Summarizing => "summarising",
-        Stage::MappingContent => "building the Map of Content",
-        Stage::Done => "done",
     }
 }
 

@@ -82,17 +82,10 @@ fn oom_kill_count(text: &str) -> Option<u64> {
 /// were stalled on memory more than a tenth of the time (PSI `full avg10`), as in a swap
 /// storm. Work that stops moving then says nothing about its input.
 pub fn under_memory_pressure() -> bool {
-    std::fs::read_to_string("/proc/pressure/memory")
-        .ok()
-        .and_then(|text| full_avg10(&text))
-        .is_some_and(|share| share > 10.0)
-}
-
-fn full_avg10(text: &str) -> Option<f64> {
-    let line = text.lines().find(|l| l.starts_with("full "))?;
-    line.split_whitespace()
-        .find_map(|field| field.strip_prefix("avg10="))
-        .and_then(|v| v.parse().ok())
+    // One reader of PSI for the whole app: the memory watch's.
+    castmill_memory::memory_now(None)
+        .and_then(|reading| reading.stall)
+        .is_some_and(|stall| stall.full_avg10 > 10.0)
 }
 
 #[cfg(test)]
@@ -140,15 +133,5 @@ mod tests {
         };
         assert!(!same.grew_since(&before));
         assert!(grown.grew_since(&before));
-    }
-
-    #[test]
-    fn memory_pressure_is_read_from_psi() {
-        let calm =
-            "some avg10=0.00 avg60=0.00 avg300=0.00 total=685\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=555\n";
-        let storm =
-            "some avg10=80.10 avg60=50.00 avg300=9.00 total=1\nfull avg10=42.50 avg60=30.00 avg300=5.00 total=1\n";
-        assert_eq!(full_avg10(calm), Some(0.0));
-        assert_eq!(full_avg10(storm), Some(42.5));
     }
 }

@@ -183,23 +183,9 @@ impl LeakWatch {
 
     fn judge_current_work(&mut self) {
         match self.stage {
-            Some(stage) if !self.loading && stage != Stage::LoadingModel => self.guard.work(work_name(stage)),
+            Some(stage) if !self.loading && stage != Stage::LoadingModel => self.guard.work(stage.in_words()),
             _ => self.guard.pause(),
         }
-    }
-}
-
-/// The kind of work a stage is, in the words of the log.
-fn work_name(stage: Stage) -> &'static str {
-    match stage {
-        Stage::LoadingModel => "loading a model",
-        Stage::Probing => "reading a file's length",
-        Stage::Opening => "opening a file",
-        Stage::Transcribing => "transcribing",
-        Stage::WritingOutputs => "writing outputs",
-        Stage::Summarizing => "summarising",
-        Stage::MappingContent => "building the Map of Content",
-        Stage::Done => "finishing",
     }
 }
 

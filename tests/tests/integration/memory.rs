@@ -87,9 +87,7 @@ fn a_job_short_of_memory_pauses_itself_and_goes_on_unchanged_when_memory_is_free
     run.wait_for("transcribing", |v| is_type(v, "stage") && v["stage"] == "transcribing");
 
     // Leave a quarter of the limit: short by the job's threshold, far from the limit.
-    let room = MemoryCgroup::room_for(run.child.id());
-    let balloon_mb = room.saturating_sub(limit / 4) / MIB;
-    let mut balloon = cgroup.balloon(balloon_mb);
+    let (mut balloon, balloon_mb) = cgroup.balloon_leaving(limit / 4);
     let inflated = Instant::now();
     let held = run.wait_for("the hold", |v| is_type(v, "held"));
     let held_after = inflated.elapsed();
@@ -209,8 +207,7 @@ fn the_window_says_why_a_job_short_of_memory_paused_and_that_it_went_on() {
     harness.run();
     run_until_first_segment(&mut harness);
 
-    let balloon_mb = cgroup.room().saturating_sub(limit / 4) / MIB;
-    let mut balloon = cgroup.balloon(balloon_mb);
+    let (mut balloon, _) = cgroup.balloon_leaving(limit / 4);
     run_until(
         &mut harness,
         "the hold",

@@ -86,9 +86,8 @@ fn pause_latency(dir: &Path, repeats: usize) {
         cgroup.enter_on_spawn(&mut command);
         let mut run = Headless::spawn(command);
         run.wait_for("transcribing", |v| is_type(v, "stage") && v["stage"] == "transcribing");
-        let room = MemoryCgroup::room_for(run.child.id());
         // To 45% free: clear of the threshold (40%) by the release margin.
-        let mut near = cgroup.balloon(room.saturating_sub(limit * 45 / 100) / MIB);
+        let (mut near, _) = cgroup.balloon_leaving(limit * 45 / 100);
         let push_mb = limit / 10 / MIB;
         let started = Instant::now();
         let mut push = cgroup.balloon(push_mb);
