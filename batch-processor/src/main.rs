@@ -21,6 +21,7 @@ mod stage;
 mod stages;
 mod stdout_guard;
 mod transcribe;
+mod whisper_log;
 mod windows;
 
 use std::process::ExitCode;
@@ -141,10 +142,14 @@ fn exit(code: i32) -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CASTMILL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,whisper_rs=warn"));
-    tracing_subscriber::fmt()
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(|| log_writer::LogWriter)
-        .with_env_filter(filter)
         .with_ansi(false)
-        .init();
+        .with_filter(filter)
+        .with_filter(whisper_log::DeclinedPassesUnlogged);
+    tracing_subscriber::registry().with(log).init();
     whisper_rs::install_logging_hooks();
 }

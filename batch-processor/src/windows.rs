@@ -1,11 +1,19 @@
-//! Cuts the 16 kHz stream into windows of at most 30 s for whisper, at the quietest moment
-//! near the end of each window so words are not split. The cut depends only on the audio
-//! from the window's start, so a resumed run cuts exactly where an uninterrupted one did.
+//! Cuts the 16 kHz stream into windows of at most 29.76 s for whisper, at the quietest
+//! moment near the end of each window so words are not split. The cut depends only on the
+//! audio from the window's start, so a resumed run cuts exactly where an uninterrupted one
+//! did.
 
 use castmill_audio::SAMPLE_RATE;
 
-/// Whisper's input size: 30 s.
-pub const MAX_WINDOW: usize = 30 * SAMPLE_RATE as usize;
+/// Encoder frames whisper runs on (its audio context): 1488 of the 1500 that 30 s would
+/// give. A multiple of 16 lets ggml's GEMM kernels take the attention's second product too
+/// (they need a dimension divisible by 16): the 10-minute benchmark file took 24% less
+/// time, at faster-whisper's word error rate (docs/PERFORMANCE.md, the lever table).
+pub const ENCODER_FRAMES: usize = 1488;
+/// Samples per encoder frame: 20 ms (mel frames of 10 ms, halved by the second convolution).
+const SAMPLES_PER_FRAME: usize = SAMPLE_RATE as usize / 50;
+/// The longest window: what the encoder sees, 29.76 s.
+pub const MAX_WINDOW: usize = ENCODER_FRAMES * SAMPLES_PER_FRAME;
 /// The cut is searched in the last part of the window, from this length on.
 const MIN_WINDOW: usize = 20 * SAMPLE_RATE as usize;
 /// Energy is measured over frames of 100 ms, every 10 ms.
@@ -38,7 +46,7 @@ pub fn cut_point(samples: &[f32]) -> usize {
 const SILENT_RMS: f64 = 0.006;
 
 /// True when no 100 ms frame of the window is loud enough to hold speech: whisper is not
-/// run on it. Every whisper call costs a full 30 s encoder pass however short the window,
+/// run on it. Every whisper call costs a full encoder pass however short the window,
 /// and whisper tends to invent words in silence (a clip's silent last half second, a pause
 /// between two parts of a show).
 pub fn is_silent(samples: &[f32]) -> bool {
@@ -98,7 +106,9 @@ impl Windower {
         })
     }
 
-    /// Drops the first `len` buffered samples (the window just committed).
+    /// Drops the first `len` buffered samples: the part of the window just committed — all
+    /// of it, or up to where whisper's transcript of it stopped, the rest starting the next
+    /// window.
     pub fn consume(&mut self, len: usize) {
         self.buf.drain(..len);
         self.start += len as u64;

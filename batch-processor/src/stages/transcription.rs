@@ -257,13 +257,13 @@ fn transcribe_file(
         let start = window.start_sample;
         let len = window.samples.len();
         let silent = crate::windows::is_silent(window.samples);
-        let segments = loop {
+        let (segments, len) = loop {
             ctx.pause_point()?;
             if silent {
-                break Vec::new();
+                break (Vec::new(), len);
             }
             match transcriber.transcribe(window.samples, start) {
-                Ok(segments) => break segments,
+                Ok(text) => break (text.segments, text.covered),
                 // Abandoned for a pause or stop: the window is redone after resuming.
                 Err(TranscribeError::Interrupted) => continue,
                 Err(e) => return Err(Failure::of_input(describe(&e)).into()),
