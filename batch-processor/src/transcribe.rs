@@ -164,7 +164,7 @@ impl Transcriber {
         params.set_print_realtime(false);
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
-        params.set_audio_ctx(crate::windows::ENCODER_FRAMES as i32);
+        params.set_audio_ctx(crate::windows::encoder_frames(samples.len()) as i32);
         // whisper-rs 0.16's `set_abort_callback_safe` casts its user data to the wrong type, so
         // the plain C callback is used. SAFETY: the pointer is to the boxed AbortWatch in
         // `self.watch`, which outlives the `full` call below; the callback only reads it.
