@@ -5,17 +5,18 @@
 #   scripts/bench.sh                      every section
 #   BENCH_ONLY=compare,quantize scripts/bench.sh   some of them
 #
-# Sections: commit, compare, quantize, parallel, control, supervisor, embeddings, knowledge,
+# Sections: commit, compare, levers, quantize, parallel, control, supervisor, embeddings, knowledge,
 # app, memory, long. `compare` runs Castmill's worker, a bare whisper.cpp driver and faster-whisper
-# (int8) side by side; faster-whisper is installed into a private virtual environment
-# (~/.cache/castmill/bench-venv) on first use. Lengths: BENCH_LONG_MINUTES (60),
+# (int8) side by side, on whisper tiny.en and base; faster-whisper is installed into a
+# private virtual environment (~/.cache/castmill/bench-venv) and whisper base by the set-up
+# (`--models base`) on first use. Lengths: BENCH_LONG_MINUTES (60),
 # BENCH_RSS_MINUTES ("10,240"); repetitions: BENCH_REPEATS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --workspace --bins
 bench="${CARGO_TARGET_DIR:-target}/release/castmill-bench"
 
-sections=${BENCH_ONLY:-commit,compare,quantize,parallel,control,supervisor,embeddings,knowledge,app,memory,long}
+sections=${BENCH_ONLY:-commit,compare,levers,quantize,parallel,control,supervisor,embeddings,knowledge,app,memory,long}
 
 if [[ ",$sections," == *,compare,* && -z ${BENCH_FASTER_WHISPER_PYTHON:-} ]]; then
   venv="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/bench-venv"
@@ -25,6 +26,12 @@ if [[ ",$sections," == *,compare,* && -z ${BENCH_FASTER_WHISPER_PYTHON:-} ]]; th
     "$venv/bin/pip" install --quiet faster-whisper
   fi
   export BENCH_FASTER_WHISPER_PYTHON="$venv/bin/python"
+fi
+
+# The comparison runs whisper base too; the set-up installs it on first use.
+if [[ ",$sections," == *,compare,* ]] && ! "${CARGO_TARGET_DIR:-target}/release/castmill" models list 2>/dev/null | grep -q '^base-q8_0 '; then
+  echo "installing whisper base (for the comparison)" >&2
+  scripts/setup.sh --deps --models base
 fi
 
 simd=$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx2|avx512f|avx512_vnni' | sort -u | tr '\n' ' ')

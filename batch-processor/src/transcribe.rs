@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use shared_ipc::{Decoding, Segment, TranscribeOptions};
 use thiserror::Error;
@@ -40,6 +41,13 @@ struct PassGate {
     stopped_at: Option<usize>,
     /// Encoder passes whisper ran.
     passes: u32,
+    /// When the pass in progress began, until its first decoding step.
+    encoder_began: Option<Instant>,
+    /// Time in the encoder (from a pass's start to its first decoding step), for the
+    /// benchmark's throughput figure.
+    encoder_s: f64,
+    /// Whether a rest with sound starts the next window (see [`Levers`]).
+    rest_to_next_window: bool,
 }
 
 /// A window is taken up again from where whisper stopped only past this point, so every
@@ -63,7 +71,7 @@ unsafe extern "C" fn encoder_may_run(
     // SAFETY: `state` is the state whisper is running on, passed by whisper itself.
     let segments = unsafe { whisper_rs_sys::whisper_full_n_segments_from_state(state) };
     if segments == 0 {
-        gate.passes += 1;
+        gate.began_pass();
         return true;
     }
     // whisper resumes at the end of its last segment (in units of 10 ms).
@@ -74,12 +82,36 @@ unsafe extern "C" fn encoder_may_run(
     if crate::windows::is_silent(rest) {
         return false;
     }
-    if from < LEAST_PROGRESS {
-        gate.passes += 1;
+    if from < LEAST_PROGRESS || !gate.rest_to_next_window {
+        gate.began_pass();
         return true;
     }
     gate.stopped_at = Some(from);
     false
+}
+
+impl PassGate {
+    fn began_pass(&mut self) {
+        self.passes += 1;
+        self.encoder_began = Some(Instant::now());
+    }
+}
+
+/// whisper calls this at each decoding step, before sampling; the first after a pass began
+/// ends the encoder's part of it.
+unsafe extern "C" fn decoding_step(
+    _ctx: *mut whisper_rs_sys::whisper_context,
+    _state: *mut whisper_rs_sys::whisper_state,
+    _tokens: *const whisper_rs_sys::whisper_token_data,
+    _n_tokens: std::ffi::c_int,
+    _logits: *mut f32,
+    gate: *mut std::ffi::c_void,
+) {
+    // SAFETY: as in `encoder_may_run`: the boxed PassGate of the running `transcribe` call.
+    let gate = unsafe { &mut *(gate as *mut PassGate) };
+    if let Some(began) = gate.encoder_began.take() {
+        gate.encoder_s += began.elapsed().as_secs_f64();
+    }
 }
 
 /// whisper calls this after each of its graph computations (the encoder's, each decoding
@@ -99,6 +131,7 @@ pub struct Transcriber {
     language: Option<String>,
     decoding: Decoding,
     threads: i32,
+    levers: Levers,
     // Boxed: whisper holds a raw pointer to it during `full`, so its address must not move.
     watch: Box<AbortWatch>,
 }
@@ -140,6 +173,7 @@ impl Transcriber {
             language,
             decoding: options.decoding,
             threads: threads as i32,
+            levers: Levers::from_env(),
             watch: Box::new(AbortWatch { interrupt, progress }),
         })
     }
@@ -164,7 +198,8 @@ impl Transcriber {
         params.set_print_realtime(false);
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
-        params.set_audio_ctx(crate::windows::encoder_frames(samples.len()) as i32);
+        let encoder_frames = self.levers.encoder_frames(samples.len());
+        params.set_audio_ctx(encoder_frames as i32);
         // whisper-rs 0.16's `set_abort_callback_safe` casts its user data to the wrong type, so
         // the plain C callback is used. SAFETY: the pointer is to the boxed AbortWatch in
         // `self.watch`, which outlives the `full` call below; the callback only reads it.
@@ -179,12 +214,17 @@ impl Transcriber {
             len: samples.len(),
             stopped_at: None,
             passes: 0,
+            encoder_began: None,
+            encoder_s: 0.0,
+            rest_to_next_window: self.levers.rest_to_next_window,
         });
         // SAFETY: the gate is boxed and lives until after `full` returns; `samples` too.
         unsafe {
             params.set_start_encoder_callback(Some(encoder_may_run));
+            params.set_filter_logits_callback(Some(decoding_step));
             let gate: *mut PassGate = &mut *gate;
             params.set_start_encoder_callback_user_data(gate as *mut std::ffi::c_void);
+            params.set_filter_logits_callback_user_data(gate as *mut std::ffi::c_void);
         }
 
         if self.watch.interrupt.load(Ordering::Relaxed) {
@@ -197,10 +237,13 @@ impl Transcriber {
         result.map_err(TranscribeError::Whisper)?;
 
         let covered = gate.stopped_at.unwrap_or(samples.len());
+        // The benchmark reads this line (encoder throughput); keep its shape.
         tracing::debug!(
-            "window at {:.2} s: {} encoder passes, transcribed {:.2} of {:.2} s",
+            "window at {:.2} s: {} encoder passes of {} frames in {:.3} s, transcribed {:.2} of {:.2} s",
             start_sample as f64 / SAMPLE_RATE as f64,
             gate.passes,
+            encoder_frames,
+            gate.encoder_s,
             covered as f64 / SAMPLE_RATE as f64,
             samples.len() as f64 / SAMPLE_RATE as f64
         );
@@ -236,6 +279,41 @@ impl Transcriber {
             });
         }
         Ok(WindowText { segments, covered })
+    }
+}
+
+/// The speed levers of docs/PERFORMANCE.md, all on; the benchmark's lever table turns
+/// each off in turn (`CASTMILL_BENCH_LEVERS_OFF=fitted-context,aligned-context,
+/// rest-to-next-window`) to show what it is worth. Not for users: every default was
+/// chosen by those numbers.
+#[derive(Clone, Copy)]
+struct Levers {
+    /// The encoder's context fitted to each window (else the longest, always).
+    fitted_context: bool,
+    /// The longest context 1488 frames, a multiple of 16 (else whisper's own 1500).
+    aligned_context: bool,
+    /// A window whisper stops short of is taken up again by the next window (else
+    /// whisper runs a second pass over its rest).
+    rest_to_next_window: bool,
+}
+
+impl Levers {
+    fn from_env() -> Self {
+        let off = std::env::var("CASTMILL_BENCH_LEVERS_OFF").unwrap_or_default();
+        let on = |name: &str| !off.split(',').any(|lever| lever.trim() == name);
+        Self {
+            fitted_context: on("fitted-context"),
+            aligned_context: on("aligned-context"),
+            rest_to_next_window: on("rest-to-next-window"),
+        }
+    }
+
+    fn encoder_frames(self, len: usize) -> usize {
+        match (self.fitted_context, self.aligned_context) {
+            (true, _) => crate::windows::encoder_frames(len),
+            (false, true) => crate::windows::ENCODER_FRAMES,
+            (false, false) => crate::windows::WHISPER_FRAMES,
+        }
     }
 }
 

@@ -10,6 +10,8 @@ use castmill_audio::SAMPLE_RATE;
 /// product too (they need a dimension divisible by 16): the 10-minute benchmark file took
 /// 24% less time, at faster-whisper's word error rate (docs/PERFORMANCE.md, the lever table).
 pub const ENCODER_FRAMES: usize = 1488;
+/// whisper's own audio context: 30 s.
+pub const WHISPER_FRAMES: usize = 1500;
 /// Samples per encoder frame: 20 ms (mel frames of 10 ms, halved by the second convolution).
 const SAMPLES_PER_FRAME: usize = SAMPLE_RATE as usize / 50;
 /// The longest window: what the encoder sees, 29.76 s.

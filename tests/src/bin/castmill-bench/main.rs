@@ -3,7 +3,7 @@
 //!
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,240": 10 minutes against 4 hours)
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
-//! comma list of sections (commit, compare, quantize, parallel, control, supervisor,
+//! comma list of sections (commit, compare, levers, quantize, parallel, control, supervisor,
 //! embeddings, knowledge, app, memory, long);
 //! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
 
@@ -11,6 +11,7 @@ mod app_window;
 mod bare_whisper;
 mod compare;
 mod embeddings;
+mod encoder;
 mod knowledge;
 mod memory;
 mod parallel;
@@ -308,6 +309,9 @@ fn main() {
     }
     if wanted("compare") {
         compare::bench(dir.path(), repeats, &castmill_e2e::default_model_path());
+    }
+    if wanted("levers") {
+        compare::lever_table(dir.path(), repeats, &castmill_e2e::default_model_path());
     }
     if wanted("quantize") {
         compare::quantized(dir.path(), repeats, &castmill_e2e::model_path());
