@@ -21,8 +21,14 @@ pub const MAX_WINDOW: usize = ENCODER_FRAMES * SAMPLES_PER_FRAME;
 /// words at its end (3 on the clips), with a second of padding none.
 const PADDING_FRAMES: usize = 50;
 
+/// The fewest encoder frames a window gets (10.24 s): fitted to a file's last 4.6 s
+/// (288 frames), tiny.en said the window's one sentence twice; from 10 s of context on, it
+/// did not (every clip in every container, docs/PERFORMANCE.md).
+const LEAST_ENCODER_FRAMES: usize = 512;
+
 /// The encoder frames for a window of `len` samples: its audio and a second of padding,
-/// rounded up to a multiple of 16 (for the GEMM kernels), at most [`ENCODER_FRAMES`]. The
+/// rounded up to a multiple of 16 (for the GEMM kernels), at least
+/// [`LEAST_ENCODER_FRAMES`] and at most [`ENCODER_FRAMES`]. The
 /// encoder's work grows with its frames (the attention's with their square), and a window
 /// is usually 20–28 s: fitting the context to it, rather than always encoding 29.76 s,
 /// took 15% less time on the 10-minute benchmark file, at a word error rate 0.3 points
@@ -31,7 +37,7 @@ pub fn encoder_frames(len: usize) -> usize {
     (len.div_ceil(SAMPLES_PER_FRAME) + PADDING_FRAMES)
         .div_ceil(16)
         .saturating_mul(16)
-        .min(ENCODER_FRAMES)
+        .clamp(LEAST_ENCODER_FRAMES, ENCODER_FRAMES)
 }
 /// The cut is searched in the last part of the window, from this length on.
 const MIN_WINDOW: usize = 20 * SAMPLE_RATE as usize;
@@ -148,11 +154,12 @@ mod tests {
     }
 
     #[test]
-    fn the_encoder_sees_the_window_and_a_second_more_in_whole_blocks_of_16_frames() {
+    fn the_encoder_sees_the_window_and_a_second_more_in_whole_blocks_of_16_frames_and_at_least_10_s() {
         let second = SAMPLE_RATE as usize;
         assert_eq!(encoder_frames(MAX_WINDOW), ENCODER_FRAMES);
         assert_eq!(encoder_frames(20 * second), 1056); // 1000 + 50 frames, rounded up
-        assert_eq!(encoder_frames(1), 64);
+        assert_eq!(encoder_frames(1), LEAST_ENCODER_FRAMES);
+        assert_eq!(encoder_frames(5 * second), LEAST_ENCODER_FRAMES);
         for len in [1, 3 * second, 20 * second + 7, MAX_WINDOW - 1] {
             let frames = encoder_frames(len);
             assert_eq!(frames % 16, 0);
