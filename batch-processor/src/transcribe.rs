@@ -32,10 +32,9 @@ struct AbortWatch {
 }
 
 /// Where whisper is in the window being transcribed; read by its encoder-begin callback.
-struct PassGate {
-    /// The window's samples, alive for the whole `full` call that reads them.
-    samples: *const f32,
-    len: usize,
+struct PassGate<'a> {
+    /// The window being transcribed.
+    samples: &'a [f32],
     /// Where whisper stopped short of the window's end with sound left (samples from the
     /// window's start), when it did.
     stopped_at: Option<usize>,
@@ -58,16 +57,16 @@ const LEAST_PROGRESS: usize = 10 * SAMPLE_RATE as usize;
 /// what it has. whisper often stops short of a window's end (its last timestamp 20 s into
 /// 28 s: tiny models end passes early) and would run a second pass over the rest — a few
 /// seconds of sound and the rest padding, a whole pass's cost. Instead: a silent rest needs
-/// no pass, and a rest with sound starts the next window, a full one (measured: 31 passes
-/// → 26 on the 10-minute benchmark file, at the same word error rate).
+/// no pass, and a rest with sound starts the next window, a full one (the lever table in
+/// docs/PERFORMANCE.md: 35 passes → 29 on the 10-minute benchmark file, 15.2 → 13.1 s).
 unsafe extern "C" fn encoder_may_run(
     _ctx: *mut whisper_rs_sys::whisper_context,
     state: *mut whisper_rs_sys::whisper_state,
     gate: *mut std::ffi::c_void,
 ) -> bool {
     // SAFETY: `gate` is the boxed PassGate of the `transcribe` call whose `full` is running
-    // (see there); its `samples` are that call's window.
-    let gate = unsafe { &mut *(gate as *mut PassGate) };
+    // (see there), and the window it borrows outlives that call.
+    let gate = unsafe { &mut *(gate as *mut PassGate<'_>) };
     // SAFETY: `state` is the state whisper is running on, passed by whisper itself.
     let segments = unsafe { whisper_rs_sys::whisper_full_n_segments_from_state(state) };
     if segments == 0 {
@@ -76,10 +75,8 @@ unsafe extern "C" fn encoder_may_run(
     }
     // whisper resumes at the end of its last segment (in units of 10 ms).
     let end = unsafe { whisper_rs_sys::whisper_full_get_segment_t1_from_state(state, segments - 1) };
-    let from = (end.max(0) as usize * (SAMPLE_RATE as usize / 100)).min(gate.len);
-    // SAFETY: `from <= len`, and the window outlives the call (see above).
-    let rest = unsafe { std::slice::from_raw_parts(gate.samples.add(from), gate.len - from) };
-    if crate::windows::is_silent(rest) {
+    let from = (end.max(0) as usize * (SAMPLE_RATE as usize / 100)).min(gate.samples.len());
+    if crate::windows::is_silent(&gate.samples[from..]) {
         return false;
     }
     if from < LEAST_PROGRESS || !gate.rest_to_next_window {
@@ -90,7 +87,7 @@ unsafe extern "C" fn encoder_may_run(
     false
 }
 
-impl PassGate {
+impl PassGate<'_> {
     fn began_pass(&mut self) {
         self.passes += 1;
         self.encoder_began = Some(Instant::now());
@@ -108,7 +105,7 @@ unsafe extern "C" fn decoding_step(
     gate: *mut std::ffi::c_void,
 ) {
     // SAFETY: as in `encoder_may_run`: the boxed PassGate of the running `transcribe` call.
-    let gate = unsafe { &mut *(gate as *mut PassGate) };
+    let gate = unsafe { &mut *(gate as *mut PassGate<'_>) };
     if let Some(began) = gate.encoder_began.take() {
         gate.encoder_s += began.elapsed().as_secs_f64();
     }
@@ -210,8 +207,7 @@ impl Transcriber {
         }
 
         let mut gate = Box::new(PassGate {
-            samples: samples.as_ptr(),
-            len: samples.len(),
+            samples,
             stopped_at: None,
             passes: 0,
             encoder_began: None,
@@ -222,7 +218,7 @@ impl Transcriber {
         unsafe {
             params.set_start_encoder_callback(Some(encoder_may_run));
             params.set_filter_logits_callback(Some(decoding_step));
-            let gate: *mut PassGate = &mut *gate;
+            let gate: *mut PassGate<'_> = &mut *gate;
             params.set_start_encoder_callback_user_data(gate as *mut std::ffi::c_void);
             params.set_filter_logits_callback_user_data(gate as *mut std::ffi::c_void);
         }
@@ -293,7 +289,8 @@ struct Levers {
     /// The longest context 1488 frames, a multiple of 16 (else whisper's own 1500).
     aligned_context: bool,
     /// A window whisper stops short of is taken up again by the next window (else
-    /// whisper runs a second pass over its rest).
+    /// whisper runs a second pass over a rest with sound; a silent rest gets none either
+    /// way).
     rest_to_next_window: bool,
 }
 

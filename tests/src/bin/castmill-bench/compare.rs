@@ -235,7 +235,6 @@ print(f"PEAK_RSS_MIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 #[derive(Default)]
 struct Tally {
     rtfs: Vec<f64>,
-    wers: Vec<f64>,
     errors: Vec<WordErrors>,
     peak: f64,
 }
@@ -244,7 +243,6 @@ impl Tally {
     fn add(&mut self, input: &Input, m: &Measure) {
         let errors = word_errors(&input.reference, &m.text);
         self.rtfs.push(m.wall_s / input.audio_s);
-        self.wers.push(errors.rate());
         self.errors.push(errors);
         self.peak = self.peak.max(m.peak_rss_mib);
     }
@@ -264,7 +262,7 @@ impl Tally {
     }
 
     fn wer(&self) -> f64 {
-        median(self.wers.clone())
+        median(self.errors.iter().map(WordErrors::rate).collect())
     }
 
     fn row(&self, tool: &str) -> String {
