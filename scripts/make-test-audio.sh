@@ -13,19 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # speak SCRIPT OUT.wav REF.txt: one clip from "voice|sentence" lines, with pauses between.
-speak() {
-  local script=$1 wav=$2 ref=$3 parts=() i=0
-  : > "$ref"
-  while IFS='|' read -r voice sentence; do
-    [ -n "$voice" ] || continue
-    espeak-ng -v "$voice" -s 130 -g 3 -w "$work/part-$i-raw.wav" "$sentence"
-    sox -D "$work/part-$i-raw.wav" -r 16000 -c 1 -b 16 "$work/part-$i.wav" pad 0 0.5
-    parts+=("$work/part-$i.wav")
-    printf '%s\n' "$sentence" >> "$ref"
-    i=$((i + 1))
-  done < "$script"
-  sox "${parts[@]}" "$wav"
-}
+speak() { "$here/scripts/speak-script.sh" "$@"; }
 
 if [ $# -gt 0 ]; then
   only=("$@")

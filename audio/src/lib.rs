@@ -5,6 +5,7 @@ pub mod decode;
 pub mod input_file;
 mod ogg_end;
 pub mod resample;
+pub mod speech;
 
 pub use decode::{AudioSource, DecodeError, SAMPLE_RATE};
 pub use input_file::open_input;

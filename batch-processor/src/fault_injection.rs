@@ -13,9 +13,15 @@
 //!   back, as a leaking decoder would — whether the work goes on or is paused;
 //! - `CASTMILL_FAULT_ONCE=FILE`: each of those fires only while FILE does not exist, and
 //!   makes it first — so the next run goes through;
+//! - `CASTMILL_FAULT_SKIP_SPEECH=TEXT`: whisper's transcript of each window of the input
+//!   loses its middle segment (of three or more), as when whisper jumps ahead in the audio:
+//!   the next segment takes the lost one's start (words gone, time kept) in windows that
+//!   start on an even second, a gap is left in the others — for the coverage guard to find;
 //! - `CASTMILL_FAULT_PROTOCOL_VERSION=N`: `hello` announces protocol N (a mismatched build).
 
 use std::path::Path;
+
+use shared_ipc::Segment;
 
 /// Where in a file's life a crash is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +82,26 @@ pub fn leak_if_requested(input: &Path) {
             }
         });
     }
+}
+
+pub fn skip_speech_if_requested(input: &Path, start_sample: u64, segments: &mut Vec<Segment>) {
+    let asked = std::env::var_os("CASTMILL_FAULT_SKIP_SPEECH")
+        .is_some_and(|text| input.to_string_lossy().contains(&*text.to_string_lossy()));
+    if !asked || segments.len() < 3 {
+        return;
+    }
+    let middle = segments.len() / 2;
+    let lost = segments.remove(middle);
+    let jump = (start_sample / castmill_audio::SAMPLE_RATE as u64).is_multiple_of(2);
+    if jump {
+        segments[middle].start_ms = lost.start_ms;
+    }
+    tracing::warn!(
+        "fault injection: whisper's transcript of the window at {:.1} s loses \"{}\"{}",
+        start_sample as f64 / castmill_audio::SAMPLE_RATE as f64,
+        lost.text.trim(),
+        if jump { ", the next segment taking its time" } else { "" }
+    );
 }
 
 /// The protocol version `hello` announces.

@@ -3,6 +3,8 @@
 //! `shared_ipc::exit_code`.
 
 mod control;
+mod coverage;
+mod coverage_guard;
 mod emitter;
 mod episode_record;
 #[cfg(feature = "fault-injection")]

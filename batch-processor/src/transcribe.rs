@@ -178,6 +178,27 @@ impl Transcriber {
     /// Transcribes one window that starts at `start_sample` in the file. Timestamps of the
     /// returned segments are absolute and clamped to the part of the window transcribed.
     pub fn transcribe(&mut self, samples: &[f32], start_sample: u64) -> Result<WindowText, TranscribeError> {
+        self.run(samples, start_sample, Pass::Window)
+    }
+
+    /// Whether the coverage guard checks each window (always, but in the benchmark's
+    /// guard-off runs).
+    pub fn coverage_guard(&self) -> bool {
+        self.levers.coverage_guard
+    }
+
+    /// Transcribes again a stretch of a window whose speech its transcript missed (the
+    /// coverage guard), at `temperature`: all of it, in as many passes as whisper takes.
+    pub fn retranscribe(
+        &mut self,
+        samples: &[f32],
+        start_sample: u64,
+        temperature: f32,
+    ) -> Result<WindowText, TranscribeError> {
+        self.run(samples, start_sample, Pass::Retry { temperature })
+    }
+
+    fn run(&mut self, samples: &[f32], start_sample: u64, pass: Pass) -> Result<WindowText, TranscribeError> {
         let strategy = match self.decoding {
             Decoding::Greedy => SamplingStrategy::Greedy { best_of: 1 },
             Decoding::BeamSearch { beam_size } => SamplingStrategy::BeamSearch {
@@ -195,6 +216,10 @@ impl Transcriber {
         params.set_print_realtime(false);
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
+        if let Pass::Retry { temperature } = pass {
+            // Deterministic all the same: whisper seeds each decoder's sampler afresh per call.
+            params.set_temperature(temperature);
+        }
         let encoder_frames = self.levers.encoder_frames(samples.len());
         params.set_audio_ctx(encoder_frames as i32);
         // whisper-rs 0.16's `set_abort_callback_safe` casts its user data to the wrong type, so
@@ -212,7 +237,8 @@ impl Transcriber {
             passes: 0,
             encoder_began: None,
             encoder_s: 0.0,
-            rest_to_next_window: self.levers.rest_to_next_window,
+            // A retry covers its whole stretch: there is no next window to leave a rest to.
+            rest_to_next_window: self.levers.rest_to_next_window && pass == Pass::Window,
         });
         // SAFETY: the gate is boxed and lives until after `full` returns; `samples` too.
         unsafe {
@@ -235,7 +261,11 @@ impl Transcriber {
         let covered = gate.stopped_at.unwrap_or(samples.len());
         // The benchmark reads this line (encoder throughput); keep its shape.
         tracing::debug!(
-            "window at {:.2} s: {} encoder passes of {} frames in {:.3} s, transcribed {:.2} of {:.2} s",
+            "{} at {:.2} s: {} encoder passes of {} frames in {:.3} s, transcribed {:.2} of {:.2} s",
+            match pass {
+                Pass::Window => "window",
+                Pass::Retry { .. } => "retry",
+            },
             start_sample as f64 / SAMPLE_RATE as f64,
             gate.passes,
             encoder_frames,
@@ -278,9 +308,9 @@ impl Transcriber {
     }
 }
 
-/// The speed levers of docs/PERFORMANCE.md, all on; the benchmark's lever table turns
-/// each off in turn (`CASTMILL_BENCH_LEVERS_OFF=fitted-context,aligned-context,
-/// rest-to-next-window`) to show what it is worth. Not for users: every default was
+/// The speed levers of docs/PERFORMANCE.md and the coverage guard, all on; the
+/// benchmark's tables turn each off in turn (`CASTMILL_BENCH_LEVERS_OFF=fitted-context,
+/// aligned-context,rest-to-next-window,coverage-guard`) to show what it is worth. Not for users: every default was
 /// chosen by those numbers.
 #[derive(Clone, Copy)]
 struct Levers {
@@ -292,6 +322,8 @@ struct Levers {
     /// whisper runs a second pass over a rest with sound; a silent rest gets none either
     /// way).
     rest_to_next_window: bool,
+    /// Speech a window's transcript missed is transcribed again (`coverage_guard`).
+    coverage_guard: bool,
 }
 
 impl Levers {
@@ -302,6 +334,7 @@ impl Levers {
             fitted_context: on("fitted-context"),
             aligned_context: on("aligned-context"),
             rest_to_next_window: on("rest-to-next-window"),
+            coverage_guard: on("coverage-guard"),
         }
     }
 
@@ -312,6 +345,13 @@ impl Levers {
             (false, false) => crate::windows::WHISPER_FRAMES,
         }
     }
+}
+
+/// Which kind of whisper call: a window, or a stretch of one transcribed again.
+#[derive(Clone, Copy, PartialEq)]
+enum Pass {
+    Window,
+    Retry { temperature: f32 },
 }
 
 /// What whisper made of a window.

@@ -4,6 +4,7 @@
 //! did.
 
 use castmill_audio::SAMPLE_RATE;
+use castmill_audio::speech::{FRAME, HOP, SPEECH_RMS};
 
 /// The most encoder frames whisper runs on (its audio context): 1488 of the 1500 that
 /// 30 s would give. A multiple of 16 lets ggml's GEMM kernels take the attention's second
@@ -40,11 +41,9 @@ pub fn encoder_frames(len: usize) -> usize {
         .next_multiple_of(16)
         .clamp(LEAST_ENCODER_FRAMES, ENCODER_FRAMES)
 }
-/// The cut is searched in the last part of the window, from this length on.
+/// The cut is searched in the last part of the window, from this length on, over
+/// [`FRAME`]s every [`HOP`].
 const MIN_WINDOW: usize = 20 * SAMPLE_RATE as usize;
-/// Energy is measured over frames of 100 ms, every 10 ms.
-const FRAME: usize = SAMPLE_RATE as usize / 10;
-const HOP: usize = SAMPLE_RATE as usize / 100;
 
 /// Where to cut a full buffer (`samples.len() >= MAX_WINDOW`): the centre of the quietest
 /// frame in `[MIN_WINDOW, MAX_WINDOW)`; the latest one wins a tie.
@@ -68,15 +67,13 @@ pub fn cut_point(samples: &[f32]) -> usize {
     best.1
 }
 
-/// A window whose loudest 100 ms frame is below this RMS (about −44 dBFS) holds no speech.
-const SILENT_RMS: f64 = 0.006;
-
-/// True when no 100 ms frame of the window is loud enough to hold speech: whisper is not
+/// True when no 100 ms frame of the window is loud enough to hold speech (above
+/// [`SPEECH_RMS`], about −44 dBFS): whisper is not
 /// run on it. Every whisper call costs a full encoder pass however short the window,
 /// and whisper tends to invent words in silence (a clip's silent last half second, a pause
 /// between two parts of a show).
 pub fn is_silent(samples: &[f32]) -> bool {
-    let limit = SILENT_RMS * SILENT_RMS;
+    let limit = SPEECH_RMS * SPEECH_RMS;
     samples.chunks(FRAME).all(|frame| {
         let energy: f64 = frame.iter().map(|&s| (s as f64) * (s as f64)).sum();
         energy / frame.len().max(1) as f64 <= limit

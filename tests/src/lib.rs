@@ -2,6 +2,7 @@
 //! and the speech fixtures; building job folders; running the worker and reading its events.
 
 pub mod app_harness;
+pub mod coverage;
 pub mod desktop;
 pub mod fixtures;
 pub mod flaky_drive;

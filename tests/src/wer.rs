@@ -65,6 +65,53 @@ pub fn word_errors(reference: &str, hypothesis: &str) -> WordErrors {
     }
 }
 
+/// For each reference sentence, the share of its words that a least-edits alignment of the
+/// whole texts gives a word of the hypothesis (the same word, or a misheard one): a
+/// sentence that was said but lost scores near 0, one heard however badly near 1. The
+/// alignment keeps a full table: for test-sized texts (a few thousand words).
+pub fn sentences_heard(sentences: &[String], hypothesis: &str) -> Vec<f64> {
+    let words: Vec<Vec<String>> = sentences.iter().map(|s| normalise(s)).collect();
+    let r: Vec<&String> = words.iter().flatten().collect();
+    let h = normalise(hypothesis);
+    let width = h.len() + 1;
+    let mut cost = vec![0usize; (r.len() + 1) * width];
+    for (j, cell) in cost[..width].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=r.len() {
+        cost[i * width] = i;
+        for j in 1..=h.len() {
+            let diagonal = cost[(i - 1) * width + j - 1] + usize::from(*r[i - 1] != h[j - 1]);
+            let deletion = cost[(i - 1) * width + j] + 1;
+            let insertion = cost[i * width + j - 1] + 1;
+            cost[i * width + j] = diagonal.min(deletion).min(insertion);
+        }
+    }
+    // Walk back from the end, marking the reference words given a hypothesis word.
+    let mut heard = vec![false; r.len()];
+    let (mut i, mut j) = (r.len(), h.len());
+    while i > 0 && j > 0 {
+        let here = cost[i * width + j];
+        if here == cost[(i - 1) * width + j - 1] + usize::from(*r[i - 1] != h[j - 1]) {
+            heard[i - 1] = true;
+            (i, j) = (i - 1, j - 1);
+        } else if here == cost[(i - 1) * width + j] + 1 {
+            i -= 1;
+        } else {
+            j -= 1;
+        }
+    }
+    let mut at = 0;
+    words
+        .iter()
+        .map(|sentence| {
+            let share = heard[at..at + sentence.len()].iter().filter(|&&h| h).count();
+            at += sentence.len();
+            share as f64 / sentence.len().max(1) as f64
+        })
+        .collect()
+}
+
 /// Edit distance between the word sequences, divided by the reference length.
 pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
     word_errors(reference, hypothesis).rate()
@@ -78,6 +125,18 @@ mod tests {
     fn counts_edits() {
         assert_eq!(word_error_rate("the cat sat", "The cat, sat."), 0.0);
         assert!((word_error_rate("the cat sat on", "the bat sat") - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_lost_sentence_scores_nothing_a_misheard_one_all() {
+        let sentences = [
+            "The cat sat on the mat.",
+            "Then it slept all day.",
+            "The dog barked at noon.",
+        ]
+        .map(String::from);
+        let heard = sentences_heard(&sentences, "The cat sat on a mat. The dog parked at moon.");
+        assert_eq!(heard, vec![1.0, 0.0, 1.0]);
     }
 
     #[test]

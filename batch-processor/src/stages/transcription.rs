@@ -8,6 +8,7 @@ use castmill_audio::{AudioSource, DecodeError, SAMPLE_RATE};
 use shared_ipc::error_chain::describe;
 use shared_ipc::{FileState, Fingerprint, JournalError, JournalLoad, Segment, Stage, TranscribeOptions, WorkerEvent};
 
+use crate::coverage_guard;
 use crate::model_host::ModelHost;
 use crate::outputs;
 use crate::repetition;
@@ -262,7 +263,14 @@ fn transcribe_file(
             if silent {
                 break (Vec::new(), window.samples.len());
             }
-            match transcriber.transcribe(window.samples, start) {
+            let text = transcriber.transcribe(window.samples, start);
+            #[cfg(feature = "fault-injection")]
+            let text = text.map(|mut text| {
+                crate::fault_injection::skip_speech_if_requested(&input, start, &mut text.segments);
+                text
+            });
+            let text = text.and_then(|text| coverage_guard::guard(transcriber, window.samples, start, text));
+            match text {
                 Ok(text) => break (text.segments, text.covered),
                 // Abandoned for a pause or stop: the window is redone after resuming.
                 Err(TranscribeError::Interrupted) => continue,

@@ -23,3 +23,4 @@ mod supervisor;
 mod transcription;
 mod unattended;
 mod window;
+mod window_cuts;

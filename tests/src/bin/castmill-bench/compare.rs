@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use castmill_e2e::coverage::{Coverage, coverage, wav_samples};
 use castmill_e2e::fixtures::{self, CLIPS};
 use castmill_e2e::wer::{WordErrors, word_errors};
 use castmill_e2e::worker::{RunningWorker, TestJob};
-use shared_ipc::{Incoming, WorkerEvent};
+use shared_ipc::{Incoming, Segment, WorkerEvent};
 
 use crate::median;
 
@@ -40,6 +41,29 @@ pub fn inputs(dir: &Path) -> Vec<Input> {
         },
         joined_clips(dir, 10),
     ]
+}
+
+/// A 12-minute conversation of two voices (tests/fixtures/bench/dialogue.txt, spoken by
+/// espeak-ng): questions, pushback and one-word replies, none of it in the fixtures the
+/// worker was tuned on. None when espeak-ng is missing.
+pub fn dialogue(dir: &Path) -> Option<Input> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    let (wav, reference) = (dir.join("dialogue.wav"), dir.join("dialogue.ref.txt"));
+    let spoken = Command::new(root.join("scripts/speak-script.sh"))
+        .arg(root.join("tests/fixtures/bench/dialogue.txt"))
+        .args([&wav, &reference])
+        .status();
+    if !spoken.is_ok_and(|s| s.success()) {
+        eprintln!("the dialogue needs espeak-ng and sox (scripts/setup.sh --deps): left out");
+        return None;
+    }
+    let audio_s = castmill_e2e::coverage::wav_samples(&wav).len() as f64 / 16_000.0;
+    Some(Input {
+        name: format!("a {:.1}-minute dialogue of two voices", audio_s / 60.0),
+        files: vec![wav],
+        audio_s,
+        reference: std::fs::read_to_string(&reference).expect("dialogue reference"),
+    })
 }
 
 /// One file of whole clips in turn, for about `minutes` minutes, and its text.
@@ -72,6 +96,37 @@ pub struct Measure {
     pub timings: Vec<(String, f64, u64)>,
     /// The encoder's share, from the worker's debug log (when it was asked for).
     pub encoder: Option<crate::encoder::EncoderTime>,
+    /// Castmill only: the speech its segments cover, and what its coverage guard retried.
+    pub coverage: Option<Coverage>,
+    pub retries: Retries,
+}
+
+/// The coverage guard's retries in a run, from the worker's log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Retries {
+    pub stretches: u32,
+    /// Of which the retry heard words.
+    pub covered: u32,
+    pub seconds: f64,
+}
+
+impl Retries {
+    /// Reads the guard's lines: "uncovered 2:33.2–2:43.0, retried in 0.41 s…: covered …".
+    fn from_worker_log(log: &str) -> Self {
+        let mut retries = Retries::default();
+        for line in log.lines() {
+            let Some((_, rest)) = line.split_once(", retried in ") else {
+                continue;
+            };
+            let Some(seconds) = rest.split_whitespace().next().and_then(|s| s.parse::<f64>().ok()) else {
+                continue;
+            };
+            retries.stretches += 1;
+            retries.seconds += seconds;
+            retries.covered += u32::from(rest.contains(": covered"));
+        }
+        retries
+    }
 }
 
 /// `whisper_print_timings` lines: "…:   encode time =   612.00 ms /     2 runs ( … )".
@@ -110,12 +165,14 @@ pub fn castmill_with(model: &Path, input: &Input, env: &[(&str, &str)]) -> Measu
     let mut worker = RunningWorker::start_with_env(&job, env);
     let pid = worker.pid().as_raw() as u32;
     let mut peak = 0.0f64;
+    let mut segments: Vec<Vec<Segment>> = vec![Vec::new(); input.files.len()];
     loop {
         if let Some(p) = castmill_e2e::proc_stats::peak_rss_mib(pid) {
             peak = peak.max(p);
         }
         match worker.next_line(Duration::from_millis(100)) {
             Some(Incoming::Event(WorkerEvent::Finished { .. })) => break,
+            Some(Incoming::Event(WorkerEvent::Segment { file_index, segment })) => segments[file_index].push(segment),
             None if worker.is_closed() => break,
             _ => {}
         }
@@ -138,7 +195,18 @@ pub fn castmill_with(model: &Path, input: &Input, env: &[(&str, &str)]) -> Measu
         peak_rss_mib: peak,
         timings: Vec::new(),
         encoder: crate::encoder::from_worker_log(&job.worker_log()),
+        coverage: Some(coverage_of(input, &segments)),
+        retries: Retries::from_worker_log(&job.worker_log()),
     }
+}
+
+/// The coverage of each file's segments over its speech, summed over the input's files.
+fn coverage_of(input: &Input, segments: &[Vec<Segment>]) -> Coverage {
+    let mut total = Coverage::default();
+    for (file, segments) in input.files.iter().zip(segments) {
+        total.add(&coverage(&wav_samples(file), segments));
+    }
+    total
 }
 
 /// The bare baseline, one process per file as whisper.cpp's tool would be run.
@@ -150,6 +218,8 @@ pub fn bare(model: &Path, input: &Input) -> Measure {
         peak_rss_mib: 0.0,
         timings: Vec::new(),
         encoder: None,
+        coverage: None,
+        retries: Retries::default(),
     };
     for file in &input.files {
         let started = Instant::now();
@@ -228,6 +298,8 @@ print(f"PEAK_RSS_MIB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
         peak_rss_mib: value("PEAK_RSS_MIB ").unwrap_or(0.0),
         timings: Vec::new(),
         encoder: None,
+        coverage: None,
+        retries: Retries::default(),
     })
 }
 
@@ -237,6 +309,10 @@ struct Tally {
     rtfs: Vec<f64>,
     errors: Vec<WordErrors>,
     peak: f64,
+    /// The last run's coverage and retries (the same every run: the worker is
+    /// deterministic).
+    coverage: Option<Coverage>,
+    retries: Retries,
 }
 
 impl Tally {
@@ -245,6 +321,8 @@ impl Tally {
         self.rtfs.push(m.wall_s / input.audio_s);
         self.errors.push(errors);
         self.peak = self.peak.max(m.peak_rss_mib);
+        self.coverage = m.coverage.clone();
+        self.retries = m.retries;
     }
 
     /// Substitutions, deletions and insertions of the run with the median word error rate.
@@ -268,8 +346,12 @@ impl Tally {
     fn row(&self, tool: &str) -> String {
         let min = self.rtfs.iter().cloned().fold(f64::INFINITY, f64::min);
         let max = self.rtfs.iter().cloned().fold(0.0, f64::max);
+        let covered = self.coverage.as_ref().map_or_else(
+            || "–".to_owned(),
+            |c| format!("{:.1}% of {}", c.share() * 100.0, c.intervals),
+        );
         format!(
-            "| {tool} | {:.3} | {min:.3} – {max:.3} | {:.1}% | {} | {:.0} MiB |",
+            "| {tool} | {:.3} | {min:.3} – {max:.3} | {:.1}% | {} | {covered} | {:.0} MiB |",
             self.rtf(),
             self.wer() * 100.0,
             self.edits(),
@@ -280,15 +362,15 @@ impl Tally {
 
 /// A whisper model as both tools run it: Castmill's GGML weights and the CTranslate2
 /// folder they were converted from (faster-whisper's int8 is made from it on load).
-struct ModelPair {
-    name: String,
-    ggml: PathBuf,
-    ct2: PathBuf,
+pub struct ModelPair {
+    pub name: String,
+    pub ggml: PathBuf,
+    pub ct2: PathBuf,
 }
 
 /// tiny.en (the default, q8_0) and, when the set-up installed it (`--models base`), base
 /// (q8_0).
-fn model_pairs(default_model: &Path) -> Vec<ModelPair> {
+pub fn model_pairs(default_model: &Path) -> Vec<ModelPair> {
     let mut pairs = vec![ModelPair {
         name: "tiny.en".into(),
         ggml: default_model.to_owned(),
@@ -322,9 +404,10 @@ pub fn bench(dir: &Path, repeats: usize, default_model: &Path) {
         }
     );
     println!(
-        "Errors are substitutions / deletions / insertions (the run with the median word error rate); deletions are words said but lost."
+        "Errors are substitutions / deletions / insertions (the run with the median word error rate); deletions are words said but lost. Speech covered: the stretches of sound of a second or more that Castmill's segments span (80% of each, timestamps taken 0.3 s wide)."
     );
     let mut all_inputs = inputs(dir);
+    all_inputs.extend(dialogue(dir));
     all_inputs.push(joined_clips(dir, long_minutes));
     for pair in model_pairs(default_model) {
         for input in &all_inputs {
@@ -357,7 +440,7 @@ pub fn bench(dir: &Path, repeats: usize, default_model: &Path) {
             }
             println!("\n### {}, {}\n", pair.name, input.name);
             println!(
-                "| tool | real-time factor (median) | min – max | word error rate | errors (S / D / I) | peak RSS |\n|---|---|---|---|---|---|"
+                "| tool | real-time factor (median) | min – max | word error rate | errors (S / D / I) | speech covered | peak RSS |\n|---|---|---|---|---|---|---|"
             );
             println!(
                 "{}",
@@ -373,6 +456,20 @@ pub fn bench(dir: &Path, repeats: usize, default_model: &Path) {
                 println!("{}", fw.row("faster-whisper int8"));
             }
             println!();
+            let retries = ours.retries;
+            println!(
+                "Coverage guard: {} stretches retried ({} heard words), {:.2} s of whisper time in all.",
+                retries.stretches, retries.covered, retries.seconds
+            );
+            if let Some(c) = ours.coverage.as_ref().filter(|c| !c.uncovered.is_empty()) {
+                let shown: Vec<String> = c
+                    .uncovered
+                    .iter()
+                    .take(5)
+                    .map(|(a, b)| format!("{a:.1}–{b:.1} s"))
+                    .collect();
+                println!("Speech no Castmill segment covers: {}.", shown.join(", "));
+            }
             if with_bare {
                 println!(
                     "Castmill / bare whisper.cpp: time {:.3}×, word error rate {:+.1} points.",

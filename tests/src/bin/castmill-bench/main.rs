@@ -3,13 +3,14 @@
 //!
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,240": 10 minutes against 4 hours)
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
-//! comma list of sections (commit, compare, levers, quantize, parallel, control, supervisor,
+//! comma list of sections (commit, compare, coverage, levers, quantize, parallel, control, supervisor,
 //! embeddings, knowledge, app, memory, long);
 //! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
 
 mod app_window;
 mod bare_whisper;
 mod compare;
+mod coverage_table;
 mod embeddings;
 mod encoder;
 mod knowledge;
@@ -309,6 +310,9 @@ fn main() {
     }
     if wanted("compare") {
         compare::bench(dir.path(), repeats, &castmill_e2e::default_model_path());
+    }
+    if wanted("coverage") {
+        coverage_table::bench(dir.path(), &castmill_e2e::default_model_path());
     }
     if wanted("levers") {
         compare::lever_table(dir.path(), repeats, &castmill_e2e::default_model_path());
