@@ -12,7 +12,7 @@ use shared_ipc::Segment;
 
 const SECOND: usize = SAMPLE_RATE as usize;
 /// Uncovered sound shorter than this is a word's tail or a breath, not lost speech.
-pub const LEAST_UNCOVERED: usize = SECOND;
+const LEAST_UNCOVERED: usize = SECOND;
 /// whisper's timestamps are coarse (20 ms steps, often a few tenths early or late) and the
 /// energy frames smear by 50 ms, so a segment is taken to cover this much either side.
 const TIMESTAMP_SLACK: usize = 3 * SECOND / 10;
@@ -98,7 +98,7 @@ fn pace(segments: &[Segment], sounds: &[usize]) -> usize {
 }
 
 /// A segment's time span in samples from the window's start.
-pub fn span(segment: &Segment, window_start_ms: u64) -> Range<usize> {
+fn span(segment: &Segment, window_start_ms: u64) -> Range<usize> {
     let at = |ms: u64| (ms.saturating_sub(window_start_ms) as usize) * SECOND / 1000;
     at(segment.start_ms)..at(segment.end_ms)
 }

@@ -38,7 +38,7 @@ pub fn guard(
     if found.is_empty() {
         return Ok(text);
     }
-    let mut segments = text.segments;
+    let segments = text.segments;
     // Segments a retry replaced (too few words for their sound), dropped at the end so the
     // indices in `found` stay valid.
     let mut replaced = vec![false; segments.len()];
@@ -86,7 +86,7 @@ pub fn guard(
         }
     }
     let mut kept: Vec<Segment> = segments
-        .drain(..)
+        .into_iter()
         .zip(replaced)
         .filter(|(_, replaced)| !replaced)
         .map(|(segment, _)| segment)

@@ -310,8 +310,8 @@ impl Transcriber {
 
 /// The speed levers of docs/PERFORMANCE.md and the coverage guard, all on; the
 /// benchmark's tables turn each off in turn (`CASTMILL_BENCH_LEVERS_OFF=fitted-context,
-/// aligned-context,rest-to-next-window,coverage-guard`) to show what it is worth. Not for users: every default was
-/// chosen by those numbers.
+/// aligned-context,rest-to-next-window,coverage-guard`) to show what it is worth. Not for
+/// users: every default was chosen by those numbers.
 #[derive(Clone, Copy)]
 struct Levers {
     /// The encoder's context fitted to each window (else the longest, always).

@@ -29,6 +29,17 @@ impl Coverage {
         1.0 - self.uncovered.len() as f64 / self.intervals.max(1) as f64
     }
 
+    /// The first `most` uncovered stretches, as a report shows them: "12.3–14.0 s, …".
+    pub fn listed(&self, most: usize) -> String {
+        let shown: Vec<String> = self
+            .uncovered
+            .iter()
+            .take(most)
+            .map(|(a, b)| format!("{a:.1}–{b:.1} s"))
+            .collect();
+        shown.join(", ")
+    }
+
     /// Adds another file's figures (a batch of several).
     pub fn add(&mut self, other: &Coverage) {
         self.intervals += other.intervals;
@@ -78,9 +89,8 @@ pub fn coverage(samples: &[f32], segments: &[Segment]) -> Coverage {
 
 /// The samples of a 16 kHz mono 16-bit WAV, as the worker hears them.
 pub fn wav_samples(path: &Path) -> Vec<f32> {
-    hound::WavReader::open(path)
-        .expect("open wav")
-        .samples::<i16>()
-        .map(|s| s.expect("sample") as f32 / 32768.0)
+    crate::fixtures::wav_samples(path)
+        .into_iter()
+        .map(|s| s as f32 / 32768.0)
         .collect()
 }

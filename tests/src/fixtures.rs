@@ -21,8 +21,13 @@ pub fn reference_text(name: &str) -> String {
 
 /// The 16-bit samples of a clip's 16 kHz mono WAV.
 pub fn clip_samples(name: &str) -> Vec<i16> {
-    hound::WavReader::open(clip(name, "wav"))
-        .expect("open fixture")
+    wav_samples(&clip(name, "wav"))
+}
+
+/// The 16-bit samples of a 16 kHz mono WAV, the format of the clips.
+pub fn wav_samples(path: &Path) -> Vec<i16> {
+    hound::WavReader::open(path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
         .samples::<i16>()
         .map(|s| s.expect("sample"))
         .collect()

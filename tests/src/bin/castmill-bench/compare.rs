@@ -57,7 +57,7 @@ pub fn dialogue(dir: &Path) -> Option<Input> {
         eprintln!("the dialogue needs espeak-ng and sox (scripts/setup.sh --deps): left out");
         return None;
     }
-    let audio_s = castmill_e2e::coverage::wav_samples(&wav).len() as f64 / 16_000.0;
+    let audio_s = hound::WavReader::open(&wav).expect("dialogue wav").duration() as f64 / 16_000.0;
     Some(Input {
         name: format!("a {:.1}-minute dialogue of two voices", audio_s / 60.0),
         files: vec![wav],
@@ -462,13 +462,7 @@ pub fn bench(dir: &Path, repeats: usize, default_model: &Path) {
                 retries.stretches, retries.covered, retries.seconds
             );
             if let Some(c) = ours.coverage.as_ref().filter(|c| !c.uncovered.is_empty()) {
-                let shown: Vec<String> = c
-                    .uncovered
-                    .iter()
-                    .take(5)
-                    .map(|(a, b)| format!("{a:.1}–{b:.1} s"))
-                    .collect();
-                println!("Speech no Castmill segment covers: {}.", shown.join(", "));
+                println!("Speech no Castmill segment covers: {}.", c.listed(5));
             }
             if with_bare {
                 println!(

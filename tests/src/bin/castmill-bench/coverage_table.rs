@@ -13,11 +13,7 @@ use crate::compare::{Input, castmill_with, dialogue, inputs, joined_clips, model
 fn shifted(dir: &Path, offset_s: f64) -> Input {
     let base = joined_clips(dir, 10);
     let path = dir.join(format!("joined-10-minutes-after-{offset_s}-s.wav"));
-    let samples = hound::WavReader::open(&base.files[0])
-        .expect("joined file")
-        .samples::<i16>()
-        .map(|s| s.expect("sample"))
-        .collect::<Vec<_>>();
+    let samples = fixtures::wav_samples(&base.files[0]);
     let silence = std::iter::repeat_n(0i16, (offset_s * 16_000.0) as usize);
     fixtures::write_wav(&path, silence.chain(samples));
     Input {
@@ -64,13 +60,7 @@ pub fn bench(dir: &Path, default_model: &Path) {
                     m.retries.seconds
                 );
                 if !covered.uncovered.is_empty() {
-                    let shown: Vec<String> = covered
-                        .uncovered
-                        .iter()
-                        .take(6)
-                        .map(|(a, b)| format!("{a:.1}–{b:.1} s"))
-                        .collect();
-                    println!("|  | uncovered: {} | | | | | | |", shown.join(", "));
+                    println!("|  | uncovered: {} | | | | | | |", covered.listed(6));
                 }
             }
         }
