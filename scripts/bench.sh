@@ -5,7 +5,9 @@
 #   scripts/bench.sh                      every section
 #   BENCH_ONLY=compare,quantize scripts/bench.sh   some of them
 #
-# Sections: commit, compare, levers, quantize, parallel, control, supervisor, embeddings, knowledge,
+#   BENCH_PROFILE=dev BENCH_ONLY=coverage scripts/bench.sh   accuracy only, on the test build
+#
+# Sections: commit, compare, coverage, levers, quantize, parallel, control, supervisor, embeddings, knowledge,
 # app, memory, long. `compare` runs Castmill's worker, a bare whisper.cpp driver and faster-whisper
 # (int8) side by side, on whisper tiny.en and base; faster-whisper is installed into a
 # private virtual environment (~/.cache/castmill/bench-venv) and whisper base by the set-up
@@ -13,8 +15,12 @@
 # BENCH_RSS_MINUTES ("10,240"); repetitions: BENCH_REPEATS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --workspace --bins
-bench="${CARGO_TARGET_DIR:-target}/release/castmill-bench"
+# BENCH_PROFILE=dev measures the test build instead (no release build needed): its word
+# error rates, deletions and coverage are the release build's, its times are not.
+profile=${BENCH_PROFILE:-release}
+cargo build --profile "$profile" --workspace --bins
+profile_dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
+bench="${CARGO_TARGET_DIR:-target}/$profile_dir/castmill-bench"
 
 sections=${BENCH_ONLY:-commit,compare,levers,quantize,parallel,control,supervisor,embeddings,knowledge,app,memory,long}
 
@@ -29,7 +35,7 @@ if [[ ",$sections," == *,compare,* && -z ${BENCH_FASTER_WHISPER_PYTHON:-} ]]; th
 fi
 
 # The comparison runs whisper base too; the set-up installs it on first use.
-if [[ ",$sections," == *,compare,* ]] && ! "${CARGO_TARGET_DIR:-target}/release/castmill" models list 2>/dev/null | grep -q '^base-q8_0 '; then
+if [[ ",$sections," == *,compare,* ]] && ! "${CARGO_TARGET_DIR:-target}/$profile_dir/castmill" models list 2>/dev/null | grep -q '^base-q8_0 '; then
   echo "installing whisper base (for the comparison)" >&2
   scripts/setup.sh --deps --models base
 fi
@@ -46,7 +52,7 @@ import os, re, datetime
 path = "docs/PERFORMANCE.md"
 section = os.environ["SECTION"]
 # Every setting that shapes the numbers goes into the recorded command, so it reruns as is.
-settings = "".join(f"{name}={os.environ[name]} " for name in ("BENCH_REPEATS", "BENCH_LONG_MINUTES", "BENCH_RSS_MINUTES") if os.environ.get(name))
+settings = "".join(f"{name}={os.environ[name]} " for name in ("BENCH_PROFILE", "BENCH_REPEATS", "BENCH_LONG_MINUTES", "BENCH_RSS_MINUTES") if os.environ.get(name))
 start, end = f"<!-- bench:{section} -->", f"<!-- /bench:{section} -->"
 block = (f"{start}\n{os.environ['BLOCK'].strip()}\n\n"
          f"_Machine: {os.environ['MACHINE']}. Command: `{settings}BENCH_ONLY={section} scripts/bench.sh`. "

@@ -10,7 +10,7 @@ pub const EXIT_CODES_HELP: &str = "Exit codes:
   2  bad usage
   3  stopped (Ctrl-C); the job can be resumed
   4  the worker failed (model unusable, job folder unusable, or it crashed)
-  5  (window) another Castmill window is already open";
+  5  (window) another Castmill window is already open and could not take the files";
 
 #[derive(Debug, Parser)]
 #[command(name = "castmill", version, about = "Batch transcription of podcasts and long audio, on your own machine.", after_help = EXIT_CODES_HELP)]

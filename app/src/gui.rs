@@ -2,7 +2,10 @@
 //! recovery of interrupted jobs, settings and models.
 
 pub mod app;
+pub mod batch_figures;
 pub mod duration_probe;
+pub mod failure_text;
+pub mod file_browser;
 pub mod file_dialogs;
 pub mod frame_stats;
 pub mod job_thread;
@@ -16,3 +19,4 @@ pub mod screens;
 pub mod settings;
 pub mod shortcuts;
 pub mod theme;
+pub mod transcript_tail;

@@ -132,8 +132,8 @@ pub fn supervise(folder: &JobFolder, files: usize, json: bool, supervision: &Sup
     })
 }
 
-/// Ctrl-C (and SIGTERM) stop gracefully, the second time at once; SIGUSR1/SIGUSR2 pause and
-/// resume the job.
+/// Ctrl-C (the user) and SIGTERM (a shutdown, a service manager: the app closing) stop
+/// gracefully, the second time at once; SIGUSR1/SIGUSR2 pause and resume the job.
 fn forward_signals(control: JobControl) -> Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGUSR1, SIGUSR2])?;
     std::thread::Builder::new().name("signals".into()).spawn(move || {
@@ -142,11 +142,15 @@ fn forward_signals(control: JobControl) -> Result<()> {
             match signal {
                 SIGUSR1 => control.pause(),
                 SIGUSR2 => control.resume(),
-                _ => {
+                signal => {
                     stops += 1;
                     if stops == 1 {
                         eprintln!("\nstopping after committing what is done (Ctrl-C again to stop now)…");
-                        control.stop();
+                        if signal == SIGTERM {
+                            control.stop_for_closing();
+                        } else {
+                            control.stop();
+                        }
                     } else {
                         control.kill();
                     }

@@ -5,6 +5,7 @@
 pub mod data_dirs;
 pub mod gui;
 pub mod inputs;
+pub mod instance_handoff;
 pub mod models;
 pub mod progress;
 pub mod single_instance;

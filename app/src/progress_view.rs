@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 pub use castmill::progress::clock;
-use castmill::progress::speed_and_eta;
+use castmill::progress::{ActiveClock, speed_and_eta};
 use castmill::supervisor::control::HoldCause;
 use castmill::supervisor::events::SupervisorEvent;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -16,6 +16,8 @@ pub struct View {
     json: bool,
     bars: Option<(MultiProgress, ProgressBar, ProgressBar)>,
     started: Instant,
+    /// Working time, for the speed: pauses do not count.
+    working: ActiveClock,
     /// Audio already done when this run started (a resumed job), so speed counts new work.
     resumed_from_s: Option<f64>,
     files: usize,
@@ -35,6 +37,7 @@ impl View {
             json,
             bars,
             started: Instant::now(),
+            working: ActiveClock::start(Instant::now()),
             resumed_from_s: None,
             files,
         }
@@ -115,7 +118,7 @@ impl View {
             } => {
                 let from = *self.resumed_from_s.get_or_insert(*batch_done_s);
                 let (speed, eta) = speed_and_eta(
-                    self.started.elapsed().as_secs_f64(),
+                    self.working.active(Instant::now()).as_secs_f64(),
                     from,
                     *batch_done_s,
                     *batch_total_s,
@@ -164,8 +167,14 @@ impl View {
             WorkerEvent::KnowledgeFailed { reason, .. } => self.println(&format!("FAILED  summary: {reason}")),
             WorkerEvent::Notice { message, .. } => self.println(&format!("note    {message}")),
             WorkerEvent::Error { message, .. } => self.println(&format!("error   {message}")),
-            WorkerEvent::Paused => self.println("paused"),
-            WorkerEvent::Resumed => self.println("resumed"),
+            WorkerEvent::Paused => {
+                self.working.pause(Instant::now());
+                self.println("paused")
+            }
+            WorkerEvent::Resumed => {
+                self.working.resume(Instant::now());
+                self.println("resumed")
+            }
             WorkerEvent::Finished {
                 files_done,
                 files_failed,

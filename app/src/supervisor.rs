@@ -5,6 +5,7 @@
 
 pub mod attempt;
 pub mod backoff;
+pub mod boot_time;
 pub mod checkpoint_edits;
 pub mod control;
 pub mod decision;

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use castmill::data_dirs::DataDirs;
 use castmill::gui::app::{CastmillApp, Launch};
+use castmill::instance_handoff::{self, HandoffListener};
 use castmill::single_instance::{InstanceError, InstanceLock};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -25,16 +26,30 @@ pub fn run(inputs: Vec<PathBuf>) -> Result<u8> {
     let _instance = match InstanceLock::acquire(&dirs) {
         Ok(lock) => lock,
         Err(e @ InstanceError::AlreadyOpen { .. }) => {
+            // The open window takes the files and comes to the front; only a window that
+            // cannot be reached (an older build) gets the message.
+            if instance_handoff::hand_over(&dirs, &inputs).is_ok() {
+                eprintln!("castmill: {}", handed_over(inputs.len()));
+                return Ok(EXIT_OK);
+            }
             eprintln!("castmill: {e}");
             show_message("Castmill is already open", &e.to_string(), closer)?;
             return Ok(EXIT_ALREADY_OPEN);
         }
         Err(e) => return Err(e.into()),
     };
-    let launch = Launch {
+    let handoff = match HandoffListener::bind(&instance_handoff::socket_path(&dirs)) {
+        Ok(listener) => Some(listener),
+        Err(e) => {
+            tracing::warn!("later launches cannot hand their files to this window: {e}");
+            None
+        }
+    };
+    let mut launch = Launch {
         at: launched,
         inputs,
         shutdown: closer.flag.clone(),
+        handoff: None,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -50,11 +65,24 @@ pub fn run(inputs: Vec<PathBuf>) -> Result<u8> {
         options,
         Box::new(move |cc| {
             closer.attach(&cc.egui_ctx);
+            let ctx = cc.egui_ctx.clone();
+            launch.handoff = handoff.and_then(|listener| listener.serve(move || ctx.request_repaint()).ok());
             Ok(Box::new(CastmillApp::new(cc, launch)))
         }),
     )
     .map_err(|e| anyhow::anyhow!("failed to open the window: {e}"))?;
     Ok(EXIT_OK)
+}
+
+/// What a launch that handed its files over prints.
+fn handed_over(files: usize) -> String {
+    match files {
+        0 => "Castmill is already open; brought its window to the front".to_owned(),
+        n => format!(
+            "Castmill is already open; added {} to its queue",
+            castmill::progress::count(n, "file")
+        ),
+    }
 }
 
 fn icon() -> egui::IconData {

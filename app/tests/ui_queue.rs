@@ -100,3 +100,39 @@ fn files_and_folders_dropped_on_the_window_join_the_queue() {
     assert_eq!(names, vec!["garden.flac", "dropped episode.ogg"]);
     assert!(harness.query_by_label("dropped episode.ogg").is_some());
 }
+
+/// Where no file-chooser portal answers (CI, a bare Xvfb desktop), Ctrl+O opens Castmill's
+/// own chooser instead of doing nothing, says so, and what is picked there joins the queue.
+#[test]
+fn without_a_system_file_chooser_castmills_own_opens_and_adds_the_files() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let settings = Settings {
+        last_input_dir: Some(fixtures()),
+        ..Settings::default()
+    };
+    let dirs = DataDirs::at(data.path());
+    let mut harness = Harness::builder()
+        .with_size([900.0, 640.0])
+        .build_eframe(move |_cc| CastmillApp::with_dirs(settings, dirs));
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while harness.query_by_label("Add selected").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no file chooser of any kind opened"
+        );
+        harness.step();
+        // The system chooser's answer comes from its own thread.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let info = harness.state().info.clone().unwrap_or_default();
+    assert!(info.contains("Castmill's own is used"), "{info:?}");
+    harness.get_by_label("bread.ogg").click();
+    harness.run();
+    harness.get_by_label("Add selected").click();
+    harness.run();
+    let names: Vec<String> = harness.state().queue.items.iter().map(|i| i.name()).collect();
+    assert_eq!(names, vec!["bread.ogg"]);
+    assert!(harness.query_by_label("Add selected").is_none(), "the chooser closed");
+}

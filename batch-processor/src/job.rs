@@ -11,7 +11,7 @@ use shared_ipc::{Checkpoint, JobFolder, JobLock, JobSpec, LockError, Stage, Stop
 use crate::control::{Control, StopRequested};
 use crate::emitter::Emitter;
 use crate::model_host::ModelHost;
-use crate::outputs;
+use crate::output_names;
 use crate::stage::commit::CheckpointHandle;
 use crate::stage::context::{JobStage, StageContext};
 use crate::stage::outcome::Halt;
@@ -48,7 +48,13 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control, progress: &
     if let Err(e) = shared_ipc::atomic_file::create_private_dir(&folder.journals_dir()) {
         return job_error(format!("failed to create {}: {e}", folder.journals_dir().display()));
     }
-    let stems = outputs::output_stems(&spec.inputs);
+    let checkpoint = load_checkpoint(folder, &spec, emitter);
+    let stems = output_names::claim_stems(
+        &spec.output_dir,
+        &spec.job_id,
+        &spec.inputs,
+        &written_stems(&checkpoint),
+    );
     let mut ctx = StageContext {
         folder,
         spec: &spec,
@@ -56,7 +62,7 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control, progress: &
         emitter,
         control,
         progress,
-        checkpoint: CheckpointHandle::new(folder, load_checkpoint(folder, &spec, emitter)),
+        checkpoint: CheckpointHandle::new(folder, checkpoint),
     };
     for index in ctx.checkpoint.requeue_retryable() {
         ctx.notice(
@@ -94,6 +100,21 @@ pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control, progress: &
         files_failed: ctx.checkpoint.files_failed(),
     });
     exit_code::FINISHED
+}
+
+/// The names earlier runs wrote each finished input's outputs under: they stay.
+fn written_stems(checkpoint: &Checkpoint) -> Vec<Option<String>> {
+    checkpoint
+        .files
+        .iter()
+        .map(|file| match &file.state {
+            shared_ipc::FileState::Done { outputs, .. } => outputs
+                .first()
+                .and_then(|path| path.file_stem())
+                .map(|stem| stem.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn stop(ctx: &mut StageContext<'_>, cause: StopCause) -> i32 {

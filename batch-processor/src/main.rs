@@ -14,6 +14,7 @@ mod job;
 mod log_writer;
 mod model_host;
 mod oom_score;
+mod output_names;
 mod outputs;
 mod parent_death;
 mod probe;
@@ -23,6 +24,7 @@ mod stage;
 mod stages;
 mod stdout_guard;
 mod transcribe;
+mod vault;
 mod whisper_log;
 mod windows;
 

@@ -1,13 +1,11 @@
 //! Output files: names derived from the inputs, and the `.txt`, `.srt`, `.vtt` and `.json`
 //! renderings of a transcript, each written atomically.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use shared_ipc::atomic_file;
-use shared_ipc::job_spec::RESERVED_STEMS;
 use shared_ipc::{FileKind, OutputFormats, Segment};
 
 use crate::stage::plain_io::WriteError;
@@ -15,27 +13,9 @@ use crate::stage::plain_io::WriteError;
 /// Longest stem kept, in bytes, so `stem (99).json` fits any file system's name limit.
 const MAX_STEM_BYTES: usize = 180;
 
-/// One output stem per input: the input's stem, made safe as a file name, and made unique
-/// within the batch (`name`, `name (2)`, …), in input order. The batch's own outputs' names
-/// are taken from the start, so no episode's files can be overwritten by them.
-pub fn output_stems(inputs: &[PathBuf]) -> Vec<String> {
-    let mut taken: HashSet<String> = RESERVED_STEMS.iter().map(|s| s.to_lowercase()).collect();
-    inputs
-        .iter()
-        .map(|input| {
-            let base = sanitise_stem(input);
-            let mut candidate = base.clone();
-            let mut n = 2;
-            while !taken.insert(candidate.to_lowercase()) {
-                candidate = format!("{base} ({n})");
-                n += 1;
-            }
-            candidate
-        })
-        .collect()
-}
-
-fn sanitise_stem(input: &Path) -> String {
+/// The input's stem made safe as a file name (no separators, controls, leading dots),
+/// bounded in length; [`crate::output_names`] makes it unique.
+pub fn sanitise_stem(input: &Path) -> String {
     let raw = input
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -192,39 +172,6 @@ fn clock(ms: u64, sep: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stems_are_safe_and_unique() {
-        let inputs = [
-            PathBuf::from("/a/show.mp3"),
-            PathBuf::from("/b/show.wav"),
-            PathBuf::from("/c/SHOW.flac"),
-            PathBuf::from("/d/..mp3"),
-            PathBuf::from("/e/line\nbreak.ogg"),
-            PathBuf::from("/f/-dash \"quoted\" ünï.m4a"),
-        ];
-        let stems = output_stems(&inputs);
-        assert_eq!(
-            stems,
-            vec![
-                "show",
-                "show (2)",
-                "SHOW (3)",
-                "audio",
-                "line_break",
-                "-dash \"quoted\" ünï"
-            ]
-        );
-    }
-
-    #[test]
-    fn an_episode_never_takes_a_batch_level_name() {
-        let inputs = [
-            PathBuf::from("/a/Map of Content.mp3"),
-            PathBuf::from("/b/map of content.wav"),
-        ];
-        assert_eq!(output_stems(&inputs), vec!["Map of Content (2)", "map of content (3)"]);
-    }
 
     #[test]
     fn subtitle_clocks() {

@@ -70,10 +70,10 @@ pub fn run_until_first_segment(harness: &mut Harness<'static, CastmillApp>) -> S
     run_until(
         harness,
         "the first segment",
-        |app| matches!(&app.screen, Screen::Running(job) if !job.transcript.is_empty()),
+        |app| matches!(&app.screen, Screen::Running(job) if job.transcript.heard() > 0),
     );
     match &harness.state().screen {
-        Screen::Running(job) => job.transcript.front().cloned().unwrap_or_default(),
+        Screen::Running(job) => job.transcript.first_heard().unwrap_or_default().to_owned(),
         _ => unreachable!("run_until saw the running screen"),
     }
 }
@@ -102,22 +102,29 @@ pub fn press_first(harness: &mut Harness<'static, CastmillApp>, label: &str) {
 }
 
 /// Presses `button` on the results screen, which must start the job again, and runs it to
-/// its new results, checking all the while that nothing is transcribed again.
-pub fn rerun_without_transcribing(harness: &mut Harness<'static, CastmillApp>, button: &str) {
+/// its new results, checking all the while that nothing is transcribed again. Returns the
+/// titles the running screen showed, in order.
+pub fn rerun_without_transcribing(harness: &mut Harness<'static, CastmillApp>, button: &str) -> Vec<&'static str> {
     press(harness, button);
     assert!(
         matches!(harness.state().screen, Screen::Running(_)),
         "{button} did not start: {:?}",
         harness.state().notice
     );
+    let titles = std::cell::RefCell::new(Vec::new());
     run_until(harness, "the new results", |app| match &app.screen {
         Screen::Running(job) => {
-            assert!(job.transcript.is_empty(), "{button} transcribed again");
+            assert_eq!(job.transcript.heard(), 0, "{button} transcribed again");
+            let mut titles = titles.borrow_mut();
+            if titles.last() != Some(&job.title()) {
+                titles.push(job.title());
+            }
             false
         }
         Screen::Results(_) => true,
         Screen::Start => false,
     });
+    titles.into_inner()
 }
 
 /// The results once the job ended.

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use castmill::supervisor::run_state::RunEnd;
 use shared_ipc::job_spec::JOB_SPEC_VERSION;
 use shared_ipc::{Checkpoint, FileState, JobFolder, JobSpec, StopReason, TranscribeOptions};
 
@@ -41,6 +42,7 @@ pub fn write_jobs(jobs: &Path, n: usize) -> Vec<JobFolder> {
                 cp.last_stop = Some(StopReason::Finished);
             } else {
                 cp.last_stop = Some(StopReason::Requested);
+                castmill::supervisor::run_state::save(folder.root(), RunEnd::StoppedByUser, "");
             }
             cp.save(&folder.checkpoint()).expect("checkpoint");
             folder

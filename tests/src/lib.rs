@@ -91,8 +91,10 @@ pub fn user_dir(var: &str, home_relative: &str) -> PathBuf {
 pub fn output_files(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| {
-            let path = entry.expect("entry").path();
+        .map(|entry| entry.expect("entry").path())
+        // Castmill's own records of the folder are not outputs.
+        .filter(|path| !path.ends_with(".castmill"))
+        .map(|path| {
             let name = path.file_name().expect("name").to_string_lossy().into_owned();
             let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             (name, bytes)

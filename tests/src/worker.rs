@@ -75,6 +75,15 @@ impl TestJob {
         Self { dir, folder, out, spec }
     }
 
+    /// The same job as another one (`job_id`) writing into `out`, where other jobs write too.
+    pub fn writing_into(mut self, out: &std::path::Path, job_id: &str) -> Self {
+        self.spec.output_dir = out.to_owned();
+        self.spec.job_id = job_id.to_owned();
+        self.spec.save(&self.folder.spec()).expect("save spec");
+        self.out = out.to_owned();
+        self
+    }
+
     /// Another job with the same inputs, for comparing outputs.
     pub fn twin(&self) -> Self {
         Self::build(

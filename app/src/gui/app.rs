@@ -26,7 +26,7 @@ use crate::data_dirs::DataDirs;
 use crate::models::store::ModelStore;
 use crate::supervisor::{jobs, recovery};
 
-pub use super::running_job::{FileRow, FileStatus, Results, RunningJob, SummaryStatus};
+pub use super::running_job::{FileRow, FileStatus, JobPurpose, Results, RunningJob, SummaryStatus};
 
 pub enum Screen {
     Start,
@@ -40,14 +40,23 @@ pub struct Launch {
     pub at: Instant,
     pub inputs: Vec<PathBuf>,
     pub shutdown: Arc<AtomicBool>,
+    /// Files later launches hand over (`instance_handoff`).
+    pub handoff: Option<Receiver<Vec<PathBuf>>>,
 }
 
 pub struct CastmillApp {
     pub settings: Settings,
     pub queue: Queue,
     pub screen: Screen,
-    /// A message for the user (e.g. why a job could not start).
+    /// A problem the user should know of (e.g. why a job could not start), shown in the
+    /// notice bar at the bottom, where it moves no control.
     pub notice: Option<String>,
+    /// A plain answer that is no problem ("No unfinished jobs."), in the same bar.
+    pub info: Option<String>,
+    /// A path the notice is about, offered with Copy path (a file that could not be opened).
+    pub notice_path: Option<PathBuf>,
+    /// The program that opens files and folders (the desktop's default).
+    pub opener: String,
     /// The worker binary to use instead of the one next to the app (tests).
     pub worker_override: Option<PathBuf>,
     /// Extra environment for the worker (diagnostics, a test build's faults).
@@ -55,6 +64,8 @@ pub struct CastmillApp {
     /// Interrupted jobs waiting for a decision.
     pub recovery: Option<RecoveryDialog>,
     pub settings_open: bool,
+    /// The history window's jobs, while it is open.
+    pub history: Option<Vec<recovery::JobSummary>>,
     pub models: ModelManager,
     dialogs: FileDialogs,
     to_probe: Vec<PathBuf>,
@@ -62,6 +73,9 @@ pub struct CastmillApp {
     dirs: Option<DataDirs>,
     shutdown: Option<Arc<AtomicBool>>,
     launched: Option<Instant>,
+    handoff: Option<Receiver<Vec<PathBuf>>>,
+    /// Files handed over while a job ran: they wait for the next batch's queue.
+    handed_over: Vec<PathBuf>,
     /// Whether the window is shown (not minimized or hidden), as last seen.
     shown: bool,
     frames_drawn: u64,
@@ -80,6 +94,7 @@ impl CastmillApp {
         let mut app = Self::with_settings(settings);
         app.launched = Some(launch.at);
         app.shutdown = Some(launch.shutdown);
+        app.handoff = launch.handoff;
         if !launch.inputs.is_empty() {
             app.add_paths(&launch.inputs);
         }
@@ -115,10 +130,14 @@ impl CastmillApp {
             queue: Queue::default(),
             screen: Screen::Start,
             notice: None,
+            info: None,
+            notice_path: None,
+            opener: super::open_path::default_opener(),
             worker_override: None,
             worker_env: Vec::new(),
             recovery,
             settings_open: false,
+            history: None,
             models: ModelManager::new(dirs.as_ref().map(DataDirs::models).unwrap_or_default()),
             dialogs: FileDialogs::default(),
             to_probe: Vec::new(),
@@ -126,6 +145,8 @@ impl CastmillApp {
             dirs,
             shutdown: None,
             launched: None,
+            handoff: None,
+            handed_over: Vec::new(),
             shown: true,
             frames_drawn: 0,
             frames: FrameStats::default(),
@@ -174,15 +195,38 @@ impl CastmillApp {
             }
             Err(e) => return Err(e.into()),
         };
-        self.run_job(job.folder, job.spec, ctx)
+        self.run_job(job.folder, job.spec, JobPurpose::Transcribe, ctx)
     }
 
-    fn run_job(&mut self, folder: shared_ipc::JobFolder, spec: JobSpec, ctx: &egui::Context) -> anyhow::Result<()> {
+    fn run_job(
+        &mut self,
+        folder: shared_ipc::JobFolder,
+        spec: JobSpec,
+        purpose: JobPurpose,
+        ctx: &egui::Context,
+    ) -> anyhow::Result<()> {
         let repaint = ctx.clone();
         let mut config = self.settings.supervisor_config(self.worker_override.clone());
         config.worker_env = self.worker_env.clone();
         let thread = JobThread::start(folder.clone(), config, move || repaint.request_repaint())?;
-        self.screen = Screen::Running(Box::new(RunningJob::new(thread, folder, spec.inputs, spec.output_dir)));
+        // The lengths the queue probed show the batch's totals before the worker reports any;
+        // a file the probe could not read will fail and adds nothing.
+        let inputs = spec
+            .inputs
+            .into_iter()
+            .map(|input| {
+                let probed = self.queue.items.iter().find(|i| i.path == input);
+                let length = probed.and_then(|i| i.duration_s.or(i.problem.as_ref().map(|_| 0.0)));
+                (input, length)
+            })
+            .collect();
+        self.screen = Screen::Running(Box::new(RunningJob::new(
+            thread,
+            folder,
+            inputs,
+            spec.output_dir,
+            purpose,
+        )));
         self.notice = None;
         Ok(())
     }
@@ -236,7 +280,7 @@ impl CastmillApp {
             jobs::reset(&folder)?;
         }
         let spec = JobSpec::load(&folder.spec())?;
-        self.run_job(folder, spec, ctx)
+        self.run_job(folder, spec, JobPurpose::Transcribe, ctx)
     }
 
     /// Rebuilds a finished job's summaries and Map of Content from its transcripts, with
@@ -248,7 +292,7 @@ impl CastmillApp {
             .map_err(|e| anyhow::anyhow!("{e:#}. Install it in Settings > Models."))?;
         jobs::prepare_resummarize(&folder, Some(model))?;
         let spec = JobSpec::load(&folder.spec())?;
-        self.run_job(folder, spec, ctx)
+        self.run_job(folder, spec, JobPurpose::RebuildSummaries, ctx)
     }
 
     /// Rescans the jobs folder and shows the recovery dialog if anything is unfinished.
@@ -256,9 +300,78 @@ impl CastmillApp {
         if let Ok(dirs) = self.dirs() {
             self.recovery = RecoveryDialog::for_jobs(recovery::scan(&dirs.jobs()));
             if self.recovery.is_none() {
-                self.notice = Some("No unfinished jobs.".into());
+                self.info = Some("No unfinished jobs.".into());
             }
         }
+    }
+
+    /// Opens the history window on a fresh scan of the jobs folder.
+    pub fn open_history(&mut self) {
+        if let Ok(dirs) = self.dirs() {
+            self.history = Some(recovery::scan(&dirs.jobs()));
+        }
+    }
+
+    fn show_history_window(&mut self, ctx: &egui::Context) {
+        let mut open = true;
+        let mut action = None;
+        if let Some(jobs) = &self.history {
+            egui::Window::new("History")
+                .open(&mut open)
+                .default_width(620.0)
+                .collapsible(false)
+                .show(ctx, |ui| action = screens::history::show(ui, jobs));
+        }
+        if !open {
+            self.history = None;
+        }
+        if let Some(action) = action {
+            self.history = None;
+            if let Err(e) = self.act_on_history(action) {
+                self.notice = Some(format!("{e:#}"));
+            }
+        }
+    }
+
+    fn act_on_history(&mut self, action: screens::history::HistoryAction) -> anyhow::Result<()> {
+        use screens::history::HistoryAction;
+        anyhow::ensure!(
+            !matches!(self.screen, Screen::Running(_)),
+            "a job is running; wait for it or stop it first"
+        );
+        let (folder, only_unfinished) = match action {
+            HistoryAction::OpenResults(folder) => {
+                let results = Results::recorded(&shared_ipc::JobFolder::new(folder))?;
+                self.screen = Screen::Results(results);
+                return Ok(());
+            }
+            HistoryAction::RunAgain(folder) => (shared_ipc::JobFolder::new(folder), false),
+            HistoryAction::RetryFailed(folder) => (shared_ipc::JobFolder::new(folder), true),
+        };
+        let spec = JobSpec::load(&folder.spec())?;
+        let recorded = shared_ipc::Checkpoint::load(&folder.checkpoint()).ok().flatten();
+        let inputs: Vec<PathBuf> = spec
+            .inputs
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| {
+                !only_unfinished
+                    || !recorded.as_ref().is_some_and(|cp| {
+                        cp.files
+                            .get(*index)
+                            .is_some_and(|f| matches!(f.state, shared_ipc::FileState::Done { .. }))
+                    })
+            })
+            .map(|(_, input)| input.clone())
+            .collect();
+        self.queue = Queue::default();
+        self.screen = Screen::Start;
+        self.add_paths(&inputs);
+        self.info = Some(format!(
+            "Queued {} of that job: choose the model and options, then Start.",
+            crate::progress::count(inputs.len(), "file")
+        ));
+        Ok(())
     }
 
     fn open_dialog(&mut self, purpose: DialogPurpose, ctx: &egui::Context) {
@@ -288,8 +401,10 @@ impl CastmillApp {
 
     /// Takes in what background work reported since the last frame.
     fn poll_background(&mut self, ctx: &egui::Context) {
-        if let Some((purpose, paths)) = self.dialogs.poll() {
-            self.dialog_answered(purpose, paths, ctx);
+        match self.dialogs.poll() {
+            Some(Ok((purpose, paths))) => self.dialog_answered(purpose, paths, ctx),
+            Some(Err(fell_back)) => self.info = Some(fell_back),
+            None => {}
         }
         self.models.poll();
         if !self.to_probe.is_empty() {
@@ -356,18 +471,37 @@ impl CastmillApp {
     fn new_batch(&mut self) {
         self.queue = Queue::default();
         self.screen = Screen::Start;
+        let waiting = std::mem::take(&mut self.handed_over);
+        if !waiting.is_empty() {
+            self.add_paths(&waiting);
+        }
+    }
+
+    /// Files another launch handed over: into the queue (or kept for the next batch while a
+    /// job runs), and the window to the front either way.
+    pub fn take_handed_over(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        tracing::info!(target: "castmill::gui", "another launch handed over {} files", paths.len());
+        ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+        if paths.is_empty() {
+            return;
+        }
+        if matches!(self.screen, Screen::Start) {
+            self.add_paths(&paths);
+            self.info = Some(format!(
+                "Added {} from another launch.",
+                crate::progress::count(paths.len(), "file")
+            ));
+        } else {
+            self.info = Some(format!(
+                "{} from another launch will be queued for the next batch.",
+                crate::progress::count(paths.len(), "file")
+            ));
+            self.handed_over.extend(paths);
+        }
     }
 
     fn show_screen(&mut self, ui: &mut egui::Ui) {
-        if let Some(notice) = self.notice.clone() {
-            ui.horizontal(|ui| {
-                ui.colored_label(theme::FAILED, notice);
-                if ui.small_button("Dismiss").clicked() {
-                    self.notice = None;
-                }
-            });
-            ui.add_space(theme::SPACING);
-        }
         let ctx = ui.ctx().clone();
         match &mut self.screen {
             Screen::Start => match screens::start::show(ui, &mut self.settings, &mut self.queue, &self.models) {
@@ -375,6 +509,7 @@ impl CastmillApp {
                 Some(StartAction::OpenDialog(purpose)) => self.open_dialog(purpose, &ctx),
                 Some(StartAction::OpenSettings) => self.settings_open = true,
                 Some(StartAction::ShowUnfinishedJobs) => self.show_unfinished_jobs(),
+                Some(StartAction::OpenHistory) => self.open_history(),
                 None => {}
             },
             Screen::Running(job) => screens::running::show(ui, job),
@@ -388,7 +523,7 @@ impl CastmillApp {
                                 self.notice = Some(format!("Could not rebuild the summaries: {e:#}"));
                             }
                         }
-                        screens::results::ResultsAction::SaveAgain => {
+                        screens::results::ResultsAction::SaveAgain | screens::results::ResultsAction::Resume => {
                             let id = results.folder.id();
                             if let Err(e) = self.resume(&id, false, ui.ctx()) {
                                 self.notice = Some(format!("Could not resume the job: {e:#}"));
@@ -398,14 +533,39 @@ impl CastmillApp {
                             if !super::open_path::within(&path, &results.output_dir) {
                                 self.notice =
                                     Some(format!("{} is outside the output folder; not opened", path.display()));
-                            } else if let Err(e) = super::open_path::open(&path) {
-                                self.notice = Some(format!("Could not open {}: {e}", path.display()));
+                            } else if let Err(e) = super::open_path::open(&path, &self.opener) {
+                                self.notice = Some(format!("Could not open it: {e}."));
+                                self.notice_path = Some(e.path().to_owned());
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The notice bar: below the screen, so a notice coming or going moves nothing the
+    /// pointer may be over.
+    fn show_notices(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(theme::SPACING / 2.0);
+        ui.horizontal_wrapped(|ui| {
+            if let Some(notice) = &self.notice {
+                ui.colored_label(theme::FAILED, notice);
+            } else if let Some(info) = &self.info {
+                ui.label(info);
+            }
+            if let Some(path) = &self.notice_path
+                && ui.small_button("Copy path").clicked()
+            {
+                ui.ctx().copy_text(path.display().to_string());
+            }
+            if ui.small_button("Dismiss").clicked() {
+                self.notice = None;
+                self.info = None;
+                self.notice_path = None;
+            }
+        });
+        ui.add_space(theme::SPACING / 2.0);
     }
 
     fn show_settings_window(&mut self, ctx: &egui::Context) {
@@ -475,6 +635,14 @@ impl eframe::App for CastmillApp {
         }
         self.check_shutdown(ctx);
         self.poll_background(ctx);
+        let handed: Vec<Vec<PathBuf>> = self
+            .handoff
+            .as_ref()
+            .map(|r| r.try_iter().collect())
+            .unwrap_or_default();
+        for paths in handed {
+            self.take_handed_over(paths, ctx);
+        }
         // While a job runs, tick once a second for the clock even without events.
         if matches!(self.screen, Screen::Running(_)) {
             ctx.request_repaint_after(Duration::from_secs(1));
@@ -496,12 +664,21 @@ impl eframe::App for CastmillApp {
         if !dropped.is_empty() && matches!(self.screen, Screen::Start) {
             self.add_paths(&dropped);
         }
+        if self.notice.is_some() || self.info.is_some() {
+            egui::Panel::bottom("notices").show(ui, |ui| self.show_notices(ui));
+        }
         egui::CentralPanel::default().show(ui, |ui| self.show_screen(ui));
         if matches!(self.screen, Screen::Start) && ctx.input(|i| !i.raw.hovered_files.is_empty()) {
             show_drop_hint(&ctx);
         }
         if self.settings_open {
             self.show_settings_window(&ctx);
+        }
+        if self.history.is_some() {
+            self.show_history_window(&ctx);
+        }
+        if let Some((purpose, paths)) = self.dialogs.show(&ctx) {
+            self.dialog_answered(purpose, paths, &ctx);
         }
         if let Some(dialog) = &mut self.recovery
             && let Some(choice) = dialog.show(&ctx)
@@ -517,7 +694,7 @@ impl eframe::App for CastmillApp {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         // The worker would stop itself when we exit; stopping it first lets it commit calmly.
         if let Screen::Running(job) = &mut self.screen {
-            job.stop_and_wait(CLOSE_GRACE);
+            job.stop_for_closing(CLOSE_GRACE);
         }
     }
 }

@@ -46,6 +46,8 @@ pub struct ModelManager {
     pub base_url: String,
     /// The last progress an install reported, kept after it ends.
     pub last_progress: Option<Progress>,
+    /// The model whose Remove was pressed, until the user confirms or keeps it.
+    pub confirm_remove: Option<String>,
 }
 
 impl ModelManager {
@@ -58,6 +60,7 @@ impl ModelManager {
             install_name: String::new(),
             base_url: catalog::base_url(),
             last_progress: None,
+            confirm_remove: None,
         };
         manager.refresh();
         manager
@@ -122,7 +125,7 @@ impl ModelManager {
             };
             download::install(&store, &request, progress)
                 .map(|path| format!("Installed {name} ({})", path.display()))
-                .map_err(|e| format!("Could not install {name}: {e:#}"))
+                .map_err(|e| install_failed(&name, &format!("{e:#}")))
         });
     }
 
@@ -139,6 +142,7 @@ impl ModelManager {
     }
 
     pub fn remove(&mut self, name: &str) {
+        self.confirm_remove = None;
         self.message = Some(
             self.store()
                 .remove(name)
@@ -204,5 +208,47 @@ impl ModelManager {
         self.message = Some(outcome);
         self.task = None;
         self.refresh();
+    }
+}
+
+/// Why an install failed, in plain words first: a machine without a network gets "could not
+/// reach the model host", not the resolver's text (which follows, for whoever needs it).
+fn install_failed(name: &str, cause: &str) -> String {
+    let lower = cause.to_lowercase();
+    let offline = [
+        "dns",
+        "resolve",
+        "lookup address",
+        "name or service not known",
+        "network is unreachable",
+        "connection refused",
+        "timed out",
+    ]
+    .iter()
+    .any(|sign| lower.contains(sign));
+    if offline {
+        format!("Could not install {name}: the model host could not be reached (is this machine offline?). ({cause})")
+    } else {
+        format!("Could not install {name}: {cause}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_offline_install_says_so_first() {
+        let said = install_failed(
+            "base.en",
+            "io: Failed to lookup address information: Temporary failure in name resolution",
+        );
+        assert!(
+            said.starts_with("Could not install base.en: the model host could not be reached"),
+            "{said}"
+        );
+        assert!(said.ends_with("name resolution)"), "{said}");
+        let said = install_failed("base.en", "checksum mismatch");
+        assert_eq!(said, "Could not install base.en: checksum mismatch");
     }
 }

@@ -84,7 +84,7 @@ impl RecoveryDialog {
                             if !left.is_empty() && job.files_total > 1 {
                                 ui.label(format!("Left to do: {left}"));
                             }
-                            ui.colored_label(theme::MUTED, format!("Stopped because {}.", why.describe()));
+                            ui.colored_label(theme::MUTED, format!("How it ended: {}.", why.describe()));
                             if let Some(detail) = &job.detail {
                                 ui.colored_label(theme::MUTED, detail);
                             }

@@ -4,13 +4,16 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use shared_ipc::journal::JournalLoad;
 use shared_ipc::{Checkpoint, FileState, JobFolder, Stage, StageState, WorkerEvent};
 
+use super::batch_figures::{BatchAudio, FileCounts};
 use super::job_thread::JobThread;
 use super::theme;
+use super::transcript_tail::TranscriptTail;
+use crate::progress::ActiveClock;
 use crate::supervisor::control::{HoldCause, Skip};
 use crate::supervisor::events::{Outcome, SupervisorEvent};
-use crate::supervisor::recovery;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileStatus {
@@ -40,6 +43,11 @@ pub struct FileRow {
     pub input: PathBuf,
     pub status: FileStatus,
     pub summary: SummaryStatus,
+    /// The file's length, once known (probed in the queue, recorded by the worker, or
+    /// reported with its progress).
+    pub duration_s: Option<f64>,
+    /// Audio of it transcribed and committed so far.
+    pub done_s: f64,
 }
 
 impl FileRow {
@@ -51,6 +59,15 @@ impl FileRow {
     }
 }
 
+/// What a run of a job is for: the screen's title and the results' wording follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobPurpose {
+    /// Transcribe (and summarise) the inputs: a new job, or one resumed or restarted.
+    Transcribe,
+    /// Make a finished job's summaries and Map of Content again from its transcripts.
+    RebuildSummaries,
+}
+
 /// Everything the running screen shows, updated from events.
 pub struct RunningJob {
     pub thread: JobThread,
@@ -58,18 +75,19 @@ pub struct RunningJob {
     pub output_dir: PathBuf,
     pub files: Vec<FileRow>,
     pub current: Option<usize>,
+    pub purpose: JobPurpose,
     pub stage: String,
     /// The stage the worker last reported.
     pub current_stage: Option<Stage>,
-    pub file_done_s: f64,
-    pub file_total_s: Option<f64>,
-    pub batch_done_s: f64,
-    pub batch_total_s: Option<f64>,
-    pub started: Instant,
-    /// Batch seconds done when this run started (a resumed job), for the speed.
-    pub batch_start_s: f64,
+    /// The file whose progress this run has reported (the first window of a file shows
+    /// nothing measurable until it is committed).
+    pub progress_of: Option<usize>,
+    /// Working time of this run (pauses left out), for the speed.
+    pub clock: ActiveClock,
+    /// Audio this run transcribed (not what earlier runs did), for the speed.
+    pub transcribed_s: f64,
     pub rss_bytes: Option<u64>,
-    pub transcript: VecDeque<String>,
+    pub transcript: TranscriptTail,
     pub log: VecDeque<String>,
     pub paused: bool,
     /// Why the supervisor paused the job itself (a full disk, short memory), until it goes on.
@@ -98,34 +116,39 @@ pub struct Results {
 
 impl RunningJob {
     /// A job whose worker was just started. Files a previous run already ended (a resumed
-    /// job) start with their recorded status.
-    pub fn new(thread: JobThread, folder: JobFolder, inputs: Vec<PathBuf>, output_dir: PathBuf) -> Self {
+    /// job) start with their recorded status; `lengths` are what is known of each input's
+    /// length before the worker says (the queue probed them), so the totals show at once.
+    pub fn new(
+        thread: JobThread,
+        folder: JobFolder,
+        inputs: Vec<(PathBuf, Option<f64>)>,
+        output_dir: PathBuf,
+        purpose: JobPurpose,
+    ) -> Self {
         let files = inputs
             .into_iter()
-            .map(|input| FileRow {
+            .map(|(input, duration_s)| FileRow {
                 input,
                 status: FileStatus::Waiting,
                 summary: SummaryStatus::None,
+                duration_s,
+                done_s: 0.0,
             })
             .collect();
-        // Audio already done by earlier runs (a resumed job) does not count toward the speed.
-        let batch_start_s = recovery::summarize(&folder).audio_done_ms as f64 / 1000.0;
         let mut job = Self {
             thread,
             folder,
             output_dir,
             files,
             current: None,
+            purpose,
             stage: "starting".into(),
             current_stage: None,
-            file_done_s: 0.0,
-            file_total_s: None,
-            batch_done_s: 0.0,
-            batch_total_s: None,
-            started: Instant::now(),
-            batch_start_s,
+            progress_of: None,
+            clock: ActiveClock::start(Instant::now()),
+            transcribed_s: 0.0,
             rss_bytes: None,
-            transcript: VecDeque::new(),
+            transcript: TranscriptTail::default(),
             log: VecDeque::new(),
             paused: false,
             held: Vec::new(),
@@ -141,30 +164,7 @@ impl RunningJob {
     /// Takes each file's status from the checkpoint: what earlier runs ended, or what this
     /// run did when the events that said it were lost.
     fn read_recorded_status(&mut self) {
-        let Some(recorded) = Checkpoint::load(&self.folder.checkpoint()).ok().flatten() else {
-            return;
-        };
-        for (row, file) in self.files.iter_mut().zip(&recorded.files) {
-            match &file.state {
-                FileState::Done { outputs, .. } => {
-                    row.status = FileStatus::Done {
-                        outputs: outputs.clone(),
-                    }
-                }
-                FileState::Failed { reason, .. } => row.status = FileStatus::Failed { reason: reason.clone() },
-                FileState::Skipped => row.status = FileStatus::Skipped,
-                FileState::Pending | FileState::InProgress => {}
-            }
-            row.summary = match &file.summary {
-                StageState::Done { outputs } => outputs
-                    .first()
-                    .map(|note| SummaryStatus::Done { note: note.clone() })
-                    .unwrap_or(SummaryStatus::None),
-                StageState::Failed { reason, .. } => SummaryStatus::Failed { reason: reason.clone() },
-                StageState::Skipped => SummaryStatus::Skipped,
-                StageState::Pending => SummaryStatus::None,
-            };
-        }
+        apply_recorded(&mut self.files, &self.folder);
     }
 
     /// Applies what the job thread sent since the last frame; the results once it ended.
@@ -179,7 +179,7 @@ impl RunningJob {
         let outcome = delivery.ended?;
         Some(Results {
             folder: self.folder.clone(),
-            summary: summarize(&self.files, &outcome),
+            summary: summarize(&self.files, &outcome, self.purpose, self.map.is_some()),
             files: std::mem::take(&mut self.files),
             output_dir: self.output_dir.clone(),
             map: self.map.take(),
@@ -191,11 +191,35 @@ impl RunningJob {
         })
     }
 
-    pub fn files_done(&self) -> usize {
-        self.files
-            .iter()
-            .filter(|f| matches!(f.status, FileStatus::Done { .. }))
-            .count()
+    pub fn counts(&self) -> FileCounts {
+        FileCounts::of(&self.files)
+    }
+
+    pub fn audio(&self) -> BatchAudio {
+        BatchAudio::of(&self.files)
+    }
+
+    /// Speed of this run's work (× real time, pauses left out), once there is any, and the
+    /// time left at that speed for the files still to go.
+    pub fn speed_and_time_left(&self, now: Instant) -> Option<(f64, f64)> {
+        let working_s = self.clock.active(now).as_secs_f64();
+        if self.transcribed_s <= 0.0 || working_s <= 0.0 {
+            return None;
+        }
+        let speed = self.transcribed_s / working_s;
+        Some((speed, self.audio().left_s / speed))
+    }
+
+    /// The file the per-file bar shows: the one being worked on, or, once it has ended
+    /// (done, failed, skipped), the next one waiting, so the bar never shows an ended file
+    /// as current.
+    pub fn shown_file(&self) -> Option<usize> {
+        let current = self.current?;
+        let open = |i: &usize| matches!(self.files[*i].status, FileStatus::Waiting | FileStatus::Working);
+        if open(&current) {
+            return Some(current);
+        }
+        (current + 1..self.files.len()).find(open).or(Some(current))
     }
 
     pub fn current_name(&self) -> String {
@@ -203,6 +227,42 @@ impl RunningJob {
             .and_then(|i| self.files.get(i))
             .map(FileRow::name)
             .unwrap_or_default()
+    }
+
+    /// The screen's title.
+    pub fn title(&self) -> &'static str {
+        if self.paused {
+            "Paused"
+        } else if self.stopping {
+            "Stopping…"
+        } else if self.purpose == JobPurpose::RebuildSummaries {
+            "Rebuilding summaries"
+        } else {
+            match self.current_stage {
+                Some(Stage::Summarizing) => "Summarising",
+                Some(Stage::MappingContent) => "Building the Map of Content",
+                _ => "Transcribing",
+            }
+        }
+    }
+
+    /// What is happening now, in words, including while nothing is measurable yet.
+    pub fn doing(&self) -> String {
+        let name = self.current_name();
+        match self.current_stage {
+            None => "starting the worker…".to_owned(),
+            Some(Stage::LoadingModel) => "loading the model…".to_owned(),
+            Some(Stage::Probing) => "reading the inputs…".to_owned(),
+            Some(Stage::Opening) => format!("opening {name}…"),
+            Some(Stage::Transcribing) if self.progress_of != self.current => {
+                format!("transcribing the first window of {name}…")
+            }
+            Some(Stage::Transcribing) => format!("transcribing {name}"),
+            Some(Stage::WritingOutputs) => format!("writing the transcript of {name}…"),
+            Some(Stage::Summarizing) => format!("summarising {name}…"),
+            Some(Stage::MappingContent) => "building the Map of Content…".to_owned(),
+            Some(Stage::Done) => "finishing…".to_owned(),
+        }
     }
 
     pub fn toggle_pause(&mut self) {
@@ -221,9 +281,11 @@ impl RunningJob {
         self.thread.control.stop();
     }
 
-    /// Stops the job and waits (at most `grace`) until the worker has committed and exited.
-    pub fn stop_and_wait(&mut self, grace: std::time::Duration) {
-        self.stop();
+    /// Stops the job because the app is closing, and waits (at most `grace`) until the worker
+    /// has committed and exited.
+    pub fn stop_for_closing(&mut self, grace: std::time::Duration) {
+        self.stopping = true;
+        self.thread.control.stop_for_closing();
         self.thread.mailbox.wait_for_end(grace);
     }
 
@@ -367,10 +429,14 @@ impl RunningJob {
                 self.current_stage = Some(stage);
                 // Probing reads every input's length before the work starts: it names a file
                 // the worker is not yet working on.
-                if let Some(i) = file_index.filter(|_| stage != Stage::Probing) {
+                if let Some(i) = file_index.filter(|i| stage != Stage::Probing && *i < self.files.len()) {
                     self.current = Some(i);
-                    if self.files.get(i).is_some_and(|row| row.status == FileStatus::Waiting) {
+                    if self.files[i].status == FileStatus::Waiting {
                         self.set_status(i, FileStatus::Working);
+                    }
+                    if matches!(stage, Stage::Opening | Stage::Transcribing) {
+                        let name = self.files[i].name();
+                        self.transcript.read_back(i, &name, &self.folder.journal(i));
                     }
                 }
             }
@@ -378,24 +444,39 @@ impl RunningJob {
                 file_index,
                 file_done_s,
                 file_total_s,
-                batch_done_s,
-                batch_total_s,
+                ..
             } => {
                 self.current = Some(file_index);
-                self.file_done_s = file_done_s;
-                self.file_total_s = file_total_s;
-                self.batch_done_s = batch_done_s;
-                self.batch_total_s = batch_total_s;
+                self.progress_of = Some(file_index);
+                if let Some(row) = self.files.get_mut(file_index) {
+                    self.transcribed_s += (file_done_s - row.done_s).max(0.0);
+                    row.done_s = file_done_s;
+                    if file_total_s.is_some() {
+                        row.duration_s = file_total_s;
+                    }
+                }
             }
-            WorkerEvent::Segment { segment, .. } => push_bounded(&mut self.transcript, segment.text.trim().to_owned()),
+            WorkerEvent::Segment { file_index, segment } => {
+                let name = self.files.get(file_index).map(FileRow::name).unwrap_or_default();
+                self.transcript.heard_segment(file_index, &name, &segment);
+            }
             WorkerEvent::FileCompleted {
-                file_index, outputs, ..
-            } => self.set_status(
                 file_index,
-                FileStatus::Done {
-                    outputs: outputs.into_iter().map(PathBuf::from).collect(),
-                },
-            ),
+                outputs,
+                audio_s,
+                ..
+            } => {
+                if let Some(row) = self.files.get_mut(file_index) {
+                    row.done_s = audio_s;
+                    row.duration_s.get_or_insert(audio_s);
+                }
+                self.set_status(
+                    file_index,
+                    FileStatus::Done {
+                        outputs: outputs.into_iter().map(PathBuf::from).collect(),
+                    },
+                )
+            }
             WorkerEvent::FileFailed { file_index, reason, .. } => {
                 push_bounded(&mut self.log, format!("failed: {reason}"));
                 self.set_status(file_index, FileStatus::Failed { reason });
@@ -416,8 +497,14 @@ impl RunningJob {
                 }
             }
             WorkerEvent::Memory { rss_bytes } => self.rss_bytes = Some(rss_bytes),
-            WorkerEvent::Paused => self.paused = true,
-            WorkerEvent::Resumed => self.paused = false,
+            WorkerEvent::Paused => {
+                self.paused = true;
+                self.clock.pause(Instant::now());
+            }
+            WorkerEvent::Resumed => {
+                self.paused = false;
+                self.clock.resume(Instant::now());
+            }
             WorkerEvent::Notice { message, .. } => push_bounded(&mut self.log, message),
             WorkerEvent::Error { message, .. } => push_bounded(&mut self.log, format!("error: {message}")),
             _ => {}
@@ -431,6 +518,99 @@ impl RunningJob {
     }
 }
 
+/// Sets each file's status, length and progress from the job's checkpoint (and the journal
+/// of a file part way). Nothing changes when there is no checkpoint to read.
+fn apply_recorded(files: &mut [FileRow], folder: &JobFolder) {
+    let Some(recorded) = Checkpoint::load(&folder.checkpoint()).ok().flatten() else {
+        return;
+    };
+    for (index, (row, file)) in files.iter_mut().zip(&recorded.files).enumerate() {
+        if let Some(ms) = file.duration_ms {
+            row.duration_s = Some(ms as f64 / 1000.0);
+        }
+        match &file.state {
+            FileState::Done { outputs, audio_ms } => {
+                row.status = FileStatus::Done {
+                    outputs: outputs.clone(),
+                };
+                row.done_s = *audio_ms as f64 / 1000.0;
+                row.duration_s.get_or_insert(row.done_s);
+            }
+            FileState::Failed { reason, .. } => row.status = FileStatus::Failed { reason: reason.clone() },
+            FileState::Skipped => row.status = FileStatus::Skipped,
+            FileState::InProgress => {
+                // Begun by an earlier run: its committed part is behind already.
+                if let Ok(Some(load)) = JournalLoad::read(&folder.journal(index)) {
+                    row.done_s = row.done_s.max(load.committed_ms() as f64 / 1000.0);
+                }
+            }
+            FileState::Pending => {}
+        }
+        row.summary = match &file.summary {
+            StageState::Done { outputs } => outputs
+                .first()
+                .map(|note| SummaryStatus::Done { note: note.clone() })
+                .unwrap_or(SummaryStatus::None),
+            StageState::Failed { reason, .. } => SummaryStatus::Failed { reason: reason.clone() },
+            StageState::Skipped => SummaryStatus::Skipped,
+            StageState::Pending => SummaryStatus::None,
+        };
+    }
+}
+
+impl Results {
+    /// A past job's results as its records hold them (the history's *Open results*).
+    pub fn recorded(folder: &JobFolder) -> Result<Self, shared_ipc::job_spec::JobSpecError> {
+        let spec = shared_ipc::JobSpec::load(&folder.spec())?;
+        let mut files: Vec<FileRow> = spec
+            .inputs
+            .iter()
+            .map(|input| FileRow {
+                input: input.clone(),
+                status: FileStatus::Waiting,
+                summary: SummaryStatus::None,
+                duration_s: None,
+                done_s: 0.0,
+            })
+            .collect();
+        apply_recorded(&mut files, folder);
+        let job = crate::supervisor::recovery::summarize(folder);
+        let counts = FileCounts::of(&files);
+        let how = match &job.state {
+            crate::supervisor::recovery::JobState::Finished => "Finished".to_owned(),
+            crate::supervisor::recovery::JobState::Interrupted(why) => {
+                format!("Stopped: {} (the job can be resumed)", why.describe())
+            }
+            crate::supervisor::recovery::JobState::Running => "Running now".to_owned(),
+            crate::supervisor::recovery::JobState::Corrupt(reason) => format!("Damaged records: {reason}"),
+        };
+        let map = spec.output_dir.join(shared_ipc::job_spec::MAP_OF_CONTENT_FILE);
+        let unsaved = Checkpoint::load(&folder.checkpoint())
+            .ok()
+            .flatten()
+            .is_some_and(|cp| cp.has_retryable_failures());
+        Ok(Self {
+            folder: folder.clone(),
+            summary: format!(
+                "{how}: {} done, {} failed{}, {} in all.",
+                counts.done,
+                counts.failed,
+                if counts.skipped > 0 {
+                    format!(", {} skipped", counts.skipped)
+                } else {
+                    String::new()
+                },
+                files.len()
+            ),
+            files,
+            map: map.is_file().then_some(map),
+            output_dir: spec.output_dir,
+            knowledge_problem: None,
+            unsaved,
+        })
+    }
+}
+
 fn push_bounded(list: &mut VecDeque<String>, line: String) {
     list.push_back(line);
     while list.len() > theme::TRANSCRIPT_TAIL_LINES {
@@ -438,11 +618,12 @@ fn push_bounded(list: &mut VecDeque<String>, line: String) {
     }
 }
 
-fn summarize(files: &[FileRow], outcome: &Outcome) -> String {
-    let count = |wanted: fn(&FileStatus) -> bool| files.iter().filter(|f| wanted(&f.status)).count();
-    let done = count(|s| matches!(s, FileStatus::Done { .. }));
-    let failed = count(|s| matches!(s, FileStatus::Failed { .. }));
-    let skipped = count(|s| *s == FileStatus::Skipped);
+fn summarize(files: &[FileRow], outcome: &Outcome, purpose: JobPurpose, map_written: bool) -> String {
+    if purpose == JobPurpose::RebuildSummaries && matches!(outcome, Outcome::Finished { .. }) {
+        return rebuilt(files, map_written);
+    }
+    let counts = FileCounts::of(files);
+    let (done, failed, skipped) = (counts.done, counts.failed, counts.skipped);
     let how = match outcome {
         Outcome::Finished { .. } => "Finished".to_owned(),
         Outcome::Stopped => "Stopped (the job can be resumed)".to_owned(),
@@ -455,4 +636,26 @@ fn summarize(files: &[FileRow], outcome: &Outcome) -> String {
         String::new()
     };
     format!("{how}: {done} done, {failed} failed{skipped}, {} in all.", files.len())
+}
+
+/// "Summaries rebuilt: 2 notes written, 1 failed; the Map of Content is updated."
+fn rebuilt(files: &[FileRow], map_written: bool) -> String {
+    let notes = files
+        .iter()
+        .filter(|f| matches!(f.summary, SummaryStatus::Done { .. }))
+        .count();
+    let failed = files
+        .iter()
+        .filter(|f| matches!(f.summary, SummaryStatus::Failed { .. }))
+        .count();
+    let mut line = format!("Summaries rebuilt: {} written", crate::progress::count(notes, "note"));
+    if failed > 0 {
+        line.push_str(&format!(", {failed} failed"));
+    }
+    line.push_str(if map_written {
+        "; the Map of Content is updated."
+    } else {
+        "; no Map of Content was written."
+    });
+    line
 }

@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod history;
 pub mod results;
 pub mod running;
 pub mod settings;

@@ -18,6 +18,8 @@ struct State {
     /// The user resumed a job held for memory: the runner is to stop holding it.
     memory_overridden: bool,
     stop: bool,
+    /// The stop is the app closing, not the user's Stop: the recovery dialog says which.
+    closing: bool,
     /// When the graceful stop was asked for: past the grace period it becomes a kill.
     stop_asked_at: Option<Instant>,
     /// What the user asked to skip; taken by the runner once the worker has stopped.
@@ -125,6 +127,16 @@ impl JobControl {
         self.inner.1.notify_all();
     }
 
+    /// [`JobControl::stop`], because the app is closing.
+    pub fn stop_for_closing(&self) {
+        let mut s = self.lock();
+        s.stop = true;
+        s.closing = true;
+        s.stop_asked_at.get_or_insert_with(Instant::now);
+        Self::signal(&s, Signal::SIGTERM);
+        self.inner.1.notify_all();
+    }
+
     /// Skips a file or its summary: the worker stops gracefully, it is marked skipped, and
     /// the job goes on in a new worker.
     pub fn skip(&self, what: Skip) {
@@ -152,6 +164,11 @@ impl JobControl {
 
     pub fn stop_requested(&self) -> bool {
         self.lock().stop
+    }
+
+    /// Whether the stop asked for is the app closing.
+    pub(crate) fn stop_is_closing(&self) -> bool {
+        self.lock().closing
     }
 
     /// When a graceful stop was asked for, if one was.

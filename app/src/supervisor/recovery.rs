@@ -8,6 +8,7 @@ use shared_ipc::error_chain::describe;
 use shared_ipc::journal::JournalLoad;
 use shared_ipc::{Checkpoint, FileState, JobFolder, JobLock, JobSpec, StopReason};
 
+use super::boot_time;
 use super::run_state::{self, RunEnd};
 use crate::progress::clock;
 
@@ -23,9 +24,19 @@ pub enum JobState {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WhyEnded {
-    Crashed,
+    /// The worker died without recording a stop (a crash, a kill).
+    WorkerCrashed,
+    /// The machine restarted (or lost power) after the job last wrote anything.
+    MachineRestarted,
+    /// The user pressed Stop or Ctrl-C.
     StoppedByUser,
+    /// The app was closed and stopped the job on its way out.
     AppClosed,
+    /// The app went away without stopping the job (it crashed or was killed); the worker
+    /// stopped itself.
+    AppCrashed,
+    /// Something outside Castmill sent the worker a SIGTERM (a shutdown, `kill`).
+    StoppedElsewhere,
     Watchdog,
     GaveUp,
     Unrunnable,
@@ -40,10 +51,13 @@ pub enum WhyEnded {
 impl WhyEnded {
     pub fn describe(self) -> &'static str {
         match self {
-            WhyEnded::Crashed => "the worker or the machine crashed",
-            WhyEnded::StoppedByUser => "stopped by you",
-            WhyEnded::AppClosed => "the app closed",
-            WhyEnded::Watchdog => "the worker stopped responding",
+            WhyEnded::WorkerCrashed => "the worker crashed",
+            WhyEnded::MachineRestarted => "the machine restarted (or lost power) while it ran",
+            WhyEnded::StoppedByUser => "you stopped it",
+            WhyEnded::AppClosed => "the app was closed",
+            WhyEnded::AppCrashed => "the app crashed or was killed",
+            WhyEnded::StoppedElsewhere => "something outside Castmill stopped it (a shutdown, or a kill command)",
+            WhyEnded::Watchdog => "the worker stopped responding, and the watchdog stopped it",
             WhyEnded::GaveUp => "the worker kept crashing",
             WhyEnded::Unrunnable => "the model or job could not be used",
             WhyEnded::NeverStarted => "never started",
@@ -160,7 +174,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
     // Read once: it says how the last run ended, and why, when the worker could not.
     let note = run_state::load(folder.root());
     let noted_end = note.as_ref().map(|n| n.ended);
-    summary.detail = note.map(|n| n.detail);
+    summary.detail = note.map(|n| n.detail).filter(|d| !d.is_empty());
     summary.created_at_ms = spec.created_at_ms;
     summary.files_total = spec.inputs.len();
     summary.inputs = spec.inputs.clone();
@@ -183,7 +197,7 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
         .max(mtime_ms(&folder.log()));
     let Some(cp) = checkpoint else {
         if summary.state != JobState::Running {
-            summary.state = JobState::Interrupted(why_ended(folder, None, noted_end));
+            summary.state = JobState::Interrupted(why_ended(folder, None, noted_end, summary.last_activity_ms));
         }
         return summary;
     };
@@ -217,14 +231,24 @@ pub fn summarize(folder: &JobFolder) -> JobSummary {
             // Work that could not be saved (a full disk) is retried by a resume, so the job
             // is not finished yet.
             Some(StopReason::Finished) if cp.has_retryable_failures() => JobState::Interrupted(WhyEnded::Unsaved),
-            Some(StopReason::Finished) if noted_end.is_none() => JobState::Finished,
-            last => JobState::Interrupted(why_ended(folder, last, noted_end)),
+            // A stop that came as the last file finished leaves a finished job.
+            Some(StopReason::Finished)
+                if matches!(noted_end, None | Some(RunEnd::StoppedByUser | RunEnd::AppClosed)) =>
+            {
+                JobState::Finished
+            }
+            last => JobState::Interrupted(why_ended(folder, last, noted_end, summary.last_activity_ms)),
         };
     }
     summary
 }
 
-fn why_ended(folder: &JobFolder, last_stop: Option<StopReason>, noted_end: Option<RunEnd>) -> WhyEnded {
+fn why_ended(
+    folder: &JobFolder,
+    last_stop: Option<StopReason>,
+    noted_end: Option<RunEnd>,
+    last_activity_ms: u64,
+) -> WhyEnded {
     // The supervisor's note is newer than the worker's when both exist.
     if let Some(ended) = noted_end {
         return match ended {
@@ -232,13 +256,22 @@ fn why_ended(folder: &JobFolder, last_stop: Option<StopReason>, noted_end: Optio
             RunEnd::GaveUp => WhyEnded::GaveUp,
             RunEnd::Unrunnable => WhyEnded::Unrunnable,
             RunEnd::SupervisorFailed => WhyEnded::SupervisorFailed,
+            RunEnd::StoppedByUser => WhyEnded::StoppedByUser,
+            RunEnd::AppClosed => WhyEnded::AppClosed,
         };
     }
+    if !folder.checkpoint().exists() && matches!(last_stop, Some(StopReason::Finished) | None) {
+        return WhyEnded::NeverStarted;
+    }
+    // Nobody noted the end, and the machine has booted since the job last wrote: a
+    // shutdown's SIGTERM, or a power loss that left no word at all.
+    if boot_time::booted_at_ms().is_some_and(|booted| last_activity_ms > 0 && last_activity_ms < booted) {
+        return WhyEnded::MachineRestarted;
+    }
     match last_stop {
-        Some(StopReason::Requested) => WhyEnded::StoppedByUser,
-        Some(StopReason::ParentDied) => WhyEnded::AppClosed,
-        Some(StopReason::Finished) | None if !folder.checkpoint().exists() => WhyEnded::NeverStarted,
-        _ => WhyEnded::Crashed,
+        Some(StopReason::Requested) => WhyEnded::StoppedElsewhere,
+        Some(StopReason::ParentDied) => WhyEnded::AppCrashed,
+        _ => WhyEnded::WorkerCrashed,
     }
 }
 

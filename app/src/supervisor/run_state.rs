@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use shared_ipc::FileKind;
 use shared_ipc::atomic_file;
 
-/// Format version of `supervisor.json`. 2 added `supervisor_failed`; version-1 notes load
-/// unchanged.
-pub const RUN_STATE_VERSION: u32 = 2;
+/// Format version of `supervisor.json`. 2 added `supervisor_failed`, 3 `stopped_by_user` and
+/// `app_closed`; older notes load unchanged.
+pub const RUN_STATE_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
@@ -30,6 +30,10 @@ pub enum RunEnd {
     Unrunnable,
     /// The supervisor itself failed (a bug): the job was left as it was, to be resumed.
     SupervisorFailed,
+    /// The user pressed Stop (or Ctrl-C): the worker's own record says only "SIGTERM".
+    StoppedByUser,
+    /// The app was closed with the job running and stopped it on the way out.
+    AppClosed,
 }
 
 pub fn path(job_root: &Path) -> PathBuf {
@@ -63,17 +67,26 @@ pub fn clear(job_root: &Path) {
 mod tests {
     use super::*;
 
-    /// A note written by a version-1 build, byte for byte.
+    /// Notes written by version-1 and version-2 builds, byte for byte.
     #[test]
-    fn version_1_notes_still_load() {
+    fn older_notes_still_load() {
         let dir = tempfile::tempdir().expect("tempdir");
         let v1 = br#"{"format_version":1,"ended":"watchdog","detail":"the worker stopped responding","at_ms":5}"#;
         std::fs::write(path(dir.path()), v1).expect("write");
         let state = load(dir.path()).expect("a version-1 note loads");
         assert_eq!(state.ended, RunEnd::Watchdog);
         assert_eq!(state.detail, "the worker stopped responding");
+        let v2 = br#"{"format_version":2,"ended":"supervisor_failed","detail":"a bug","at_ms":5}"#;
+        std::fs::write(path(dir.path()), v2).expect("write");
+        assert_eq!(
+            load(dir.path()).map(|s| s.ended),
+            Some(RunEnd::SupervisorFailed),
+            "version 2 loads"
+        );
         save(dir.path(), RunEnd::SupervisorFailed, "it broke");
         assert_eq!(load(dir.path()).map(|s| s.ended), Some(RunEnd::SupervisorFailed));
+        save(dir.path(), RunEnd::AppClosed, "");
+        assert_eq!(load(dir.path()).map(|s| s.ended), Some(RunEnd::AppClosed));
         clear(dir.path());
         assert_eq!(load(dir.path()), None);
     }

@@ -91,7 +91,7 @@ pub fn run(
     let mut workers_started = 0u32;
     loop {
         if control.stop_requested() {
-            return ended(folder, Outcome::Stopped);
+            return ended(folder, control, Outcome::Stopped);
         }
         if let Ok(spec) = shared_ipc::JobSpec::load(&folder.spec())
             && let Err(reason) = memory_watch::models_fit(folder, &spec)
@@ -100,18 +100,18 @@ pub fn run(
             // worker restarted while memory is short) waits for room instead of ending.
             if workers_started == 0 {
                 job_log::append(folder, &format!("refused to start: {reason}"));
-                return ended(folder, Outcome::Unrunnable { reason });
+                return ended(folder, control, Outcome::Unrunnable { reason });
             }
             if pressure
                 .wait_until_models_fit(folder, &spec, control, reason, &mut sink)
                 .is_break()
             {
-                return ended(folder, Outcome::Stopped);
+                return ended(folder, control, Outcome::Stopped);
             }
         }
         let mut worker = match WorkerProcess::spawn(folder, config.worker.as_deref(), &config.worker_env) {
             Ok(w) => w,
-            Err(e) => return ended(folder, Outcome::Unrunnable { reason: describe(&e) }),
+            Err(e) => return ended(folder, control, Outcome::Unrunnable { reason: describe(&e) }),
         };
         workers_started += 1;
         control.attach(worker.pid());
@@ -136,7 +136,7 @@ pub fn run(
             Ok(status) => WorkerEnd::from(status),
             Err(e) => {
                 let reason = format!("failed to wait for the worker: {e}");
-                return ended(folder, Outcome::GaveUp { reason });
+                return ended(folder, control, Outcome::GaveUp { reason });
             }
         };
         // The kernel's OOM killer sends a plain SIGKILL; its counters tell it apart.
@@ -154,30 +154,33 @@ pub fn run(
             &config.restart,
             PROTOCOL_VERSION,
         ) {
-            Decision::End(outcome) => return ended(folder, outcome),
+            Decision::End(outcome) => return ended(folder, control, outcome),
             Decision::Fresh => job_log::append(folder, "started a fresh worker after the leaking one committed"),
             Decision::Skip(what) => {
                 if let Err(reason) = apply_skip(folder, what, &mut sink) {
-                    return ended(folder, Outcome::GaveUp { reason });
+                    return ended(folder, control, Outcome::GaveUp { reason });
                 }
             }
             Decision::Died(death) => {
                 tracing::warn!("worker {}; last log lines:\n{}", death.how, worker.stderr_tail());
                 if let Some(outcome) = after_death(folder, control, death, &config.restart, &mut sink) {
-                    return ended(folder, outcome);
+                    return ended(folder, control, outcome);
                 }
             }
         }
     }
 }
 
-/// Leaves the supervisor's note for the recovery scan — why the run could not go on, or
-/// none when the worker itself said how it ended — and returns `outcome`.
-fn ended(folder: &JobFolder, outcome: Outcome) -> Outcome {
+/// Leaves the supervisor's note for the recovery scan — why the run could not go on, or who
+/// stopped it, or none when the worker itself said how it ended — and returns `outcome`.
+fn ended(folder: &JobFolder, control: &JobControl, outcome: Outcome) -> Outcome {
     match &outcome {
-        // A watchdog restart on the way is no reason to offer a finished job for recovery,
-        // and a stopped worker recorded who stopped it.
-        Outcome::Finished { .. } | Outcome::Stopped => run_state::clear(folder.root()),
+        // A watchdog restart on the way is no reason to offer a finished job for recovery.
+        Outcome::Finished { .. } => run_state::clear(folder.root()),
+        // The worker records only that a SIGTERM stopped it; whose it was is known here.
+        Outcome::Stopped if control.stop_is_closing() => run_state::save(folder.root(), RunEnd::AppClosed, ""),
+        Outcome::Stopped if control.stop_requested() => run_state::save(folder.root(), RunEnd::StoppedByUser, ""),
+        Outcome::Stopped => run_state::clear(folder.root()),
         Outcome::Unrunnable { reason } => run_state::save(folder.root(), RunEnd::Unrunnable, reason),
         Outcome::GaveUp { reason } => run_state::save(folder.root(), RunEnd::GaveUp, reason),
     }

@@ -1,4 +1,4 @@
-//! `Map of Content.md`: the batch's themes, each with its topics and the episodes that
+//! `Map of Content.md`: the output folder's themes, each with its topics and the episodes that
 //! discuss them, then every episode with its related episodes — all as links between the
 //! notes in the output folder.
 
@@ -43,7 +43,7 @@ pub fn render(episodes: &[MapEpisode], topics: &[String], themes: &[Theme]) -> S
     for episode in episodes {
         let related: Vec<String> = episode.related.iter().map(|s| links::to_note(s)).collect();
         let related = if related.is_empty() {
-            "none in this batch".to_owned()
+            "none yet".to_owned()
         } else {
             related.join(", ")
         };

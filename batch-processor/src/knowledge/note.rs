@@ -82,7 +82,7 @@ pub fn render(note: &EpisodeNote) -> String {
             let _ = writeln!(out, "Linked once every episode of the batch is summarised.");
         }
         Some(related) if related.is_empty() => {
-            let _ = writeln!(out, "None in this batch.");
+            let _ = writeln!(out, "None yet.");
         }
         Some(related) => {
             for stem in related {

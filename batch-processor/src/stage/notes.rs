@@ -19,7 +19,7 @@ pub fn note_path(ctx: &StageContext<'_>, index: usize) -> PathBuf {
 }
 
 /// Renders and writes input `index`'s note; returns its path. `related` is `None` until the
-/// map has linked the batch.
+/// map has linked the folder's episodes.
 pub fn write_note(
     ctx: &StageContext<'_>,
     index: usize,
@@ -27,7 +27,18 @@ pub fn write_note(
     transcript: Vec<Sentence>,
     related: Option<Vec<String>>,
 ) -> Result<PathBuf, WriteError> {
-    let path = note_path(ctx, index);
+    write_note_at(ctx, note_path(ctx, index), record, transcript, related)
+}
+
+/// Renders and writes the note of any episode of the output folder (one of another batch,
+/// found in the vault) at `path`.
+pub fn write_note_at(
+    ctx: &StageContext<'_>,
+    path: PathBuf,
+    record: &EpisodeRecord,
+    transcript: Vec<Sentence>,
+    related: Option<Vec<String>>,
+) -> Result<PathBuf, WriteError> {
     let summary = record
         .summary
         .iter()

@@ -138,7 +138,8 @@ fn the_results_open_each_note_and_the_map_and_rebuild_summaries_without_transcri
     let transcript_time = std::fs::metadata(out.join("bread.txt"))
         .and_then(|m| m.modified())
         .expect("mtime");
-    rerun_without_transcribing(&mut harness, "Rebuild summaries");
+    let titles = rerun_without_transcribing(&mut harness, "Rebuild summaries");
+    assert_eq!(titles, vec!["Rebuilding summaries"], "the screen says what it does");
     assert_eq!(
         std::fs::read_to_string(out.join("bread.md")).expect("note is back"),
         note
@@ -147,10 +148,10 @@ fn the_results_open_each_note_and_the_map_and_rebuild_summaries_without_transcri
         .and_then(|m| m.modified())
         .expect("mtime");
     assert_eq!(after, transcript_time);
-    assert!(
-        results(&harness).summary.contains("2 done"),
-        "{}",
-        results(&harness).summary
+    let summary = &results(&harness).summary;
+    assert_eq!(
+        summary, "Summaries rebuilt: 2 notes written; the Map of Content is updated.",
+        "the results say the rebuild is done"
     );
 }
 

@@ -28,7 +28,7 @@ fn restart_runs_the_interrupted_job_again_from_the_start() {
     assert!(harness.query_by_label_contains("long episode.wav").is_some());
     assert!(
         harness
-            .query_by_label_contains("Stopped because the app closed")
+            .query_by_label_contains("How it ended: the app crashed or was killed")
             .is_some()
     );
 

@@ -57,9 +57,56 @@ fn the_model_manager_installs_with_progress_imports_and_removes() {
     });
     assert_eq!(harness.get_all_by_label("whisper tiny (English-only, f16)").count(), 2);
 
-    // Remove the installed one (listed first: names are sorted).
+    // Remove the installed one (listed first: names are sorted): it asks first, and says
+    // what the model is used for.
     press_first(&mut harness, "Remove");
+    assert!(
+        harness.state().models.is_installed("podcast-tiny"),
+        "removed without asking"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Remove podcast-tiny? No new job uses it")
+            .is_some()
+    );
+    press_first(&mut harness, "Remove model");
     assert!(!harness.state().models.is_installed("podcast-tiny"));
     assert!(!data.path().join("models/podcast-tiny.bin").exists());
     assert!(harness.query_by_label_contains("Removed podcast-tiny").is_some());
+
+    // The model in use is named as such before it goes.
+    harness.state_mut().settings.model = "tiny.en".into();
+    harness.run();
+    press_first(&mut harness, "Remove");
+    assert!(
+        harness
+            .query_by_label_contains("Remove tiny.en? New jobs transcribe with it")
+            .is_some()
+    );
+    press_first(&mut harness, "Keep it");
+    assert!(harness.state().models.is_installed("tiny.en"));
+    assert!(harness.state().models.confirm_remove.is_none());
+
+    // The catalogue offers each model with its size and languages; with no network an
+    // install says so in plain words.
+    assert!(
+        harness.query_by_label("Available models").is_some(),
+        "open while nothing was installed"
+    );
+    assert!(
+        harness.query_all_by_label("English only").count() >= 4,
+        "every .en model says so"
+    );
+    assert!(harness.query_by_label("Install base.en").is_some());
+    harness.state_mut().models.base_url = "http://127.0.0.1:9".into();
+    harness.get_by_label("Install base.en").click();
+    harness.run();
+    run_until(&mut harness, "the failed install", |app| app.models.task.is_none());
+    assert!(
+        harness
+            .query_by_label_contains("Could not install base.en: the model host could not be reached")
+            .is_some(),
+        "{:?}",
+        harness.state().models.message
+    );
 }

@@ -306,7 +306,7 @@ fn resummarize_adds_notes_and_a_map_to_a_finished_job_without_transcribing_again
     let media = tempfile::tempdir().expect("tempdir");
     let out = media.path().join("out");
     let clips = [fixtures::clip("astronomy", "ogg"), fixtures::clip("garden", "ogg")];
-    let args = |extra: &[&str]| -> Vec<String> {
+    let args_into = |out: &std::path::Path, extra: &[&str]| -> Vec<String> {
         let mut all: Vec<String> = ["--headless", "--json", "--out"].map(String::from).to_vec();
         all.push(out.display().to_string());
         all.extend(extra.iter().map(|s| s.to_string()));
@@ -320,15 +320,24 @@ fn resummarize_adds_notes_and_a_map_to_a_finished_job_without_transcribing_again
             .collect()
     };
 
+    let args = |extra: &[&str]| args_into(&out, extra);
+
+    // Its own folder: a second job writing the same names into one folder would take
+    // `astronomy (2)` and so on, never overwriting the first.
+    let bare_out = media.path().join("bare");
     let bare = castmill_e2e::headless::DataDir::whisper_only();
-    let output = bare.command().args(args(&[])).output().expect("run castmill");
+    let output = bare
+        .command()
+        .args(args_into(&bare_out, &[]))
+        .output()
+        .expect("run castmill");
     assert_eq!(output.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("no summaries") && stderr.contains("all-MiniLM-L6-v2"),
         "{stderr}"
     );
-    assert!(out.join("garden.txt").is_file() && !out.join("garden.md").exists());
+    assert!(bare_out.join("garden.txt").is_file() && !bare_out.join("garden.md").exists());
 
     let data = castmill_e2e::headless::DataDir::with_model();
     let output = data
@@ -412,4 +421,50 @@ fn pause_and_stop_take_effect_inside_a_long_summary() {
         &note[..300.min(note.len())]
     );
     assert!(summary_sentences(&note).len() == 12, "an hour gets the longest summary");
+}
+
+/// Three weekly batches written into one folder (an Obsidian vault) build one Map of
+/// Content over all their episodes, and an earlier batch's note comes to link a later
+/// episode on its subject; a fourth batch with a file of an episode's name gets a name of
+/// its own instead of overwriting that episode.
+#[test]
+fn batches_into_one_folder_grow_one_map_and_never_overwrite_each_other() {
+    let _guard = one_model_at_a_time();
+    let vault_dir = tempfile::tempdir().expect("tempdir");
+    let out = vault_dir.path();
+    for (week, name) in ["bread", "sourdough", "astronomy"].into_iter().enumerate() {
+        let job = TestJob::with_knowledge(vec![fixtures::clip(name, "mp3")]).writing_into(out, &format!("week-{week}"));
+        let (status, all) = run_to_end(&job);
+        assert_eq!(status.code(), Some(exit_code::FINISHED), "week {week}: {all:#?}");
+    }
+    let map = std::fs::read_to_string(out.join("Map of Content.md")).expect("map");
+    assert!(map.contains("3 episodes,"), "{map}");
+    for name in ["bread", "sourdough", "astronomy"] {
+        assert!(map.contains(&format!("[[{name}]]")), "the map leaves out {name}: {map}");
+    }
+    let note = |name: &str| std::fs::read_to_string(out.join(format!("{name}.md"))).expect("note");
+    assert_eq!(
+        vault::related_in_note(&note("bread")),
+        ["sourdough"],
+        "the first week's note links the second week's episode on the same subject"
+    );
+    let bread_transcript = std::fs::read(out.join("bread.txt")).expect("bread.txt");
+
+    // A file called bread.mp3 again, with other audio: its own name, nothing overwritten.
+    let media = tempfile::tempdir().expect("tempdir");
+    let same_name = media.path().join("bread.mp3");
+    std::fs::copy(fixtures::clip("garden", "mp3"), &same_name).expect("copy");
+    let job = TestJob::with_knowledge(vec![same_name]).writing_into(out, "week-3");
+    let (status, all) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{all:#?}");
+    assert_eq!(
+        std::fs::read(out.join("bread.txt")).expect("bread.txt"),
+        bread_transcript
+    );
+    let second = std::fs::read_to_string(out.join("bread (2).txt")).expect("bread (2).txt");
+    assert!(second.to_lowercase().contains("tomato"), "{second}");
+    let map = std::fs::read_to_string(out.join("Map of Content.md")).expect("map");
+    assert!(map.contains("4 episodes,") && map.contains("[[bread (2)]]"), "{map}");
+    let (broken, checked) = vault::broken_links(out);
+    assert!(checked > 0 && broken.is_empty(), "links that lead nowhere: {broken:?}");
 }

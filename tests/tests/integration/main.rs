@@ -7,6 +7,8 @@ mod bad_inputs;
 mod control;
 mod fault_points;
 mod gui;
+mod gui_history;
+mod gui_progress;
 mod gui_recovery;
 mod gui_settings;
 mod headless;

@@ -259,7 +259,7 @@ fn after_the_app_is_killed_the_job_is_listed_as_interrupted_and_resume_completes
     let listed = jobs_list(&data);
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["state"], "interrupted", "{}", listed[0]);
-    assert_eq!(listed[0]["detail"], "the app closed");
+    assert_eq!(listed[0]["detail"], "the app crashed or was killed");
     assert!(listed[0]["audio_done_ms"].as_u64().expect("audio") > 0);
     assert_eq!(listed[0]["files_total"], 2);
 
@@ -341,7 +341,7 @@ fn the_recovery_scan_lists_a_hundred_jobs_including_damaged_ones() {
     );
     assert_eq!(state_of("job-0004").as_deref(), Some("finished"));
     let stopped = listed.iter().find(|j| j["id"] == "job-0005").expect("job-0005");
-    assert_eq!(stopped["detail"], "stopped by you");
+    assert_eq!(stopped["detail"], "you stopped it");
     assert_eq!(stopped["files_done"], 1);
     assert_eq!(stopped["audio_done_ms"], 60_000);
     assert_eq!(stopped["audio_total_ms"], 90_000);
@@ -350,4 +350,61 @@ fn the_recovery_scan_lists_a_hundred_jobs_including_damaged_ones() {
     let show = data.run(&["jobs", "show", "job-0002"]);
     assert!(show.status.success() && String::from_utf8_lossy(&show.stdout).contains("corrupt"));
     assert!(data.run(&["jobs", "delete", "job-0002"]).status.success());
+}
+
+/// Each way a job can end reads differently in the recovery scan (and so in the dialog):
+/// Ctrl-C is the user's stop, the app's SIGTERM its closing, a SIGTERM sent to the worker
+/// itself comes from outside Castmill, and a job that last wrote before the machine booted
+/// was ended by the restart.
+#[test]
+fn the_recovery_scan_tells_apart_each_way_a_job_ended() {
+    let _guard = one_model_at_a_time();
+    let ended_by = |signal: Signal, to_worker: bool| -> String {
+        let data = DataDir::with_model();
+        let media = tempfile::tempdir().expect("tempdir");
+        let inputs = [fixtures::long_clip(media.path())];
+        let mut run = Headless::start(&data, &media.path().join("out"), &inputs, &[], &[]);
+        let hello = run.wait_for("the worker's hello", |v| is_type(v, "hello"));
+        run.wait_for("a segment", |v| is_type(v, "segment"));
+        let target = if to_worker {
+            Pid::from_raw(hello["pid"].as_i64().expect("pid") as i32)
+        } else {
+            run.pid()
+        };
+        kill(target, signal).expect("signal");
+        let (code, _) = run.finish();
+        assert_ne!(code, None, "castmill ended by itself after {signal}");
+        let listed = jobs_list(&data);
+        assert_eq!(listed[0]["state"], "interrupted", "{}", listed[0]);
+        listed[0]["detail"].as_str().expect("detail").to_owned()
+    };
+    assert_eq!(ended_by(Signal::SIGINT, false), "you stopped it");
+    assert_eq!(ended_by(Signal::SIGTERM, false), "the app was closed");
+    assert_eq!(
+        ended_by(Signal::SIGTERM, true),
+        "something outside Castmill stopped it (a shutdown, or a kill command)"
+    );
+
+    // A job whose every record is older than this boot: the machine restarted under it.
+    let data = DataDir::empty();
+    let folders = castmill_e2e::jobs_fixture::write_jobs(&data.path().join("jobs"), 2);
+    std::fs::remove_file(castmill::supervisor::run_state::path(folders[1].root())).expect("no note");
+    let booted = castmill::supervisor::boot_time::booted_at_ms().expect("the boot time");
+    let before_boot = std::time::UNIX_EPOCH + Duration::from_millis(booted - 3_600_000);
+    for entry in std::fs::read_dir(folders[1].root()).expect("job folder") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            let file = std::fs::File::options().append(true).open(&path).expect("open");
+            file.set_modified(before_boot).expect("set mtime");
+        }
+    }
+    std::fs::File::open(folders[1].root())
+        .and_then(|dir| dir.set_modified(before_boot))
+        .expect("set the folder's mtime");
+    let listed = jobs_list(&data);
+    let restarted = listed.iter().find(|j| j["id"] == "job-0001").expect("job-0001");
+    assert_eq!(
+        restarted["detail"],
+        "the machine restarted (or lost power) while it ran"
+    );
 }

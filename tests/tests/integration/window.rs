@@ -1,5 +1,5 @@
-//! The real `castmill` window under Xvfb: it opens and renders, a second launch is refused
-//! with a clear message, SIGTERM closes it cleanly (settings saved); and killing it mid-job
+//! The real `castmill` window under Xvfb: it opens and renders, a second launch hands its
+//! files to it and ends, SIGTERM closes it cleanly (settings saved); and killing it mid-job
 //! leaves a job that the next launch offers in its recovery dialog, whose Resume finishes
 //! with exactly the outputs of an uninterrupted run.
 
@@ -30,14 +30,20 @@ fn the_window_renders_refuses_a_second_instance_and_closes_cleanly() {
     // An empty X screen is one colour; rendered text and widgets bring hundreds.
     assert!(colours > 50, "the screen looks blank: {colours} colours");
 
-    let mut second = desktop.launch(&display, &[]);
-    second.wait_for_log("Castmill is already open");
-    second.signal(Signal::SIGTERM);
+    // A second launch opens no second window: it hands its file to the open one, which
+    // queues it and comes to the front, and says so in one line.
+    let file = fixtures::clip("bread", "ogg");
+    let mut second = desktop.launch(&display, &[&file]);
+    second.wait_for_log("Castmill is already open; added 1 file to its queue");
     assert_eq!(
         second.wait().code(),
-        Some(5),
-        "a second window is refused with exit code 5"
+        Some(0),
+        "the second launch ends once the file is handed over"
     );
+    window.wait_for_log("another launch handed over 1 files");
+    let mut third = desktop.launch(&display, &[]);
+    third.wait_for_log("Castmill is already open; brought its window to the front");
+    assert_eq!(third.wait().code(), Some(0));
 
     window.signal(Signal::SIGTERM);
     let status = window.wait();
@@ -82,7 +88,7 @@ fn killing_the_window_mid_job_then_resuming_from_the_recovery_dialog_gives_the_u
     harness.run();
     assert!(
         harness
-            .query_by_label_contains("Stopped because the app closed")
+            .query_by_label_contains("How it ended: the app crashed or was killed")
             .is_some()
     );
     harness.get_by_label("Resume").click_accesskit();

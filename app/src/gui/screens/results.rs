@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use egui::Ui;
 
-use crate::gui::running_job::{FileStatus, Results, SummaryStatus};
+use crate::gui::failure_text::FailureText;
+use crate::gui::running_job::{FileRow, FileStatus, Results, SummaryStatus};
 use crate::gui::{shortcuts, theme};
 
 pub enum ResultsAction {
@@ -14,6 +15,8 @@ pub enum ResultsAction {
     Resummarize,
     /// Resume the job to write what could not be saved.
     SaveAgain,
+    /// Resume a stopped job to finish the files it did not get to.
+    Resume,
     /// Open a file or folder in the desktop's default application.
     Open(PathBuf),
 }
@@ -50,62 +53,14 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
     ui.add_space(theme::SPACING);
     egui::ScrollArea::vertical()
         .max_height(ui.available_height() * 0.8)
+        .auto_shrink([false, true])
         .show(ui, |ui| {
-            egui::Grid::new("results").num_columns(5).striped(true).show(ui, |ui| {
-                for row in &results.files {
-                    let (word, colour, detail) = match &row.status {
-                        FileStatus::Done { outputs } => (
-                            "Done",
-                            theme::OK,
-                            outputs.first().map(|p| p.display().to_string()).unwrap_or_default(),
-                        ),
-                        FileStatus::Failed { reason } => ("Failed", theme::FAILED, reason.clone()),
-                        FileStatus::Skipped => ("Skipped", theme::MUTED, "skipped by you".to_owned()),
-                        FileStatus::Waiting | FileStatus::Working => {
-                            ("Not done", theme::MUTED, "resume the job to finish it".to_owned())
-                        }
-                    };
-                    ui.colored_label(colour, word);
-                    ui.label(row.name()).on_hover_text(row.input.display().to_string());
-                    ui.colored_label(theme::MUTED, detail);
-                    match &row.summary {
-                        SummaryStatus::Done { note } => {
-                            if ui
-                                .small_button("Open note")
-                                .on_hover_text(note.display().to_string())
-                                .clicked()
-                            {
-                                action = Some(ResultsAction::Open(note.clone()));
-                            }
-                        }
-                        SummaryStatus::Failed { reason } => {
-                            ui.colored_label(theme::FAILED, "No summary").on_hover_text(reason);
-                        }
-                        SummaryStatus::Skipped => {
-                            ui.colored_label(theme::MUTED, "Summary skipped")
-                                .on_hover_text("Skipped by you; Rebuild summaries makes it");
-                        }
-                        SummaryStatus::None => {
-                            ui.label("");
-                        }
-                    }
-                    ui.horizontal(|ui| {
-                        if let FileStatus::Done { outputs } = &row.status
-                            && let Some(first) = outputs.first()
-                        {
-                            if ui.small_button("Open file").clicked() {
-                                action = Some(ResultsAction::Open(first.clone()));
-                            }
-                            if let Some(folder) = first.parent()
-                                && ui.small_button("Open folder").clicked()
-                            {
-                                action = Some(ResultsAction::Open(folder.to_owned()));
-                            }
-                        }
-                    });
-                    ui.end_row();
+            for (index, row) in results.files.iter().enumerate() {
+                if let Some(chosen) = show_row(ui, index, row) {
+                    action = Some(chosen);
                 }
-            });
+                ui.separator();
+            }
         });
     ui.add_space(theme::SECTION_GAP);
     ui.horizontal(|ui| {
@@ -115,6 +70,18 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
             .clicked()
         {
             action = Some(ResultsAction::NewBatch);
+        }
+        let unfinished = results
+            .files
+            .iter()
+            .any(|f| matches!(f.status, FileStatus::Waiting | FileStatus::Working));
+        if unfinished
+            && ui
+                .button("Resume")
+                .on_hover_text("Go on with the files this job did not finish, from where it stopped")
+                .clicked()
+        {
+            action = Some(ResultsAction::Resume);
         }
         let any_done = results
             .files
@@ -130,5 +97,70 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
             action = Some(ResultsAction::Resummarize);
         }
     });
+    action
+}
+
+/// One file: its state, name and actions on the first line (so no long text can push them
+/// out of view), then a failure's reason, wrapped, or where the transcript is.
+fn show_row(ui: &mut Ui, index: usize, row: &FileRow) -> Option<ResultsAction> {
+    let mut action = None;
+    let (word, colour) = match &row.status {
+        FileStatus::Done { .. } => ("Done", theme::OK),
+        FileStatus::Failed { .. } => ("Failed", theme::FAILED),
+        FileStatus::Skipped => ("Skipped", theme::MUTED),
+        FileStatus::Waiting | FileStatus::Working => ("Not done", theme::MUTED),
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.colored_label(colour, word);
+        ui.strong(row.name()).on_hover_text(row.input.display().to_string());
+        if let FileStatus::Done { outputs } = &row.status
+            && let Some(first) = outputs.first()
+        {
+            if ui.small_button("Open file").clicked() {
+                action = Some(ResultsAction::Open(first.clone()));
+            }
+            if let Some(folder) = first.parent()
+                && ui.small_button("Open folder").clicked()
+            {
+                action = Some(ResultsAction::Open(folder.to_owned()));
+            }
+        }
+        match &row.summary {
+            SummaryStatus::Done { note } => {
+                if ui
+                    .small_button("Open note")
+                    .on_hover_text(note.display().to_string())
+                    .clicked()
+                {
+                    action = Some(ResultsAction::Open(note.clone()));
+                }
+            }
+            SummaryStatus::Failed { .. } => {
+                ui.colored_label(theme::FAILED, "No summary");
+            }
+            SummaryStatus::Skipped => {
+                ui.colored_label(theme::MUTED, "Summary skipped")
+                    .on_hover_text("Skipped by you; Rebuild summaries makes it");
+            }
+            SummaryStatus::None => {}
+        }
+    });
+    match &row.status {
+        FileStatus::Done { outputs } => {
+            if let Some(first) = outputs.first() {
+                ui.add(egui::Label::new(egui::RichText::new(first.display().to_string()).color(theme::MUTED)).wrap());
+            }
+        }
+        FileStatus::Failed { reason } => FailureText::of(reason, &row.input).show(ui, ("failed", index)),
+        FileStatus::Skipped => {
+            ui.colored_label(theme::MUTED, "skipped by you");
+        }
+        FileStatus::Waiting | FileStatus::Working => {
+            ui.colored_label(theme::MUTED, "not finished: Resume goes on from where it stopped");
+        }
+    }
+    if let SummaryStatus::Failed { reason } = &row.summary {
+        FailureText::of(reason, &row.input).show(ui, ("summary", index));
+    }
     action
 }

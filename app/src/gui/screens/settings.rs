@@ -8,6 +8,7 @@ use crate::gui::model_manager::ModelManager;
 use crate::gui::screens::start::human_size;
 use crate::gui::settings::Settings;
 use crate::gui::theme;
+use crate::models::catalog;
 
 /// What the window asks of the app.
 pub enum SettingsAction {
@@ -31,6 +32,8 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
         ui.colored_label(theme::FAILED, "No model is installed. Install or import one below.");
     }
     let mut remove = None;
+    let mut keep = false;
+    let mut asked = None;
     egui::Grid::new("models").num_columns(4).striped(true).show(ui, |ui| {
         for model in &models.installed {
             let label = if model.name == settings.model {
@@ -57,17 +60,37 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
                     settings.model = model.name.clone();
                 }
                 if ui.small_button("Remove").clicked() {
-                    remove = Some(model.name.clone());
+                    asked = Some(model.name.clone());
                 }
             });
             ui.end_row();
         }
     });
+    if asked.is_some() {
+        models.confirm_remove = asked;
+    }
+    if let Some(name) = models.confirm_remove.clone() {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.add(egui::Label::new(format!("Remove {name}? {}", used_by(&name, settings))).wrap());
+            ui.horizontal(|ui| {
+                if ui.button("Remove model").clicked() {
+                    remove = Some(name.clone());
+                }
+                if ui.button("Keep it").clicked() {
+                    keep = true;
+                }
+            });
+        });
+    }
+    if keep {
+        models.confirm_remove = None;
+    }
     if let Some(name) = remove {
         models.remove(&name);
     }
     ui.add_space(theme::SPACING);
     let busy = models.task.is_some();
+    show_catalogue(ui, models, busy);
     ui.horizontal(|ui| {
         let label = ui.label("Install by name:");
         ui.add(
@@ -114,10 +137,10 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
     }
     match &models.message {
         Some(Ok(text)) => {
-            ui.colored_label(theme::OK, text);
+            ui.add(egui::Label::new(egui::RichText::new(text).color(theme::OK)).wrap());
         }
         Some(Err(text)) => {
-            ui.colored_label(theme::FAILED, text);
+            ui.add(egui::Label::new(egui::RichText::new(text).color(theme::FAILED)).wrap());
         }
         None => {}
     }
@@ -195,4 +218,50 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, models: &mut ModelManager) -> 
         "The job pauses at a safe point, losing nothing, and goes on by itself; Resume goes on at once.",
     );
     action
+}
+
+/// What removing `name` takes away, so the user knows before confirming.
+fn used_by(name: &str, settings: &Settings) -> String {
+    if name == settings.model {
+        "New jobs transcribe with it: choose another model first, or new jobs will not start.".to_owned()
+    } else if name == settings.embedding_model {
+        "Summaries and the Map of Content are made with it: without it new jobs make none.".to_owned()
+    } else {
+        "No new job uses it; jobs that did keep their outputs.".to_owned()
+    }
+}
+
+/// The models Castmill can install: name, size, languages, speed and accuracy, and an
+/// Install button (or "installed").
+fn show_catalogue(ui: &mut Ui, models: &mut ModelManager, busy: bool) {
+    let mut install = None;
+    egui::CollapsingHeader::new("Available models")
+        // Open for a new user with nothing installed; folded once there is a model.
+        .default_open(models.installed.iter().all(|m| !m.whisper))
+        .show(ui, |ui| {
+            egui::Grid::new("catalogue")
+                .num_columns(5)
+                .striped(true)
+                .show(ui, |ui| {
+                    for entry in catalog::CATALOG {
+                        ui.label(entry.name);
+                        ui.colored_label(theme::MUTED, format!("{} MB", entry.approx_mib));
+                        ui.label(entry.languages());
+                        ui.colored_label(theme::MUTED, entry.note());
+                        if models.is_installed(entry.name) {
+                            ui.colored_label(theme::OK, "installed");
+                        } else if ui
+                            .add_enabled(!busy, egui::Button::new(format!("Install {}", entry.name)))
+                            .on_hover_text(format!("Download {} (about {} MB)", entry.name, entry.approx_mib))
+                            .clicked()
+                        {
+                            install = Some(entry.name);
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    if let Some(name) = install {
+        models.install(name, ui.ctx());
+    }
 }

@@ -15,6 +15,7 @@ pub enum StartAction {
     OpenDialog(DialogPurpose),
     OpenSettings,
     ShowUnfinishedJobs,
+    OpenHistory,
 }
 
 pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue, models: &ModelManager) -> Option<StartAction> {
@@ -35,6 +36,13 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue, models: &Mo
                 .clicked()
             {
                 wanted = Some(StartAction::ShowUnfinishedJobs);
+            }
+            if ui
+                .button("History")
+                .on_hover_text("Past jobs: open their results, run them again, retry what failed")
+                .clicked()
+            {
+                wanted = Some(StartAction::OpenHistory);
             }
         });
     });
@@ -70,7 +78,11 @@ pub fn show(ui: &mut Ui, settings: &mut Settings, queue: &mut Queue, models: &Mo
                 .unwrap_or_default();
             ui.colored_label(
                 theme::MUTED,
-                format!("{} files, {}{length}", queue.items.len(), human_size(bytes)),
+                format!(
+                    "{}, {}{length}",
+                    crate::progress::count(queue.items.len(), "file"),
+                    human_size(bytes)
+                ),
             );
         }
     });
