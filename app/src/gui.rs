@@ -3,10 +3,12 @@
 
 pub mod app;
 pub mod batch_figures;
+pub mod dialog_purpose;
 pub mod duration_probe;
 pub mod failure_text;
 pub mod file_browser;
 pub mod file_dialogs;
+pub mod file_row;
 pub mod frame_stats;
 pub mod job_thread;
 pub mod mailbox;

@@ -3,7 +3,7 @@
 //! the worker's totals, which keep a failed or skipped file's length in the batch and so make
 //! the time left grow when one is left out.
 
-use super::running_job::{FileRow, FileStatus};
+use super::file_row::{FileRow, FileStatus};
 use crate::progress::count;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,7 +104,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::gui::running_job::SummaryStatus;
+    use crate::gui::file_row::SummaryStatus;
 
     fn row(status: FileStatus, duration_s: Option<f64>, done_s: f64) -> FileRow {
         FileRow {

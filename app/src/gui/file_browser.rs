@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::file_dialogs::DialogPurpose;
+use super::dialog_purpose::DialogPurpose;
 use super::theme;
 
 struct Entry {

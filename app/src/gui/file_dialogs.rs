@@ -7,21 +7,12 @@ use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
+pub use super::dialog_purpose::DialogPurpose;
 use super::file_browser::FileBrowser;
 
 /// A system chooser that answers sooner than this was never shown: nobody picks or cancels
 /// that fast.
 const NEVER_SHOWN_WITHIN: Duration = Duration::from_millis(400);
-
-/// What a dialog was opened for, so its answer goes to the right place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DialogPurpose {
-    AddFiles,
-    AddFolder,
-    OutputFolder,
-    ImportModelFile,
-    ImportModelFolder,
-}
 
 struct SystemDialog {
     purpose: DialogPurpose,

@@ -8,56 +8,13 @@ use shared_ipc::journal::JournalLoad;
 use shared_ipc::{Checkpoint, FileState, JobFolder, Stage, StageState, WorkerEvent};
 
 use super::batch_figures::{BatchAudio, FileCounts};
+pub use super::file_row::{FileRow, FileStatus, SummaryStatus};
 use super::job_thread::JobThread;
 use super::theme;
 use super::transcript_tail::TranscriptTail;
 use crate::progress::ActiveClock;
 use crate::supervisor::control::{HoldCause, Skip};
 use crate::supervisor::events::{Outcome, SupervisorEvent};
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum FileStatus {
-    Waiting,
-    Working,
-    Done { outputs: Vec<PathBuf> },
-    Failed { reason: String },
-    Skipped,
-}
-
-/// The episode's note (summary, key topics, related episodes).
-#[derive(Debug, Clone, PartialEq)]
-pub enum SummaryStatus {
-    None,
-    Done {
-        note: PathBuf,
-    },
-    Failed {
-        reason: String,
-    },
-    /// The user skipped it.
-    Skipped,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileRow {
-    pub input: PathBuf,
-    pub status: FileStatus,
-    pub summary: SummaryStatus,
-    /// The file's length, once known (probed in the queue, recorded by the worker, or
-    /// reported with its progress).
-    pub duration_s: Option<f64>,
-    /// Audio of it transcribed and committed so far.
-    pub done_s: f64,
-}
-
-impl FileRow {
-    pub fn name(&self) -> String {
-        self.input
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.input.display().to_string())
-    }
-}
 
 /// What a run of a job is for: the screen's title and the results' wording follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
