@@ -136,3 +136,22 @@ fn without_a_system_file_chooser_castmills_own_opens_and_adds_the_files() {
     assert_eq!(names, vec!["bread.ogg"]);
     assert!(harness.query_by_label("Add selected").is_none(), "the chooser closed");
 }
+
+/// Plain answers are not errors: "No unfinished jobs." is information in the notice bar
+/// (nothing above it moves), and one file is "1 file".
+#[test]
+fn no_unfinished_jobs_is_information_and_one_file_is_one_file() {
+    let (mut harness, _data) = harness();
+    harness.run();
+    let settings_button = harness.get_by_label("Settings").rect();
+    harness.get_by_label("Unfinished jobs").click();
+    harness.run();
+    assert_eq!(harness.state().info.as_deref(), Some("No unfinished jobs."));
+    assert!(harness.state().notice.is_none(), "it is not shown as a problem");
+    assert!(harness.query_by_label("No unfinished jobs.").is_some());
+    assert_eq!(harness.get_by_label("Settings").rect(), settings_button, "the answer moved the buttons");
+
+    harness.state_mut().add_paths(&[fixtures().join("bread.ogg")]);
+    harness.run();
+    assert!(harness.query_by_label_contains("1 file,").is_some(), "one file is '1 file'");
+}

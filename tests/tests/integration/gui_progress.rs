@@ -255,10 +255,22 @@ fn a_resumed_job_shows_where_it_left_off_and_its_saved_transcript() {
     );
     assert!(harness.query_by_label_contains(saved.segments[0].text.trim()).is_some());
     assert_in_view(&harness, size, &["Pause", "Stop"]);
+
+    // Stopped again, the results offer Resume, which finishes the file.
+    press(&mut harness, "Stop");
+    run_until_results(&mut harness);
+    assert!(
+        matches!(results(&harness).files[0].status, FileStatus::Waiting | FileStatus::Working),
+        "{:?}",
+        results(&harness).files
+    );
+    press(&mut harness, "Resume");
+    assert!(running(harness.state()).is_some(), "Resume did not start the job");
     run_until_results(&mut harness);
     assert!(
         matches!(results(&harness).files[0].status, FileStatus::Done { .. }),
         "{:?}",
         results(&harness).files
     );
+    assert!(harness.query_by_label("Resume").is_none(), "nothing is left to resume");
 }
