@@ -149,9 +149,16 @@ fn no_unfinished_jobs_is_information_and_one_file_is_one_file() {
     assert_eq!(harness.state().info.as_deref(), Some("No unfinished jobs."));
     assert!(harness.state().notice.is_none(), "it is not shown as a problem");
     assert!(harness.query_by_label("No unfinished jobs.").is_some());
-    assert_eq!(harness.get_by_label("Settings").rect(), settings_button, "the answer moved the buttons");
+    assert_eq!(
+        harness.get_by_label("Settings").rect(),
+        settings_button,
+        "the answer moved the buttons"
+    );
 
     harness.state_mut().add_paths(&[fixtures().join("bread.ogg")]);
     harness.run();
-    assert!(harness.query_by_label_contains("1 file,").is_some(), "one file is '1 file'");
+    assert!(
+        harness.query_by_label_contains("1 file,").is_some(),
+        "one file is '1 file'"
+    );
 }

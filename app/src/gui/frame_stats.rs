@@ -4,6 +4,8 @@
 use std::time::{Duration, Instant};
 
 const REPORT_EVERY: Duration = Duration::from_secs(5);
+/// A frame slower than this is logged on its own, to find what made it slow.
+const SLOW_FRAME_S: f32 = 0.05;
 
 pub struct FrameStats {
     since: Instant,
@@ -30,6 +32,9 @@ impl FrameStats {
         self.frames += 1;
         self.total_s += f64::from(cpu_s);
         self.max_s = self.max_s.max(cpu_s);
+        if cpu_s > SLOW_FRAME_S {
+            tracing::debug!(target: "castmill::gui", "slow frame: {:.1} ms", cpu_s * 1000.0);
+        }
         if self.since.elapsed() >= REPORT_EVERY {
             tracing::debug!(
                 target: "castmill::gui",

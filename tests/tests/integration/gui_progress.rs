@@ -260,7 +260,10 @@ fn a_resumed_job_shows_where_it_left_off_and_its_saved_transcript() {
     press(&mut harness, "Stop");
     run_until_results(&mut harness);
     assert!(
-        matches!(results(&harness).files[0].status, FileStatus::Waiting | FileStatus::Working),
+        matches!(
+            results(&harness).files[0].status,
+            FileStatus::Waiting | FileStatus::Working
+        ),
         "{:?}",
         results(&harness).files
     );
