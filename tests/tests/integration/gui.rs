@@ -78,10 +78,28 @@ fn skip_this_file_leaves_it_out_and_the_batch_goes_on() {
     harness
         .state_mut()
         .add_paths(&[fixtures::long_clip(media.path()), fixtures::clip("garden", "mp3")]);
-    harness.run();
+    run_until(&mut harness, "both lengths probed", |app| {
+        app.queue.items.iter().all(|i| i.duration_s.is_some())
+    });
     harness.get_by_label("Start").click();
     run_until_first_segment(&mut harness);
     harness.get_by_label("Skip this file").click();
+    // Once the skip is confirmed, the file bar and the time left follow the next file: the
+    // skipped one's remaining audio is no longer work to do.
+    run_until(&mut harness, "the skip confirmed", |app| match &app.screen {
+        Screen::Running(job) => job.files[0].status == FileStatus::Skipped,
+        _ => true,
+    });
+    if let Screen::Running(job) = &harness.state().screen {
+        assert_eq!(job.shown_file(), Some(1), "the file bar still shows the skipped file");
+        let garden = job.files[1].duration_s.expect("garden's length");
+        assert!(
+            job.audio().left_s <= garden,
+            "time left still counts the skipped file: {} s",
+            job.audio().left_s
+        );
+        assert!(harness.query_by_label_contains("File 2 of 2: garden.mp3").is_some());
+    }
     run_until_results(&mut harness);
 
     let results = results(&harness);
