@@ -10,6 +10,7 @@ pub mod file_browser;
 pub mod file_dialogs;
 pub mod file_row;
 pub mod frame_stats;
+pub mod job_results;
 pub mod job_thread;
 pub mod mailbox;
 pub mod model_manager;

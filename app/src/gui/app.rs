@@ -21,12 +21,16 @@ use super::recovery_dialog::{RecoveryChoice, RecoveryDialog};
 use super::screens;
 use super::screens::start::StartAction;
 use super::settings::Settings;
-use super::{shortcuts, theme};
+use super::shortcuts;
 use crate::data_dirs::DataDirs;
 use crate::models::store::ModelStore;
 use crate::supervisor::{jobs, recovery};
 
 pub use super::running_job::{FileRow, FileStatus, JobPurpose, Results, RunningJob, SummaryStatus};
+
+mod handoff;
+mod history;
+mod notices;
 
 pub enum Screen {
     Start,
@@ -305,75 +309,6 @@ impl CastmillApp {
         }
     }
 
-    /// Opens the history window on a fresh scan of the jobs folder.
-    pub fn open_history(&mut self) {
-        if let Ok(dirs) = self.dirs() {
-            self.history = Some(recovery::scan(&dirs.jobs()));
-        }
-    }
-
-    fn show_history_window(&mut self, ctx: &egui::Context) {
-        let mut open = true;
-        let mut action = None;
-        if let Some(jobs) = &self.history {
-            egui::Window::new("History")
-                .open(&mut open)
-                .default_width(620.0)
-                .collapsible(false)
-                .show(ctx, |ui| action = screens::history::show(ui, jobs));
-        }
-        if !open {
-            self.history = None;
-        }
-        if let Some(action) = action {
-            self.history = None;
-            if let Err(e) = self.act_on_history(action) {
-                self.notice = Some(format!("{e:#}"));
-            }
-        }
-    }
-
-    fn act_on_history(&mut self, action: screens::history::HistoryAction) -> anyhow::Result<()> {
-        use screens::history::HistoryAction;
-        anyhow::ensure!(
-            !matches!(self.screen, Screen::Running(_)),
-            "a job is running; wait for it or stop it first"
-        );
-        let (folder, only_unfinished) = match action {
-            HistoryAction::OpenResults(folder) => {
-                let results = Results::recorded(&shared_ipc::JobFolder::new(folder))?;
-                self.screen = Screen::Results(results);
-                return Ok(());
-            }
-            HistoryAction::RunAgain(folder) => (shared_ipc::JobFolder::new(folder), false),
-            HistoryAction::RetryFailed(folder) => (shared_ipc::JobFolder::new(folder), true),
-        };
-        let spec = JobSpec::load(&folder.spec())?;
-        let recorded = shared_ipc::Checkpoint::load(&folder.checkpoint()).ok().flatten();
-        let inputs: Vec<PathBuf> = spec
-            .inputs
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| {
-                !only_unfinished
-                    || !recorded.as_ref().is_some_and(|cp| {
-                        cp.files
-                            .get(*index)
-                            .is_some_and(|f| matches!(f.state, shared_ipc::FileState::Done { .. }))
-                    })
-            })
-            .map(|(_, input)| input.clone())
-            .collect();
-        self.queue = Queue::default();
-        self.screen = Screen::Start;
-        self.add_paths(&inputs);
-        self.info = Some(format!(
-            "Queued {} of that job: choose the model and options, then Start.",
-            crate::progress::count(inputs.len(), "file")
-        ));
-        Ok(())
-    }
-
     fn open_dialog(&mut self, purpose: DialogPurpose, ctx: &egui::Context) {
         let start_in = match purpose {
             DialogPurpose::AddFiles | DialogPurpose::AddFolder => self.settings.last_input_dir.clone(),
@@ -477,30 +412,6 @@ impl CastmillApp {
         }
     }
 
-    /// Files another launch handed over: into the queue (or kept for the next batch while a
-    /// job runs), and the window to the front either way.
-    pub fn take_handed_over(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
-        tracing::info!(target: "castmill::gui", "another launch handed over {} files", paths.len());
-        ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
-        ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
-        if paths.is_empty() {
-            return;
-        }
-        if matches!(self.screen, Screen::Start) {
-            self.add_paths(&paths);
-            self.info = Some(format!(
-                "Added {} from another launch.",
-                crate::progress::count(paths.len(), "file")
-            ));
-        } else {
-            self.info = Some(format!(
-                "{} from another launch will be queued for the next batch.",
-                crate::progress::count(paths.len(), "file")
-            ));
-            self.handed_over.extend(paths);
-        }
-    }
-
     fn show_screen(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         match &mut self.screen {
@@ -542,30 +453,6 @@ impl CastmillApp {
                 }
             }
         }
-    }
-
-    /// The notice bar: below the screen, so a notice coming or going moves nothing the
-    /// pointer may be over.
-    fn show_notices(&mut self, ui: &mut egui::Ui) {
-        ui.add_space(theme::SPACING / 2.0);
-        ui.horizontal_wrapped(|ui| {
-            if let Some(notice) = &self.notice {
-                ui.colored_label(theme::FAILED, notice);
-            } else if let Some(info) = &self.info {
-                ui.label(info);
-            }
-            if let Some(path) = &self.notice_path
-                && ui.small_button("Copy path").clicked()
-            {
-                ui.ctx().copy_text(path.display().to_string());
-            }
-            if ui.small_button("Dismiss").clicked() {
-                self.notice = None;
-                self.info = None;
-                self.notice_path = None;
-            }
-        });
-        ui.add_space(theme::SPACING / 2.0);
     }
 
     fn show_settings_window(&mut self, ctx: &egui::Context) {

@@ -39,6 +39,17 @@ pub struct FileRow {
 }
 
 impl FileRow {
+    /// An input not begun, of the length known so far.
+    pub fn waiting(input: PathBuf, duration_s: Option<f64>) -> Self {
+        Self {
+            input,
+            status: FileStatus::Waiting,
+            summary: SummaryStatus::None,
+            duration_s,
+            done_s: 0.0,
+        }
+    }
+
     pub fn name(&self) -> String {
         self.input
             .file_name()

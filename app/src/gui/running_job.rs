@@ -4,26 +4,18 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use shared_ipc::journal::JournalLoad;
-use shared_ipc::{Checkpoint, FileState, JobFolder, Stage, StageState, WorkerEvent};
+use shared_ipc::{Checkpoint, JobFolder, Stage, WorkerEvent};
 
 use super::batch_figures::{BatchAudio, FileCounts};
 pub use super::file_row::{FileRow, FileStatus, SummaryStatus};
+pub use super::job_results::{JobPurpose, Results};
+use super::job_results::{apply_recorded, has_unsaved, summarize};
 use super::job_thread::JobThread;
 use super::theme;
 use super::transcript_tail::TranscriptTail;
 use crate::progress::ActiveClock;
 use crate::supervisor::control::{HoldCause, Skip};
-use crate::supervisor::events::{Outcome, SupervisorEvent};
-
-/// What a run of a job is for: the screen's title and the results' wording follow it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobPurpose {
-    /// Transcribe (and summarise) the inputs: a new job, or one resumed or restarted.
-    Transcribe,
-    /// Make a finished job's summaries and Map of Content again from its transcripts.
-    RebuildSummaries,
-}
+use crate::supervisor::events::SupervisorEvent;
 
 /// Everything the running screen shows, updated from events.
 pub struct RunningJob {
@@ -46,7 +38,6 @@ pub struct RunningJob {
     pub rss_bytes: Option<u64>,
     pub transcript: TranscriptTail,
     pub log: VecDeque<String>,
-    pub paused: bool,
     /// Why the supervisor paused the job itself (a full disk, short memory), until it goes on.
     pub held: Vec<(HoldCause, String)>,
     pub stopping: bool,
@@ -54,21 +45,6 @@ pub struct RunningJob {
     pub skipping: Option<usize>,
     pub map: Option<PathBuf>,
     pub knowledge_problem: Option<String>,
-}
-
-/// A finished (or stopped) batch, as the results screen shows it.
-pub struct Results {
-    pub folder: JobFolder,
-    pub files: Vec<FileRow>,
-    pub summary: String,
-    pub output_dir: PathBuf,
-    /// `Map of Content.md`, when it was written.
-    pub map: Option<PathBuf>,
-    /// Why summaries or the map were not made, when the whole stage failed.
-    pub knowledge_problem: Option<String>,
-    /// Some results could not be saved (a full disk, a folder refusing writes); resuming
-    /// the job writes them from what it kept.
-    pub unsaved: bool,
 }
 
 impl RunningJob {
@@ -84,13 +60,7 @@ impl RunningJob {
     ) -> Self {
         let files = inputs
             .into_iter()
-            .map(|(input, duration_s)| FileRow {
-                input,
-                status: FileStatus::Waiting,
-                summary: SummaryStatus::None,
-                duration_s,
-                done_s: 0.0,
-            })
+            .map(|(input, duration_s)| FileRow::waiting(input, duration_s))
             .collect();
         let mut job = Self {
             thread,
@@ -107,7 +77,6 @@ impl RunningJob {
             rss_bytes: None,
             transcript: TranscriptTail::default(),
             log: VecDeque::new(),
-            paused: false,
             held: Vec::new(),
             stopping: false,
             skipping: None,
@@ -141,11 +110,13 @@ impl RunningJob {
             output_dir: self.output_dir.clone(),
             map: self.map.take(),
             knowledge_problem: self.knowledge_problem.take(),
-            unsaved: Checkpoint::load(&self.folder.checkpoint())
-                .ok()
-                .flatten()
-                .is_some_and(|cp| cp.has_retryable_failures()),
+            unsaved: has_unsaved(Checkpoint::load(&self.folder.checkpoint()).ok().flatten().as_ref()),
         })
+    }
+
+    /// The worker said it is paused (by the user or held by Castmill).
+    pub fn paused(&self) -> bool {
+        self.clock.is_paused()
     }
 
     pub fn counts(&self) -> FileCounts {
@@ -188,7 +159,7 @@ impl RunningJob {
 
     /// The screen's title.
     pub fn title(&self) -> &'static str {
-        if self.paused {
+        if self.paused() {
             "Paused"
         } else if self.stopping {
             "Stopping…"
@@ -226,7 +197,7 @@ impl RunningJob {
         if self.stopping {
             return;
         }
-        if self.paused {
+        if self.paused() {
             self.thread.control.resume()
         } else {
             self.thread.control.pause()
@@ -454,14 +425,8 @@ impl RunningJob {
                 }
             }
             WorkerEvent::Memory { rss_bytes } => self.rss_bytes = Some(rss_bytes),
-            WorkerEvent::Paused => {
-                self.paused = true;
-                self.clock.pause(Instant::now());
-            }
-            WorkerEvent::Resumed => {
-                self.paused = false;
-                self.clock.resume(Instant::now());
-            }
+            WorkerEvent::Paused => self.clock.pause(Instant::now()),
+            WorkerEvent::Resumed => self.clock.resume(Instant::now()),
             WorkerEvent::Notice { message, .. } => push_bounded(&mut self.log, message),
             WorkerEvent::Error { message, .. } => push_bounded(&mut self.log, format!("error: {message}")),
             _ => {}
@@ -475,144 +440,9 @@ impl RunningJob {
     }
 }
 
-/// Sets each file's status, length and progress from the job's checkpoint (and the journal
-/// of a file part way). Nothing changes when there is no checkpoint to read.
-fn apply_recorded(files: &mut [FileRow], folder: &JobFolder) {
-    let Some(recorded) = Checkpoint::load(&folder.checkpoint()).ok().flatten() else {
-        return;
-    };
-    for (index, (row, file)) in files.iter_mut().zip(&recorded.files).enumerate() {
-        if let Some(ms) = file.duration_ms {
-            row.duration_s = Some(ms as f64 / 1000.0);
-        }
-        match &file.state {
-            FileState::Done { outputs, audio_ms } => {
-                row.status = FileStatus::Done {
-                    outputs: outputs.clone(),
-                };
-                row.done_s = *audio_ms as f64 / 1000.0;
-                row.duration_s.get_or_insert(row.done_s);
-            }
-            FileState::Failed { reason, .. } => row.status = FileStatus::Failed { reason: reason.clone() },
-            FileState::Skipped => row.status = FileStatus::Skipped,
-            FileState::InProgress => {
-                // Begun by an earlier run: its committed part is behind already.
-                if let Ok(Some(load)) = JournalLoad::read(&folder.journal(index)) {
-                    row.done_s = row.done_s.max(load.committed_ms() as f64 / 1000.0);
-                }
-            }
-            FileState::Pending => {}
-        }
-        row.summary = match &file.summary {
-            StageState::Done { outputs } => outputs
-                .first()
-                .map(|note| SummaryStatus::Done { note: note.clone() })
-                .unwrap_or(SummaryStatus::None),
-            StageState::Failed { reason, .. } => SummaryStatus::Failed { reason: reason.clone() },
-            StageState::Skipped => SummaryStatus::Skipped,
-            StageState::Pending => SummaryStatus::None,
-        };
-    }
-}
-
-impl Results {
-    /// A past job's results as its records hold them (the history's *Open results*).
-    pub fn recorded(folder: &JobFolder) -> Result<Self, shared_ipc::job_spec::JobSpecError> {
-        let spec = shared_ipc::JobSpec::load(&folder.spec())?;
-        let mut files: Vec<FileRow> = spec
-            .inputs
-            .iter()
-            .map(|input| FileRow {
-                input: input.clone(),
-                status: FileStatus::Waiting,
-                summary: SummaryStatus::None,
-                duration_s: None,
-                done_s: 0.0,
-            })
-            .collect();
-        apply_recorded(&mut files, folder);
-        let job = crate::supervisor::recovery::summarize(folder);
-        let counts = FileCounts::of(&files);
-        let how = match &job.state {
-            crate::supervisor::recovery::JobState::Finished => "Finished".to_owned(),
-            crate::supervisor::recovery::JobState::Interrupted(why) => {
-                format!("Stopped: {} (the job can be resumed)", why.describe())
-            }
-            crate::supervisor::recovery::JobState::Running => "Running now".to_owned(),
-            crate::supervisor::recovery::JobState::Corrupt(reason) => format!("Damaged records: {reason}"),
-        };
-        let map = spec.output_dir.join(shared_ipc::job_spec::MAP_OF_CONTENT_FILE);
-        let unsaved = Checkpoint::load(&folder.checkpoint())
-            .ok()
-            .flatten()
-            .is_some_and(|cp| cp.has_retryable_failures());
-        Ok(Self {
-            folder: folder.clone(),
-            summary: format!(
-                "{how}: {} done, {} failed{}, {} in all.",
-                counts.done,
-                counts.failed,
-                if counts.skipped > 0 {
-                    format!(", {} skipped", counts.skipped)
-                } else {
-                    String::new()
-                },
-                files.len()
-            ),
-            files,
-            map: map.is_file().then_some(map),
-            output_dir: spec.output_dir,
-            knowledge_problem: None,
-            unsaved,
-        })
-    }
-}
-
 fn push_bounded(list: &mut VecDeque<String>, line: String) {
     list.push_back(line);
     while list.len() > theme::TRANSCRIPT_TAIL_LINES {
         list.pop_front();
     }
-}
-
-fn summarize(files: &[FileRow], outcome: &Outcome, purpose: JobPurpose, map_written: bool) -> String {
-    if purpose == JobPurpose::RebuildSummaries && matches!(outcome, Outcome::Finished { .. }) {
-        return rebuilt(files, map_written);
-    }
-    let counts = FileCounts::of(files);
-    let (done, failed, skipped) = (counts.done, counts.failed, counts.skipped);
-    let how = match outcome {
-        Outcome::Finished { .. } => "Finished".to_owned(),
-        Outcome::Stopped => "Stopped (the job can be resumed)".to_owned(),
-        Outcome::Unrunnable { reason } => format!("Could not run: {reason}"),
-        Outcome::GaveUp { reason } => format!("Gave up: {reason}"),
-    };
-    let skipped = if skipped > 0 {
-        format!(", {skipped} skipped")
-    } else {
-        String::new()
-    };
-    format!("{how}: {done} done, {failed} failed{skipped}, {} in all.", files.len())
-}
-
-/// "Summaries rebuilt: 2 notes written, 1 failed; the Map of Content is updated."
-fn rebuilt(files: &[FileRow], map_written: bool) -> String {
-    let notes = files
-        .iter()
-        .filter(|f| matches!(f.summary, SummaryStatus::Done { .. }))
-        .count();
-    let failed = files
-        .iter()
-        .filter(|f| matches!(f.summary, SummaryStatus::Failed { .. }))
-        .count();
-    let mut line = format!("Summaries rebuilt: {} written", crate::progress::count(notes, "note"));
-    if failed > 0 {
-        line.push_str(&format!(", {failed} failed"));
-    }
-    line.push_str(if map_written {
-        "; the Map of Content is updated."
-    } else {
-        "; no Map of Content was written."
-    });
-    line
 }

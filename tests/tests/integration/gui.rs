@@ -43,14 +43,14 @@ fn start_a_job_pause_resume_and_see_the_results() {
     run_until(
         &mut harness,
         "the paused state",
-        |app| matches!(&app.screen, Screen::Running(job) if job.paused),
+        |app| matches!(&app.screen, Screen::Running(job) if job.paused()),
     );
     assert!(harness.query_by_label("Paused").is_some());
     harness.get_by_label("Resume").click();
     run_until(
         &mut harness,
         "the resumed state",
-        |app| matches!(&app.screen, Screen::Running(job) if !job.paused),
+        |app| matches!(&app.screen, Screen::Running(job) if !job.paused()),
     );
 
     run_until_results(&mut harness);

@@ -133,7 +133,7 @@ fn the_running_screen_tells_the_truth_from_the_first_frame_to_the_results() {
     // Paused time is not working time: neither the elapsed time nor the speed moves.
     harness.get_by_label("Pause").click();
     run_until(&mut harness, "the paused state", |app| {
-        running(app).is_some_and(|job| job.paused)
+        running(app).is_some_and(|job| job.paused())
     });
     assert!(harness.query_by_label_contains("(paused)").is_some());
     let figures = |harness: &Harness<'static, CastmillApp>| {
@@ -149,7 +149,7 @@ fn the_running_screen_tells_the_truth_from_the_first_frame_to_the_results() {
     assert_eq!(figures(&harness), before, "half a second paused changed the figures");
     harness.get_by_label("Resume").click();
     run_until(&mut harness, "the resumed state", |app| {
-        running(app).is_some_and(|job| !job.paused)
+        running(app).is_some_and(|job| !job.paused())
     });
 
     let saw_second_file = Cell::new(false);

@@ -211,7 +211,7 @@ fn the_window_says_why_a_job_short_of_memory_paused_and_that_it_went_on() {
     run_until(
         &mut harness,
         "the hold",
-        |app| matches!(&app.screen, Screen::Running(job) if job.paused && !job.held.is_empty()),
+        |app| matches!(&app.screen, Screen::Running(job) if job.paused() && !job.held.is_empty()),
     );
     assert!(
         harness
@@ -225,7 +225,7 @@ fn the_window_says_why_a_job_short_of_memory_paused_and_that_it_went_on() {
     run_until(
         &mut harness,
         "the job going on",
-        |app| matches!(&app.screen, Screen::Running(job) if !job.paused && job.held.is_empty()),
+        |app| matches!(&app.screen, Screen::Running(job) if !job.paused() && job.held.is_empty()),
     );
     let Screen::Running(job) = &harness.state().screen else {
         unreachable!("run_until saw the running screen")

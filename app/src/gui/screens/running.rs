@@ -49,7 +49,7 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     }
     ui.horizontal_wrapped(|ui| {
         let working = clock(job.clock.active(now).as_secs_f64());
-        ui.label(if job.clock.is_paused() {
+        ui.label(if job.paused() {
             format!("Elapsed {working} (paused)")
         } else {
             format!("Elapsed {working}")
@@ -64,7 +64,7 @@ pub fn show(ui: &mut Ui, job: &mut RunningJob) {
     });
     ui.add_space(theme::SPACING);
     ui.horizontal(|ui| {
-        let pause_label = if job.paused { "Resume" } else { "Pause" };
+        let pause_label = if job.paused() { "Resume" } else { "Pause" };
         if ui
             .add_enabled(!job.stopping, egui::Button::new(pause_label))
             .on_hover_text(shortcuts::text(ui, shortcuts::PAUSE_RESUME))
