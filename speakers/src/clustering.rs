@@ -31,26 +31,35 @@ pub struct Print {
     pub weight: f32,
 }
 
+/// Prints of at least this much speech (seconds) decide the speakers; shorter ones are noisy
+/// and only join the speaker they are nearest.
+const RELIABLE_SECONDS: f32 = 1.5;
+
 /// One cluster label per print, `0..clusters`, in order of first appearance.
 pub fn cluster(prints: &[Print], threshold: f32, count: SpeakerCount) -> Vec<usize> {
     if prints.is_empty() {
         return Vec::new();
     }
+    let mut deciding: Vec<&Print> = prints.iter().filter(|p| p.weight >= RELIABLE_SECONDS).collect();
+    if deciding.len() < count.min.max(1) {
+        deciding = prints.iter().collect();
+    }
     // Within blocks: only merges that are surely right (the threshold), no count.
-    let mut block_labels = Vec::with_capacity(prints.len());
+    let mut block_labels = Vec::with_capacity(deciding.len());
     let mut centroids: Vec<Print> = Vec::new();
-    for block in prints.chunks(BLOCK) {
+    for block in deciding.chunks(BLOCK) {
         let labels = agglomerate(block, threshold, SpeakerCount::AUTOMATIC);
         let offset = centroids.len();
         let clusters = labels.iter().max().map_or(0, |m| m + 1);
         centroids.extend((0..clusters).map(|c| centroid(block, &labels, c)));
         block_labels.extend(labels.into_iter().map(|l| l + offset));
     }
-    let joined = agglomerate(&centroids, threshold, count);
+    let centroid_refs: Vec<&Print> = centroids.iter().collect();
+    let joined = agglomerate(&centroid_refs, threshold, count);
     let rough: Vec<usize> = block_labels.iter().map(|&b| joined[b]).collect();
-    // Each print goes to the speaker whose centroid is nearest, now that all are known.
+    // Every print goes to the speaker whose centroid is nearest, now that all are known.
     let clusters = rough.iter().max().map_or(0, |m| m + 1);
-    let finals: Vec<Print> = (0..clusters).map(|c| centroid(prints, &rough, c)).collect();
+    let finals: Vec<Print> = (0..clusters).map(|c| centroid(&deciding, &rough, c)).collect();
     let nearest: Vec<usize> = prints
         .iter()
         .map(|p| {
@@ -65,7 +74,7 @@ pub fn cluster(prints: &[Print], threshold: f32, count: SpeakerCount) -> Vec<usi
 }
 
 /// Closest-pair merging over `prints` (at most a few hundred).
-fn agglomerate(prints: &[Print], threshold: f32, count: SpeakerCount) -> Vec<usize> {
+fn agglomerate(prints: &[&Print], threshold: f32, count: SpeakerCount) -> Vec<usize> {
     let mut sums: Vec<Option<Vec<f32>>> = prints
         .iter()
         .map(|p| Some(p.vector.iter().map(|v| v * p.weight).collect()))
@@ -116,7 +125,7 @@ fn agglomerate(prints: &[Print], threshold: f32, count: SpeakerCount) -> Vec<usi
     first_appearance_order(&label)
 }
 
-fn centroid(prints: &[Print], labels: &[usize], cluster: usize) -> Print {
+fn centroid(prints: &[&Print], labels: &[usize], cluster: usize) -> Print {
     let mut vector = [0.0f32; DIMENSIONS];
     let mut weight = 0.0;
     for (p, &l) in prints.iter().zip(labels) {
@@ -155,7 +164,7 @@ mod tests {
         vector[direction] = 1.0;
         vector[(direction + 1) % DIMENSIONS] = wobble;
         unit_length(&mut vector);
-        Print { vector, weight: 1.0 }
+        Print { vector, weight: 2.0 }
     }
 
     #[test]

@@ -11,7 +11,9 @@ use shared_ipc::model_file::{self, ModelSummary};
 
 use super::ct2_to_ggml;
 use super::sentence_model::{self, SentenceModelSummary};
+use super::speaker_model;
 use crate::data_dirs::DataDirs;
+use castmill_speakers::weights::SpeakerModelKind;
 
 pub struct ModelStore {
     dir: PathBuf,
@@ -30,6 +32,8 @@ pub enum ModelKind {
     Whisper(ModelSummary),
     /// A sentence-embedding folder, for summaries and the Map of Content.
     Embeddings(SentenceModelSummary),
+    /// A speaker network (`.safetensors`), for who speaks when.
+    Speakers(SpeakerModelKind),
 }
 
 impl ModelKind {
@@ -57,6 +61,7 @@ impl ModelKind {
             ModelKind::Embeddings(s) => {
                 format!("sentence embeddings ({} dimensions, {} layers)", s.dimension, s.layers)
             }
+            ModelKind::Speakers(kind) => kind.describe().to_owned(),
         }
     }
 }
@@ -78,10 +83,18 @@ impl ModelStore {
         self.dir.join(format!("{name}.bin"))
     }
 
-    /// Where model `name` lives: its folder (sentence embeddings) or its file (whisper).
+    /// Where model `name` lives: its folder (sentence embeddings) or its file (whisper,
+    /// speakers).
     pub fn location_of(&self, name: &str) -> PathBuf {
         let folder = self.dir.join(name);
-        if folder.is_dir() { folder } else { self.path_of(name) }
+        let speaker = self.dir.join(format!("{name}.{}", speaker_model::EXTENSION));
+        if folder.is_dir() {
+            folder
+        } else if speaker.is_file() {
+            speaker
+        } else {
+            self.path_of(name)
+        }
     }
 
     /// A model name, or a path to a model file.
@@ -136,6 +149,12 @@ impl ModelStore {
                     .map(ModelKind::Embeddings)
                     .map_err(|e| describe(&e));
                 (file_name, size, check)
+            } else if let Some(name) = file_name.strip_suffix(&format!(".{}", speaker_model::EXTENSION)) {
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                let check = speaker_model::validate(&path)
+                    .map(ModelKind::Speakers)
+                    .map_err(|e| format!("{e:#}"));
+                (name, size, check)
             } else if let Some(name) = file_name.strip_suffix(".bin") {
                 // Follows a linked model to its file, as loading it does.
                 let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -157,13 +176,16 @@ impl ModelStore {
         Ok(entries)
     }
 
-    /// Imports a GGML whisper file, a CTranslate2 whisper folder or a sentence-transformers
-    /// folder. Returns the model name.
+    /// Imports a GGML whisper file, a CTranslate2 whisper folder, a speaker network (`.onnx`,
+    /// `.pt`) or a sentence-transformers folder. Returns the model name.
     pub fn import(&self, source: &Path, name: Option<&str>) -> Result<String> {
         self.ensure_dir()?;
         let meta = std::fs::metadata(source).with_context(|| format!("failed to read {}", source.display()))?;
         if meta.is_dir() && sentence_model::looks_like_one(source) {
             return self.import_sentence_model(source, name);
+        }
+        if meta.is_file() && speaker_model::looks_like_one(source) {
+            return speaker_model::import(&self.dir, source, name);
         }
         let mut tmp = tempfile::Builder::new()
             .prefix(".import-")
@@ -282,7 +304,12 @@ impl ModelStore {
             return std::fs::remove_dir_all(&folder)
                 .with_context(|| format!("failed to remove model {name} ({})", folder.display()));
         }
-        let path = self.path_of(&name);
+        let speaker = self.dir.join(format!("{name}.{}", speaker_model::EXTENSION));
+        let path = if speaker.is_file() {
+            speaker
+        } else {
+            self.path_of(&name)
+        };
         std::fs::remove_file(&path).with_context(|| format!("failed to remove model {name} ({})", path.display()))
     }
 }

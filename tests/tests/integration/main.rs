@@ -20,6 +20,7 @@ mod memory;
 mod models;
 mod recovery;
 mod security;
+mod speakers;
 mod structure;
 mod supervisor;
 mod transcription;
