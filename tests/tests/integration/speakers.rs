@@ -27,7 +27,8 @@ fn truth(name: &str) -> Vec<(f64, f64, usize)> {
         .lines()
         .map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
-            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].parse().unwrap())
+            let number = |i: usize| f[i].parse::<f64>().expect("a number in the turns file");
+            (number(0), number(1), number(2) as usize)
         })
         .collect()
 }
@@ -35,15 +36,15 @@ fn truth(name: &str) -> Vec<(f64, f64, usize)> {
 fn diarize(name: &str, count: SpeakerCount) -> Diarization {
     let dir = models_dir();
     let read = |file: &str| SpeakerWeights::read(&dir.join(file)).expect("speaker model installed by the set-up");
-    let segmentation = SegmentationNet::new(read("segmentation-3.0.safetensors")).unwrap();
-    let encoder = VoiceEncoder::new(read("resemblyzer.safetensors")).unwrap();
+    let segmentation = SegmentationNet::new(read("segmentation-3.0.safetensors")).expect("segmentation network");
+    let encoder = VoiceEncoder::new(read("resemblyzer.safetensors")).expect("voice encoder");
     let samples: Vec<f32> = fixtures::wav_samples(&fixture(&format!("{name}.wav")))
         .into_iter()
         .map(|s| s as f32 / 32768.0)
         .collect();
     let mut diarizer = Diarizer::new(&segmentation, &encoder, DiarizeOptions { count, threshold: 0.82 });
     for chunk in samples.chunks(CHUNK_SAMPLES) {
-        diarizer.push_chunk(chunk).unwrap();
+        diarizer.push_chunk(chunk).expect("a chunk diarized");
     }
     diarizer.finish()
 }
@@ -96,7 +97,10 @@ fn a_wanted_number_of_speakers_is_what_comes_out() {
 
 #[test]
 fn the_set_up_installs_both_speaker_models() {
-    let out = Command::new(castmill_bin()).args(["models", "list"]).output().unwrap();
+    let out = Command::new(castmill_bin())
+        .args(["models", "list"])
+        .output()
+        .expect("castmill runs");
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(
         listed.contains("speaker segmentation (pyannote segmentation-3.0)"),
