@@ -114,15 +114,15 @@ fn the_set_up_installs_both_speaker_models() {
 
 #[test]
 fn a_file_that_is_not_a_speaker_network_is_refused_by_name() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temporary folder");
     let bogus = dir.path().join("segmentation.onnx");
-    std::fs::write(&bogus, b"this is not a network").unwrap();
+    std::fs::write(&bogus, b"this is not a network").expect("write");
     let out = Command::new(castmill_bin())
         .args(["models", "import"])
         .arg(&bogus)
         .env("CASTMILL_DATA_DIR", dir.path())
         .output()
-        .unwrap();
+        .expect("castmill runs");
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
