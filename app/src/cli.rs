@@ -66,6 +66,23 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_map: bool,
 
+    /// No speakers: transcripts as one undivided voice. By default each output says who
+    /// speaks, with as many speakers as the audio has.
+    #[arg(long, conflicts_with_all = ["speakers", "min_speakers", "max_speakers"])]
+    pub no_speakers: bool,
+
+    /// The number of speakers, when known.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), conflicts_with_all = ["min_speakers", "max_speakers"])]
+    pub speakers: Option<u32>,
+
+    /// At least this many speakers.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub min_speakers: Option<u32>,
+
+    /// At most this many speakers.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_speakers: Option<u32>,
+
     /// Sentence-embedding model for summaries: a name from `castmill models list` or a
     /// sentence-transformers folder.
     #[arg(long, value_name = "NAME", default_value = castmill::models::catalog::DEFAULT_EMBEDDING_MODEL)]

@@ -12,7 +12,7 @@ use castmill::supervisor::control::JobControl;
 use castmill::supervisor::events::Outcome;
 use castmill::supervisor::jobs::{self, JobError, JobRequest};
 use castmill::supervisor::runner::{self, SupervisorConfig};
-use shared_ipc::{Decoding, JobFolder, TranscribeOptions};
+use shared_ipc::{Decoding, JobFolder, SpeakerOptions, TranscribeOptions};
 use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1, SIGUSR2};
 
 use crate::cli::{DecodingArg, RunArgs, SupervisionArgs};
@@ -54,8 +54,18 @@ pub fn run(args: RunArgs) -> Result<u8> {
         threads: args.threads,
         summaries: embeddings.is_some(),
         map_of_content: embeddings.is_some() && !args.no_map,
+        speakers: SpeakerOptions {
+            enabled: !args.no_speakers,
+            min: args.speakers.or(args.min_speakers),
+            max: args.speakers.or(args.max_speakers),
+        },
         ..TranscribeOptions::default()
     };
+    if let (Some(min), Some(max)) = (args.min_speakers, args.max_speakers)
+        && min > max
+    {
+        bail!("--min-speakers {min} is more than --max-speakers {max}");
+    }
     let request = JobRequest {
         inputs: args.inputs.clone(),
         output_dir: out,

@@ -160,6 +160,22 @@ impl View {
                     file.set_message(format!("summarising file {}/{}", i + 1, self.files));
                 }
             }
+            WorkerEvent::Stage {
+                stage: Stage::FindingSpeakers,
+                file_index: Some(i),
+            } => {
+                if let Some((_, overall, file)) = &self.bars {
+                    overall.set_message("speakers".to_owned());
+                    file.set_message(format!("finding who speaks in file {}/{}", i + 1, self.files));
+                }
+            }
+            WorkerEvent::SpeakersFound { file_index, speakers } => self.println(&format!(
+                "speakers file {}: {} ({})",
+                file_index + 1,
+                speakers.len(),
+                speakers.join(", ")
+            )),
+            WorkerEvent::SpeakersFailed { reason, .. } => self.println(&format!("FAILED  speakers: {reason}")),
             WorkerEvent::SummaryWritten { note, topics, .. } => {
                 self.println(&format!("summary {note} (topics: {})", topics.join(", ")))
             }

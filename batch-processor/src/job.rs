@@ -1,5 +1,5 @@
 //! Runs a job folder: lock, spec, checkpoint, then the stages in order — every file's
-//! transcription, every transcript's summary, the batch's Map of Content. Each stage is
+//! transcription, its speakers, every transcript's summary, the batch's Map of Content. Each stage is
 //! committed on its own, so a rerun redoes only what is not done. Per-file failures are
 //! reported and the batch goes on; a stop request commits and exits.
 
@@ -16,11 +16,12 @@ use crate::stage::commit::CheckpointHandle;
 use crate::stage::context::{JobStage, StageContext};
 use crate::stage::outcome::Halt;
 use crate::stages::map::MapOfContent;
+use crate::stages::speakers::Speakers;
 use crate::stages::summaries::Summaries;
 use crate::stages::transcription::Transcription;
 
 /// The stages, in the order they run. A new stage goes into this list and nowhere else.
-const STAGES: [&dyn JobStage; 3] = [&Transcription, &Summaries, &MapOfContent];
+const STAGES: [&dyn JobStage; 4] = [&Transcription, &Speakers, &Summaries, &MapOfContent];
 
 pub fn run(folder: &JobFolder, emitter: &Emitter, control: &Control, progress: &WorkProgress) -> i32 {
     let job_error = |message: String| {

@@ -18,6 +18,11 @@ use shared_ipc::error_chain::describe;
 use shared_ipc::model_file::ModelFileError;
 use shared_ipc::{JobSpec, ModelRole, ModelState, Stage, WorkerEvent};
 
+use castmill_speakers::network_error::NetworkError;
+use castmill_speakers::segmentation::SegmentationNet;
+use castmill_speakers::voice_encoder::VoiceEncoder;
+use castmill_speakers::weights::{SpeakerModelKind, SpeakerWeights};
+
 use crate::control::Control;
 use crate::emitter::Emitter;
 use crate::transcribe::{TranscribeError, Transcriber};
@@ -27,6 +32,13 @@ enum Resident {
     Whisper(Transcriber),
     // Boxed: the embedder is large and moved in once per job.
     Embeddings(Box<Embedder>),
+    Speakers(Box<SpeakerNetworks>),
+}
+
+/// The speakers stage's two networks, loaded and unloaded together (11 MB between them).
+pub struct SpeakerNetworks {
+    pub segmentation: SegmentationNet,
+    pub encoder: VoiceEncoder,
 }
 
 pub struct ModelHost<'a> {
@@ -50,6 +62,10 @@ pub enum LoadFailed {
     EmbeddingsMissing { folder: PathBuf, source: EmbedderError },
     #[error("the sentence-embedding model {} is unusable", folder.display())]
     EmbeddingsUnusable { folder: PathBuf, source: EmbedderError },
+    #[error("no speaker models are set for this job")]
+    NoSpeakerModels,
+    #[error("the speaker model {} is missing or unusable (install it: scripts/setup.sh --deps)", path.display())]
+    SpeakersUnusable { path: PathBuf, source: NetworkError },
     /// The memory available to the job is too small for the model: refused before loading,
     /// rather than loaded into swap or the OOM killer.
     #[error("{0}")]
@@ -155,6 +171,46 @@ impl<'a> ModelHost<'a> {
         }
     }
 
+    /// The speaker networks, loaded first (after unloading the others) if not resident.
+    pub fn speaker_networks(&mut self) -> Result<&SpeakerNetworks, LoadFailed> {
+        if !matches!(self.resident, Resident::Speakers(_)) {
+            self.unload();
+            let Some(models) = self.spec.speaker_models.clone() else {
+                return Err(LoadFailed::NoSpeakerModels);
+            };
+            let shown = models.segmentation.clone();
+            self.report(ModelRole::Speakers, ModelState::Loading, &shown);
+            let load = |path: &Path, kind| {
+                let unusable = |source| LoadFailed::SpeakersUnusable {
+                    path: path.to_owned(),
+                    source,
+                };
+                let shapes = match kind {
+                    SpeakerModelKind::Segmentation => castmill_speakers::segmentation::tensor_shapes(),
+                    SpeakerModelKind::VoiceEncoder => castmill_speakers::voice_encoder::tensor_shapes(),
+                };
+                SpeakerWeights::read_kind(path, kind, &shapes).map_err(|e| unusable(e.into()))
+            };
+            let loaded = load(&models.segmentation, SpeakerModelKind::Segmentation).and_then(|seg| {
+                let enc = load(&models.voice_encoder, SpeakerModelKind::VoiceEncoder)?;
+                let segmentation = SegmentationNet::new(seg).map_err(|source| LoadFailed::SpeakersUnusable {
+                    path: models.segmentation.clone(),
+                    source,
+                })?;
+                let encoder = VoiceEncoder::new(enc).map_err(|source| LoadFailed::SpeakersUnusable {
+                    path: models.voice_encoder.clone(),
+                    source,
+                })?;
+                Ok(Resident::Speakers(Box::new(SpeakerNetworks { segmentation, encoder })))
+            });
+            self.settle(ModelRole::Speakers, &shown, loaded)?;
+        }
+        match &self.resident {
+            Resident::Speakers(s) => Ok(s),
+            _ => Err(LoadFailed::NotLoaded),
+        }
+    }
+
     /// Ends a load that was reported `loading`: the model becomes resident and `ready`, or
     /// the load failed and the model is `idle` again.
     fn settle(&mut self, role: ModelRole, path: &Path, loaded: Result<Resident, LoadFailed>) -> Result<(), LoadFailed> {
@@ -179,6 +235,14 @@ impl<'a> ModelHost<'a> {
             Resident::Embeddings(_) => (
                 ModelRole::Embeddings,
                 self.spec.embedding_model.clone().unwrap_or_default(),
+            ),
+            Resident::Speakers(_) => (
+                ModelRole::Speakers,
+                self.spec
+                    .speaker_models
+                    .as_ref()
+                    .map(|m| m.segmentation.clone())
+                    .unwrap_or_default(),
             ),
         };
         self.report(role, ModelState::Unloading, &path);

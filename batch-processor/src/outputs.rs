@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use shared_ipc::atomic_file;
+use shared_ipc::speaker_record::SpeakerRecord;
 use shared_ipc::{FileKind, OutputFormats, Segment};
 
 use crate::stage::plain_io::WriteError;
@@ -63,43 +64,86 @@ pub fn output_paths(dir: &Path, stem: &str, formats: &OutputFormats) -> Vec<Path
     paths
 }
 
+/// A file's committed transcript, and who speaks each segment once the speakers stage has
+/// run: what every rendering is made from.
+pub struct Transcript<'a> {
+    pub input: &'a Path,
+    pub segments: &'a [Segment],
+    pub audio_ms: u64,
+    pub speakers: Option<&'a SpeakerRecord>,
+}
+
+impl Transcript<'_> {
+    /// Each segment's speaker label, when there are speakers.
+    fn labels(&self) -> Vec<Option<&str>> {
+        self.segments
+            .iter()
+            .map(|s| {
+                let record = self.speakers?;
+                let speaker = record.speaker_during(s.start_ms, s.end_ms)?;
+                Some(record.speakers[speaker].label.as_str())
+            })
+            .collect()
+    }
+}
+
 /// Writes every enabled rendering; returns the paths written.
 pub fn write_all(
     dir: &Path,
     stem: &str,
     formats: &OutputFormats,
-    input: &Path,
-    segments: &[Segment],
-    audio_ms: u64,
+    transcript: &Transcript<'_>,
 ) -> Result<Vec<PathBuf>, WriteError> {
     let paths = output_paths(dir, stem, formats);
     for path in &paths {
         let body = match path.extension().and_then(|e| e.to_str()) {
-            Some("txt") => render_txt(segments),
-            Some("srt") => render_srt(segments),
-            Some("vtt") => render_vtt(segments),
-            _ => render_json(input, segments, audio_ms),
+            Some("txt") => render_txt(transcript),
+            Some("srt") => render_srt(transcript),
+            Some("vtt") => render_vtt(transcript),
+            _ => render_json(transcript),
         };
         atomic_file::write_atomic(path, body.as_bytes(), FileKind::Output).map_err(|e| WriteError::new(path, e))?;
     }
     Ok(paths)
 }
 
-pub fn render_txt(segments: &[Segment]) -> String {
+/// One line per segment; with speakers, one paragraph per turn led by the speaker's label.
+pub fn render_txt(transcript: &Transcript<'_>) -> String {
     let mut out = String::new();
-    for s in segments {
-        out.push_str(s.text.trim());
+    let labels = transcript.labels();
+    let mut current: Option<&str> = None;
+    for (s, label) in transcript.segments.iter().zip(labels) {
+        match label {
+            None => {
+                out.push_str(s.text.trim());
+                out.push('\n');
+            }
+            Some(label) if current == Some(label) => {
+                out.push(' ');
+                out.push_str(s.text.trim());
+            }
+            Some(label) => {
+                if current.is_some() {
+                    out.push_str("\n\n");
+                }
+                let _ = write!(out, "{label}: {}", s.text.trim());
+                current = Some(label);
+            }
+        }
+    }
+    if current.is_some() {
         out.push('\n');
     }
     out
 }
 
-pub fn render_srt(segments: &[Segment]) -> String {
+pub fn render_srt(transcript: &Transcript<'_>) -> String {
     let mut out = String::new();
-    for (i, s) in segments.iter().enumerate() {
+    for (i, (s, label)) in transcript.segments.iter().zip(transcript.labels()).enumerate() {
+        let lead = label.map(|l| format!("{l}: ")).unwrap_or_default();
         let _ = write!(
             out,
-            "{}\n{} --> {}\n{}\n\n",
+            "{}\n{} --> {}\n{lead}{}\n\n",
             i + 1,
             clock(s.start_ms, ','),
             clock(s.end_ms, ','),
@@ -109,12 +153,14 @@ pub fn render_srt(segments: &[Segment]) -> String {
     out
 }
 
-pub fn render_vtt(segments: &[Segment]) -> String {
+/// WebVTT; with speakers, each cue is a voice span (`<v Speaker 1>`).
+pub fn render_vtt(transcript: &Transcript<'_>) -> String {
     let mut out = String::from("WEBVTT\n\n");
-    for s in segments {
+    for (s, label) in transcript.segments.iter().zip(transcript.labels()) {
+        let lead = label.map(|l| format!("<v {}>", vtt_escape(l))).unwrap_or_default();
         let _ = write!(
             out,
-            "{} --> {}\n{}\n\n",
+            "{} --> {}\n{lead}{}\n\n",
             clock(s.start_ms, '.'),
             clock(s.end_ms, '.'),
             s.text.trim()
@@ -123,32 +169,66 @@ pub fn render_vtt(segments: &[Segment]) -> String {
     out
 }
 
+/// A voice's name may not hold what ends the span.
+fn vtt_escape(label: &str) -> String {
+    label.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Format version of the `.json` output: 2 added each segment's `speaker` and the
+/// `speakers` list (both absent without speakers); everything of version 1 is unchanged.
+pub const JSON_VERSION: u32 = 2;
+
 #[derive(Serialize)]
 struct JsonTranscript<'a> {
     format_version: u32,
     input: String,
     duration_ms: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    speakers: Vec<JsonSpeaker<'a>>,
     segments: Vec<JsonSegment<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSpeaker<'a> {
+    label: &'a str,
+    talk_ms: u64,
 }
 
 #[derive(Serialize)]
 struct JsonSegment<'a> {
     start_ms: u64,
     end_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    speaker: Option<&'a str>,
     text: &'a str,
     confidence: f32,
 }
 
-pub fn render_json(input: &Path, segments: &[Segment], audio_ms: u64) -> String {
+pub fn render_json(transcript: &Transcript<'_>) -> String {
     let doc = JsonTranscript {
-        format_version: 1,
-        input: input.display().to_string(),
-        duration_ms: audio_ms,
-        segments: segments
+        format_version: JSON_VERSION,
+        input: transcript.input.display().to_string(),
+        duration_ms: transcript.audio_ms,
+        speakers: transcript
+            .speakers
+            .map(|r| {
+                r.speakers
+                    .iter()
+                    .map(|s| JsonSpeaker {
+                        label: &s.label,
+                        talk_ms: s.talk_ms,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        segments: transcript
+            .segments
             .iter()
-            .map(|s| JsonSegment {
+            .zip(transcript.labels())
+            .map(|(s, speaker)| JsonSegment {
                 start_ms: s.start_ms,
                 end_ms: s.end_ms,
+                speaker,
                 text: s.text.trim(),
                 confidence: s.confidence,
             })
@@ -172,16 +252,87 @@ fn clock(ms: u64, sep: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared_ipc::speaker_record::{SPEAKER_RECORD_VERSION, Speaker, SpeakerTurn};
+
+    fn segment(start_ms: u64, end_ms: u64, text: &str) -> Segment {
+        Segment {
+            start_ms,
+            end_ms,
+            text: text.into(),
+            confidence: 0.5,
+        }
+    }
+
+    fn plain(segments: &[Segment]) -> Transcript<'_> {
+        Transcript {
+            input: Path::new("/in/show.mp3"),
+            segments,
+            audio_ms: 9000,
+            speakers: None,
+        }
+    }
+
+    fn two_speakers() -> SpeakerRecord {
+        let speaker = |label: &str| Speaker {
+            label: label.into(),
+            talk_ms: 4000,
+            voiceprint: Vec::new(),
+        };
+        SpeakerRecord {
+            format_version: SPEAKER_RECORD_VERSION,
+            speakers: vec![speaker("Speaker 1"), speaker("Dana <host>")],
+            turns: vec![
+                SpeakerTurn {
+                    start_ms: 0,
+                    end_ms: 4000,
+                    speaker: 0,
+                },
+                SpeakerTurn {
+                    start_ms: 4500,
+                    end_ms: 9000,
+                    speaker: 1,
+                },
+            ],
+        }
+    }
 
     #[test]
     fn subtitle_clocks() {
-        let segs = [Segment {
-            start_ms: 3_723_004,
-            end_ms: 3_724_500,
-            text: " Hi.".into(),
-            confidence: 0.5,
-        }];
-        assert_eq!(render_srt(&segs), "1\n01:02:03,004 --> 01:02:04,500\nHi.\n\n");
-        assert!(render_vtt(&segs).starts_with("WEBVTT\n\n01:02:03.004 --> 01:02:04.500\nHi.\n"));
+        let segs = [segment(3_723_004, 3_724_500, " Hi.")];
+        assert_eq!(render_srt(&plain(&segs)), "1\n01:02:03,004 --> 01:02:04,500\nHi.\n\n");
+        assert!(render_vtt(&plain(&segs)).starts_with("WEBVTT\n\n01:02:03.004 --> 01:02:04.500\nHi.\n"));
+    }
+
+    #[test]
+    fn every_rendering_says_who_speaks() {
+        let segs = [
+            segment(0, 2000, " Welcome."),
+            segment(2000, 3900, " Today, bees."),
+            segment(4600, 8000, " Thanks for having me."),
+        ];
+        let record = two_speakers();
+        let t = Transcript {
+            speakers: Some(&record),
+            ..plain(&segs)
+        };
+        assert_eq!(
+            render_txt(&t),
+            "Speaker 1: Welcome. Today, bees.\n\nDana <host>: Thanks for having me.\n"
+        );
+        assert!(render_srt(&t).contains("00:00:04,600 --> 00:00:08,000\nDana <host>: Thanks for having me.\n"));
+        assert!(render_vtt(&t).contains("\n<v Dana &lt;host&gt;>Thanks for having me.\n"));
+        let json: serde_json::Value = serde_json::from_str(&render_json(&t)).expect("json");
+        assert_eq!(json["format_version"], 2);
+        assert_eq!(json["segments"][2]["speaker"], "Dana <host>");
+        assert_eq!(json["speakers"][0]["label"], "Speaker 1");
+        assert_eq!(json["speakers"][1]["talk_ms"], 4000);
+    }
+
+    #[test]
+    fn without_speakers_the_renderings_are_as_before() {
+        let segs = [segment(0, 2000, " Welcome."), segment(2000, 3900, " Today, bees.")];
+        assert_eq!(render_txt(&plain(&segs)), "Welcome.\nToday, bees.\n");
+        let json: serde_json::Value = serde_json::from_str(&render_json(&plain(&segs))).expect("json");
+        assert!(json.get("speakers").is_none() && json["segments"][0].get("speaker").is_none());
     }
 }

@@ -3,5 +3,6 @@
 //! `job.rs` runs them in that order; each implements [`crate::stage::context::Stage`].
 
 pub mod map;
+pub mod speakers;
 pub mod summaries;
 pub mod transcription;

@@ -23,9 +23,10 @@ use crate::fingerprint::Fingerprint;
 /// Format version of the checkpoint body. 2 added the `skipped` file state; 3 added the
 /// summary and Map of Content stages; 4 marks failures the next run retries
 /// (`retry_on_resume`); 5 added the `skipped` stage state (a summary the user skipped); 6
-/// stores paths that are not UTF-8 as bytes (`stored_path`). Older bodies are a subset and
-/// load unchanged (their knowledge stages read as pending, their failures as final).
-pub const CHECKPOINT_VERSION: u32 = 6;
+/// stores paths that are not UTF-8 as bytes (`stored_path`); 7 added each file's `speakers`
+/// stage. Older bodies are a subset and load unchanged (their knowledge and speakers stages
+/// read as pending, their failures as final).
+pub const CHECKPOINT_VERSION: u32 = 7;
 
 const MAGIC: &str = "castmill-checkpoint";
 const MAX_CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
@@ -56,6 +57,9 @@ pub struct FileCheckpoint {
     /// The episode's summary and note, made from its finished transcript.
     #[serde(default)]
     pub summary: StageState,
+    /// Who speaks when, found in the audio once the transcript is finished.
+    #[serde(default)]
+    pub speakers: StageState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +185,7 @@ impl Checkpoint {
                     duration_ms: None,
                     state: FileState::Pending,
                     summary: StageState::Pending,
+                    speakers: StageState::Pending,
                 })
                 .collect(),
             updated_at_ms: crate::now_unix_ms(),
@@ -456,6 +461,17 @@ mod tests {
         assert_eq!(cp.files_done(), 1);
     }
 
+    /// A checkpoint written by a version-6 build (before the speakers stage), byte for byte:
+    /// its files' speakers read as pending, everything else as it was.
+    #[test]
+    fn version_6_checkpoints_load_with_speakers_pending() {
+        let body = br#"{"job_id":"job-6","files":[{"input":"/a.mp3","fingerprint":null,"duration_ms":1234,"state":{"state":"done","outputs":["/out/a.txt"],"audio_ms":1234},"summary":{"state":"done","outputs":["/out/a.md"]}}],"updated_at_ms":5,"last_stop":"finished","map_of_content":{"state":"done","outputs":[]}}"#;
+        let cp = Checkpoint::decode(&written_by_version(6, body)).expect("a version-6 checkpoint loads");
+        assert_eq!(cp.files[0].speakers, StageState::Pending);
+        assert!(cp.files[0].summary.is_done());
+        assert_eq!(cp.files_done(), 1);
+    }
+
     /// An input and outputs whose names are not UTF-8 are kept exactly (they used to make
     /// the body empty, and the checkpoint corrupt).
     #[test]
@@ -512,6 +528,7 @@ mod tests {
                 retry_on_resume: true,
             },
             summary: StageState::Pending,
+            speakers: StageState::Pending,
         });
         assert_eq!(Checkpoint::decode(&cp.encode()), Ok(cp.clone()));
         assert!(cp.has_retryable_failures());

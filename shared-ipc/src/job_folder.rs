@@ -52,6 +52,16 @@ impl JobFolder {
         self.knowledge_dir().join(format!("{index}.json"))
     }
 
+    /// What the speakers stage found, per input.
+    pub fn speakers_dir(&self) -> PathBuf {
+        self.root.join("speakers")
+    }
+
+    /// The speakers stage's record of the input at `index`.
+    pub fn speaker_record(&self, index: usize) -> PathBuf {
+        self.speakers_dir().join(format!("{index}.json"))
+    }
+
     /// Held (flock) by the running worker for its whole life.
     pub fn lock(&self) -> PathBuf {
         self.root.join("lock")

@@ -11,8 +11,9 @@ use crate::file_kind::FileKind;
 /// Format version of `job.json`. 2 added `embedding_model`; version-1 specs load with none
 /// (no summaries or Map of Content unless a rebuild names a model). 3 stores paths that are
 /// not UTF-8 as bytes (`stored_path`); earlier specs have only string paths and load as they
-/// are.
-pub const JOB_SPEC_VERSION: u32 = 3;
+/// are. 4 added `speaker_models` and the `speakers` options; earlier specs load with speakers
+/// off (their jobs never had the stage).
+pub const JOB_SPEC_VERSION: u32 = 4;
 
 /// Specs larger than this are refused (a hostile or corrupt file).
 const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
@@ -35,7 +36,30 @@ pub struct JobSpec {
     /// Needed only when either is on.
     #[serde(default, with = "crate::stored_path::optional")]
     pub embedding_model: Option<PathBuf>,
+    /// The speaker networks; needed only when speakers are on.
+    #[serde(default)]
+    pub speaker_models: Option<SpeakerModels>,
     pub options: TranscribeOptions,
+}
+
+/// The two networks the speakers stage runs; absolute paths.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeakerModels {
+    #[serde(with = "crate::stored_path::one")]
+    pub segmentation: PathBuf,
+    #[serde(with = "crate::stored_path::one")]
+    pub voice_encoder: PathBuf,
+}
+
+/// Who speaks when: off, or on with the number of speakers known or bounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpeakerOptions {
+    pub enabled: bool,
+    /// At least this many speakers (none: one or more).
+    pub min: Option<u32>,
+    /// At most this many (none: no limit).
+    pub max: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +75,8 @@ pub struct TranscribeOptions {
     pub summaries: bool,
     /// Across the batch: [`MAP_OF_CONTENT_FILE`].
     pub map_of_content: bool,
+    /// Per episode: who speaks when, in every output.
+    pub speakers: SpeakerOptions,
 }
 
 /// The batch's Map of Content, in the output folder.
@@ -76,6 +102,7 @@ impl Default for TranscribeOptions {
             formats: OutputFormats::default(),
             summaries: false,
             map_of_content: false,
+            speakers: SpeakerOptions::default(),
         }
     }
 }
@@ -186,6 +213,8 @@ mod tests {
         assert_eq!(spec.embedding_model, None);
         assert!(!spec.options.wants_knowledge());
         assert!(!spec.options.formats.vtt);
+        assert!(!spec.options.speakers.enabled);
+        assert_eq!(spec.speaker_models, None);
     }
 
     /// Printed with its causes (as `{:#}` or `error_chain::describe` do), an error says each
@@ -230,6 +259,7 @@ mod tests {
             output_dir: PathBuf::from("/out"),
             model: PathBuf::from("/m.bin"),
             embedding_model: None,
+            speaker_models: None,
             options: TranscribeOptions::default(),
         };
         spec.save(&path).expect("save");
@@ -248,6 +278,7 @@ mod tests {
             output_dir: PathBuf::from("/out"),
             model: PathBuf::from("/m.bin"),
             embedding_model: Some(PathBuf::from("/models/all-MiniLM-L6-v2")),
+            speaker_models: None,
             options: TranscribeOptions {
                 summaries: true,
                 ..TranscribeOptions::default()

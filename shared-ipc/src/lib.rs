@@ -20,6 +20,7 @@ pub mod model_file;
 pub mod probe;
 pub mod protocol;
 pub mod segment;
+pub mod speaker_record;
 pub mod stored_path;
 
 pub use checkpoint::{Checkpoint, CheckpointError, FileCheckpoint, FileState, StageState, StopReason};
@@ -27,7 +28,7 @@ pub use file_kind::FileKind;
 pub use fingerprint::Fingerprint;
 pub use job_folder::JobFolder;
 pub use job_lock::{JobLock, LockError};
-pub use job_spec::{Decoding, JobSpec, OutputFormats, TranscribeOptions};
+pub use job_spec::{Decoding, JobSpec, OutputFormats, SpeakerModels, SpeakerOptions, TranscribeOptions};
 pub use journal::{Journal, JournalError, JournalLoad};
 pub use line_reader::{EventReader, Incoming, LineDecoder};
 pub use protocol::{ModelRole, ModelState, PROTOCOL_VERSION, Stage, WorkerEvent};

@@ -12,9 +12,10 @@ use crate::segment::Segment;
 /// Version of the event vocabulary below. 2 added the knowledge stages (`summarizing`,
 /// `mapping_content`) and the `model`, `summary_written`, `map_written` and
 /// `knowledge_failed` events. 3 added the working thread's progress counter to `heartbeat`,
-/// the `opening` stage, and names the file being probed. A supervisor runs only a worker of
-/// its own version.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// the `opening` stage, and names the file being probed. 4 added the speakers stage
+/// (`finding_speakers`), the `speakers` model role and the `speakers_found` event. A
+/// supervisor runs only a worker of its own version.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Longest line a reader accepts; a segment of text is far below this.
 pub const MAX_LINE_BYTES: usize = 256 * 1024;
@@ -30,6 +31,8 @@ pub enum Stage {
     Opening,
     Transcribing,
     WritingOutputs,
+    /// Finding who speaks when in a finished transcript's audio.
+    FindingSpeakers,
     /// Making a finished transcript's summary, key topics and note.
     Summarizing,
     /// Building the batch's Map of Content and linking related episodes.
@@ -46,6 +49,7 @@ impl Stage {
             Stage::Opening => "opening",
             Stage::Transcribing => "transcribing",
             Stage::WritingOutputs => "writing outputs",
+            Stage::FindingSpeakers => "finding who speaks",
             Stage::Summarizing => "summarising",
             Stage::MappingContent => "building the Map of Content",
             Stage::Done => "done",
@@ -61,6 +65,9 @@ pub enum ModelRole {
     Whisper,
     /// The sentence-embedding model, for summaries and the Map of Content.
     Embeddings,
+    /// The speaker networks (segmentation and voice encoder, loaded together), for who
+    /// speaks when.
+    Speakers,
 }
 
 /// Where a model is in its life inside the worker: idle → loading → ready → unloading → idle.
@@ -138,6 +145,19 @@ pub enum WorkerEvent {
         input: String,
         reason: String,
     },
+    /// A file's speakers were found and its outputs rewritten with them.
+    SpeakersFound {
+        file_index: usize,
+        /// Their labels, in order of first appearance ("Speaker 1", or a name the speaker
+        /// library gave the voice).
+        speakers: Vec<String>,
+    },
+    /// No speakers for a file (or, with no `file_index`, for every file): its transcript
+    /// stays as it is, without them.
+    SpeakersFailed {
+        file_index: Option<usize>,
+        reason: String,
+    },
     /// A model changed state; at most one is ever `loading` or `ready`.
     Model {
         role: ModelRole,
@@ -208,6 +228,8 @@ impl WorkerEvent {
             WorkerEvent::Notice { .. } => "notice",
             WorkerEvent::FileCompleted { .. } => "file_completed",
             WorkerEvent::FileFailed { .. } => "file_failed",
+            WorkerEvent::SpeakersFound { .. } => "speakers_found",
+            WorkerEvent::SpeakersFailed { .. } => "speakers_failed",
             WorkerEvent::Model { .. } => "model",
             WorkerEvent::SummaryWritten { .. } => "summary_written",
             WorkerEvent::MapWritten { .. } => "map_written",

@@ -25,6 +25,7 @@ pub fn write_jobs(jobs: &Path, n: usize) -> Vec<JobFolder> {
                 output_dir: PathBuf::from("/out"),
                 model: PathBuf::from("/models/tiny.en.bin"),
                 embedding_model: None,
+                speaker_models: None,
                 options: TranscribeOptions::default(),
             };
             spec.save(&folder.spec()).expect("spec");

@@ -73,6 +73,15 @@ pub fn default_model_path() -> PathBuf {
     path
 }
 
+/// The speaker networks the set-up installs, next to [`model_path`]'s whisper model.
+pub fn speaker_models() -> shared_ipc::SpeakerModels {
+    let dir = model_path().with_file_name("");
+    shared_ipc::SpeakerModels {
+        segmentation: dir.join("segmentation-3.0.safetensors"),
+        voice_encoder: dir.join("resemblyzer.safetensors"),
+    }
+}
+
 /// The sentence-embedding model folder the set-up installs (`all-MiniLM-L6-v2` in the same
 /// data directory as [`model_path`]); not checked, so callers can say what is missing.
 pub fn embedding_model_dir() -> PathBuf {

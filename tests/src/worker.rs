@@ -69,10 +69,19 @@ impl TestJob {
             output_dir: out.clone(),
             model,
             embedding_model,
+            speaker_models: None,
             options,
         };
         spec.save(&folder.spec()).expect("save spec");
         Self { dir, folder, out, spec }
+    }
+
+    /// The same job, finding who speaks with the speaker networks the set-up installs.
+    pub fn with_speakers(mut self) -> Self {
+        self.spec.options.speakers.enabled = true;
+        self.spec.speaker_models = Some(crate::speaker_models());
+        self.spec.save(&self.folder.spec()).expect("save spec");
+        self
     }
 
     /// The same job as another one (`job_id`) writing into `out`, where other jobs write too.
@@ -86,11 +95,15 @@ impl TestJob {
 
     /// Another job with the same inputs, for comparing outputs.
     pub fn twin(&self) -> Self {
-        Self::build(
+        let mut twin = Self::build(
             self.spec.inputs.clone(),
             self.spec.model.clone(),
             self.spec.embedding_model.clone(),
-        )
+        );
+        twin.spec.options = self.spec.options.clone();
+        twin.spec.speaker_models = self.spec.speaker_models.clone();
+        twin.spec.save(&twin.folder.spec()).expect("save spec");
+        twin
     }
 
     pub fn output(&self, name: &str) -> Vec<u8> {

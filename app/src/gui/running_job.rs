@@ -167,6 +167,7 @@ impl RunningJob {
             "Rebuilding summaries"
         } else {
             match self.current_stage {
+                Some(Stage::FindingSpeakers) => "Finding speakers",
                 Some(Stage::Summarizing) => "Summarising",
                 Some(Stage::MappingContent) => "Building the Map of Content",
                 _ => "Transcribing",
@@ -187,6 +188,7 @@ impl RunningJob {
             }
             Some(Stage::Transcribing) => format!("transcribing {name}"),
             Some(Stage::WritingOutputs) => format!("writing the transcript of {name}…"),
+            Some(Stage::FindingSpeakers) => format!("finding who speaks in {name}…"),
             Some(Stage::Summarizing) => format!("summarising {name}…"),
             Some(Stage::MappingContent) => "building the Map of Content…".to_owned(),
             Some(Stage::Done) => "finishing…".to_owned(),
@@ -224,7 +226,7 @@ impl RunningJob {
         match self.current_stage? {
             Stage::Opening | Stage::Transcribing | Stage::WritingOutputs => Some(Skip::File(index)),
             Stage::Summarizing => Some(Skip::Summary(index)),
-            Stage::Probing | Stage::LoadingModel | Stage::MappingContent | Stage::Done => None,
+            Stage::Probing | Stage::LoadingModel | Stage::FindingSpeakers | Stage::MappingContent | Stage::Done => None,
         }
     }
 
@@ -417,6 +419,15 @@ impl RunningJob {
                 }
             }
             WorkerEvent::MapWritten { path } => self.map = Some(PathBuf::from(path)),
+            WorkerEvent::SpeakersFound { file_index, speakers } => {
+                let name = self
+                    .files
+                    .get(file_index)
+                    .map(|f| f.name().to_string())
+                    .unwrap_or_default();
+                push_bounded(&mut self.log, format!("Speakers in {name}: {}", speakers.join(", ")));
+            }
+            WorkerEvent::SpeakersFailed { reason, .. } => push_bounded(&mut self.log, format!("No speakers: {reason}")),
             WorkerEvent::KnowledgeFailed { file_index, reason } => {
                 push_bounded(&mut self.log, format!("No summary: {reason}"));
                 match file_index.and_then(|i| self.files.get_mut(i)) {

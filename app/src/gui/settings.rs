@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use shared_ipc::{Decoding, OutputFormats, TranscribeOptions};
+use shared_ipc::{Decoding, OutputFormats, SpeakerOptions, TranscribeOptions};
 
 use crate::supervisor::backoff::RestartPolicy;
 use crate::supervisor::runner::SupervisorConfig;
@@ -26,6 +26,8 @@ pub struct Settings {
     pub map_of_content: bool,
     /// The sentence-embedding model for both.
     pub embedding_model: String,
+    /// Who speaks when, in every output.
+    pub speakers: bool,
     pub last_input_dir: Option<PathBuf>,
     /// Seconds of silence from the worker (while not paused) before it is restarted.
     pub watchdog_timeout_s: f64,
@@ -59,6 +61,7 @@ impl Default for Settings {
             summaries: true,
             map_of_content: true,
             embedding_model: crate::models::catalog::DEFAULT_EMBEDDING_MODEL.to_owned(),
+            speakers: true,
             last_input_dir: None,
             watchdog_timeout_s: supervision.watchdog_timeout.as_secs_f64(),
             stall_timeout_s: supervision.stall_timeout.as_secs_f64(),
@@ -96,6 +99,10 @@ impl Settings {
             formats: self.formats,
             summaries: self.summaries,
             map_of_content: self.summaries && self.map_of_content,
+            speakers: SpeakerOptions {
+                enabled: self.speakers,
+                ..SpeakerOptions::default()
+            },
         }
     }
 

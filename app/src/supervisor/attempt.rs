@@ -71,6 +71,15 @@ impl Attempt {
                 })
             }
             WorkerEvent::Stage {
+                stage: Stage::FindingSpeakers,
+                file_index,
+            } => {
+                self.site = file_index.map(|file_index| DeathSite {
+                    file_index,
+                    stage: DeathStage::Speakers,
+                });
+            }
+            WorkerEvent::Stage {
                 stage: Stage::Summarizing,
                 file_index,
             } => {
@@ -87,11 +96,16 @@ impl Attempt {
             WorkerEvent::Segment { .. } => self.progressed = true,
             // A file or summary that ended is no longer where the worker is: a death before
             // the next one starts is blamed on neither.
-            WorkerEvent::FileCompleted { .. } | WorkerEvent::SummaryWritten { .. } | WorkerEvent::MapWritten { .. } => {
+            WorkerEvent::FileCompleted { .. }
+            | WorkerEvent::SpeakersFound { .. }
+            | WorkerEvent::SummaryWritten { .. }
+            | WorkerEvent::MapWritten { .. } => {
                 self.progressed = true;
                 self.site = None;
             }
-            WorkerEvent::FileFailed { .. } | WorkerEvent::KnowledgeFailed { .. } => self.site = None,
+            WorkerEvent::FileFailed { .. }
+            | WorkerEvent::SpeakersFailed { .. }
+            | WorkerEvent::KnowledgeFailed { .. } => self.site = None,
             WorkerEvent::Finished {
                 files_done,
                 files_failed,

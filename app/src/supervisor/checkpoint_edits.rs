@@ -39,6 +39,7 @@ pub fn quarantine(folder: &JobFolder, site: DeathSite, reason: &str) -> Result<S
         let file = file(checkpoint, site.file_index)?;
         match site.stage {
             DeathStage::Opening | DeathStage::Transcription { .. } => file.state = FileState::failed(reason),
+            DeathStage::Speakers => file.speakers = StageState::failed(reason),
             DeathStage::Summary => file.summary = StageState::failed(reason),
         }
         Ok(file.input.display().to_string())
@@ -201,6 +202,7 @@ mod tests {
             output_dir: PathBuf::from("/out"),
             model: PathBuf::from("/m.bin"),
             embedding_model: None,
+            speaker_models: None,
             options: shared_ipc::TranscribeOptions::default(),
         };
         spec.save(&folder.spec()).expect("spec");

@@ -214,6 +214,7 @@ fn death(history: &mut History, attempt: &Attempt, end: WorkerEnd, policy: &Rest
                 DeathStage::Transcription { position_ms } => {
                     format!("at {:.1} s of this file", position_ms as f64 / 1000.0)
                 }
+                DeathStage::Speakers => "while finding who speaks in this file".to_owned(),
                 DeathStage::Summary => "while summarising this file".to_owned(),
             };
             let reason = if attempt.out_of_memory {

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use shared_ipc::job_spec::JOB_SPEC_VERSION;
 use shared_ipc::model_file::{self, ModelFileError};
-use shared_ipc::{Checkpoint, JobFolder, JobLock, JobSpec, TranscribeOptions};
+use shared_ipc::{Checkpoint, JobFolder, JobLock, JobSpec, SpeakerModels, TranscribeOptions};
 use thiserror::Error;
 
 use super::disk_space;
 use crate::data_dirs::DataDirs;
+use crate::models::speaker_model;
 use crate::models::store::ModelStore;
 
 #[derive(Debug, Error)]
@@ -122,12 +123,24 @@ pub fn create_job(dirs: &DataDirs, request: JobRequest) -> Result<NewJob, JobErr
     let out = &request.output_dir;
     std::fs::create_dir_all(out).map_err(io("create the output folder", out))?;
     let output_dir = out.canonicalize().map_err(io("resolve the output folder", out))?;
+    // Where the speaker networks should be; a missing one fails only the speakers stage,
+    // with its reason in the results, and the transcripts are still written.
+    let speaker_models = request.options.speakers.enabled.then(|| {
+        let store = ModelStore::new(dirs.models());
+        SpeakerModels {
+            segmentation: store.location_of(speaker_model::SEGMENTATION_NAME),
+            voice_encoder: store.location_of(speaker_model::VOICE_ENCODER_NAME),
+        }
+    });
     let (folder, spec) = write_job(
         dirs,
         expanded.files,
         output_dir,
-        model,
-        request.embeddings,
+        JobModels {
+            whisper: model,
+            embeddings: request.embeddings,
+            speakers: speaker_models,
+        },
         request.options,
     )?;
     Ok(NewJob {
@@ -137,13 +150,19 @@ pub fn create_job(dirs: &DataDirs, request: JobRequest) -> Result<NewJob, JobErr
     })
 }
 
+/// The models a job's spec names.
+struct JobModels {
+    whisper: PathBuf,
+    embeddings: Option<PathBuf>,
+    speakers: Option<SpeakerModels>,
+}
+
 /// Creates the job folder and writes its spec.
 fn write_job(
     dirs: &DataDirs,
     inputs: Vec<PathBuf>,
     output_dir: PathBuf,
-    model: PathBuf,
-    embedding_model: Option<PathBuf>,
+    models: JobModels,
     options: TranscribeOptions,
 ) -> Result<(JobFolder, JobSpec), JobError> {
     let jobs = dirs.jobs();
@@ -158,8 +177,9 @@ fn write_job(
         created_at_ms,
         inputs,
         output_dir,
-        model,
-        embedding_model,
+        model: models.whisper,
+        embedding_model: models.embeddings,
+        speaker_models: models.speakers,
         options,
     };
     if let Err(e) = spec.save(&folder.spec()) {

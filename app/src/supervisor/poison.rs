@@ -18,6 +18,8 @@ pub enum DeathStage {
     Opening,
     /// Transcribing, at this committed position in milliseconds.
     Transcription { position_ms: u64 },
+    /// Finding who speaks in the file's audio.
+    Speakers,
     /// Making the file's summary from its transcript.
     Summary,
 }

@@ -314,9 +314,12 @@ fn finish_file(ctx: &mut StageContext<'_>, index: usize, input: &Path, total_sam
         &ctx.spec.output_dir,
         &ctx.stems[index],
         &ctx.spec.options.formats,
-        input,
-        &segments,
-        audio_ms,
+        &outputs::Transcript {
+            input,
+            segments: &segments,
+            audio_ms,
+            speakers: None,
+        },
     )
     .map_err(|e| Failure::unsaved(e.to_string()))?;
     ctx.progress.tick();

@@ -30,6 +30,7 @@ fn past_job(data: &DataDir, out: &std::path::Path) -> Vec<PathBuf> {
         output_dir: out.to_owned(),
         model: PathBuf::from("/models/tiny.en.bin"),
         embedding_model: None,
+        speaker_models: None,
         options: TranscribeOptions::default(),
     };
     spec.save(&folder.spec()).expect("spec");
