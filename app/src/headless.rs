@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use castmill::data_dirs::DataDirs;
+use castmill::models::speaker_model;
 use castmill::models::store::ModelStore;
 use castmill::supervisor::backoff::RestartPolicy;
 use castmill::supervisor::control::JobControl;
@@ -43,6 +44,17 @@ pub fn run(args: RunArgs) -> Result<u8> {
             }
         }
     };
+    let speakers = !args.no_speakers
+        && match speaker_model::check_installed(&dirs.models()) {
+            Ok(()) => true,
+            // Like summaries: transcripts without speakers rather than no transcripts.
+            Err(e) => {
+                eprintln!(
+                    "castmill: no speakers: {e:#} (install them: scripts/setup.sh --deps, or pass --no-speakers)"
+                );
+                false
+            }
+        };
     let options = TranscribeOptions {
         language: args.language.clone(),
         decoding: match args.decoding {
@@ -55,7 +67,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
         summaries: embeddings.is_some(),
         map_of_content: embeddings.is_some() && !args.no_map,
         speakers: SpeakerOptions {
-            enabled: !args.no_speakers,
+            enabled: speakers,
             min: args.speakers.or(args.min_speakers),
             max: args.speakers.or(args.max_speakers),
         },

@@ -40,6 +40,19 @@ impl DataDir {
         data
     }
 
+    /// The default models and the two speaker networks.
+    pub fn with_speakers() -> Self {
+        let data = Self::with_model();
+        let models = crate::speaker_models();
+        for (from, name) in [
+            (models.segmentation, "segmentation-3.0.safetensors"),
+            (models.voice_encoder, "resemblyzer.safetensors"),
+        ] {
+            std::os::unix::fs::symlink(from, data.path().join("models").join(name)).expect("link speaker model");
+        }
+        data
+    }
+
     /// Only the whisper models (`tiny.en` and the default `tiny.en-q8_0`): no summaries
     /// unless an embedding model is installed.
     pub fn whisper_only() -> Self {

@@ -30,8 +30,28 @@ pub fn validate(path: &Path) -> Result<SpeakerModelKind> {
     Ok(weights.kind)
 }
 
-/// Converts `source` into `dir` as `<name>.safetensors`; returns the name.
-pub fn import(dir: &Path, source: &Path, name: Option<&str>) -> Result<String> {
+/// Both speaker networks are installed in the store folder `dir` and usable.
+pub fn check_installed(dir: &Path) -> Result<()> {
+    for (name, kind) in [
+        (SEGMENTATION_NAME, SpeakerModelKind::Segmentation),
+        (VOICE_ENCODER_NAME, SpeakerModelKind::VoiceEncoder),
+    ] {
+        let path = dir.join(format!("{name}.{EXTENSION}"));
+        let found = validate(&path).with_context(|| {
+            format!(
+                "the speaker model {name} is not installed or not usable ({})",
+                path.display()
+            )
+        })?;
+        if found != kind {
+            bail!("{} is a {} model, not the {}", path.display(), found.tag(), kind.tag());
+        }
+    }
+    Ok(())
+}
+
+/// Converts a published speaker network; returns its weights and the name it goes by.
+pub fn convert(source: &Path) -> Result<(SpeakerWeights, &'static str)> {
     let weights = match source.extension().and_then(|e| e.to_str()) {
         Some("onnx") => segmentation_import::from_onnx(source)?,
         Some("pt") => voice_encoder_import::from_torch(source)?,
@@ -41,7 +61,12 @@ pub fn import(dir: &Path, source: &Path, name: Option<&str>) -> Result<String> {
         SpeakerModelKind::Segmentation => SEGMENTATION_NAME,
         SpeakerModelKind::VoiceEncoder => VOICE_ENCODER_NAME,
     };
-    let name = super::store::sanitise_name(name.unwrap_or(default_name))?;
+    Ok((weights, default_name))
+}
+
+/// Stores converted weights in `dir` as `<name>.safetensors`, checked before they take the
+/// name.
+pub fn store(dir: &Path, weights: &SpeakerWeights, name: &str) -> Result<()> {
     let bytes = weights.to_bytes()?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".import-")
@@ -56,5 +81,5 @@ pub fn import(dir: &Path, source: &Path, name: Option<&str>) -> Result<String> {
         .with_context(|| format!("failed to store {}", dest.display()))?;
     shared_ipc::atomic_file::sync_dir(dir)?;
     tracing::info!("imported {name} ({})", weights.kind.describe());
-    Ok(name)
+    Ok(())
 }

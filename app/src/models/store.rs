@@ -185,7 +185,10 @@ impl ModelStore {
             return self.import_sentence_model(source, name);
         }
         if meta.is_file() && speaker_model::looks_like_one(source) {
-            return speaker_model::import(&self.dir, source, name);
+            let (weights, default_name) = speaker_model::convert(source)?;
+            let name = sanitise_name(name.unwrap_or(default_name))?;
+            speaker_model::store(&self.dir, &weights, &name)?;
+            return Ok(name);
         }
         let mut tmp = tempfile::Builder::new()
             .prefix(".import-")

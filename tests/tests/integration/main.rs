@@ -21,6 +21,7 @@ mod models;
 mod recovery;
 mod security;
 mod speakers;
+mod speakers_stage;
 mod structure;
 mod supervisor;
 mod transcription;

@@ -1,0 +1,177 @@
+//! The worker's speakers stage on espeak-ng conversations with known turns: every output
+//! says who speaks, a kill during the stage resumes to the same bytes without transcribing
+//! again, and without the networks the transcripts are still written.
+
+use std::path::PathBuf;
+
+use castmill_e2e::fixtures;
+use castmill_e2e::headless::DataDir;
+use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time, run_to_end};
+use shared_ipc::speaker_record::SpeakerRecord;
+use shared_ipc::{Checkpoint, ModelRole, SpeakerModels, Stage, StageState, WorkerEvent, exit_code};
+
+fn conversation(name: &str) -> PathBuf {
+    fixtures::dir().with_file_name("speakers").join(format!("{name}.wav"))
+}
+
+/// Who leads each paragraph of a `.txt` with speakers.
+fn paragraph_speakers(txt: &str) -> Vec<String> {
+    txt.split("\n\n")
+        .filter_map(|p| p.split_once(':').map(|(who, _)| who.to_owned()))
+        .collect()
+}
+
+fn found_speakers(events: &[WorkerEvent]) -> Vec<(usize, Vec<String>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::SpeakersFound { file_index, speakers } => Some((*file_index, speakers.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_output_says_who_speaks() {
+    let _guard = one_model_at_a_time();
+    let job = TestJob::new(vec![conversation("three-voices")]).with_speakers();
+    let (status, events) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{events:#?}");
+    let labels: Vec<String> = (1..=3).map(|n| format!("Speaker {n}")).collect();
+    assert_eq!(found_speakers(&events), [(0, labels.clone())]);
+
+    let txt = job.output_text("three-voices.txt");
+    let order = [1, 2, 3, 1, 2, 3, 1, 2].map(|n| format!("Speaker {n}"));
+    assert_eq!(paragraph_speakers(&txt), order, "{txt}");
+    let vtt = job.output_text("three-voices.vtt");
+    assert!(vtt.contains("<v Speaker 3>What is the first thing"), "{vtt}");
+    let srt = job.output_text("three-voices.srt");
+    assert!(srt.contains("\nSpeaker 2: "), "{srt}");
+    let json: serde_json::Value = serde_json::from_slice(&job.output("three-voices.json")).expect("json");
+    let speakers = json["speakers"].as_array().expect("speakers");
+    assert_eq!(speakers.len(), 3);
+    assert!(
+        speakers
+            .iter()
+            .all(|s| s["talk_ms"].as_u64().is_some_and(|ms| ms > 5_000))
+    );
+    assert_eq!(json["segments"][0]["speaker"], "Speaker 1");
+
+    let record = SpeakerRecord::load(&job.folder.speaker_record(0)).expect("speaker record");
+    assert_eq!(record.speakers.len(), 3);
+    assert!(record.speakers.iter().all(|s| s.voiceprint.len() == 256));
+}
+
+#[test]
+fn a_kill_during_the_speakers_stage_resumes_to_the_same_bytes() {
+    let _guard = one_model_at_a_time();
+    let inputs = vec![conversation("two-voices"), conversation("three-voices")];
+    let reference = TestJob::new(inputs).with_speakers();
+    let (status, _) = run_to_end(&reference);
+    assert_eq!(status.code(), Some(exit_code::FINISHED));
+
+    let job = reference.twin();
+    let mut worker = RunningWorker::start(&job);
+    worker.wait_for("the second file's speakers", |e| {
+        matches!(
+            e,
+            WorkerEvent::Stage {
+                stage: Stage::FindingSpeakers,
+                file_index: Some(1)
+            }
+        )
+    });
+    worker.kill_hard();
+    let checkpoint = Checkpoint::load(&job.folder.checkpoint())
+        .expect("load")
+        .expect("exists");
+    assert!(checkpoint.files[0].speakers.is_done());
+    assert_eq!(checkpoint.files[1].speakers, StageState::Pending);
+
+    let (status, after) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{after:#?}");
+    let whisper_loaded = after.iter().any(|e| {
+        matches!(
+            e,
+            WorkerEvent::Model {
+                role: ModelRole::Whisper,
+                ..
+            }
+        )
+    });
+    assert!(!whisper_loaded, "the rerun transcribed again: {after:#?}");
+    assert_eq!(found_speakers(&after).iter().map(|f| f.0).collect::<Vec<_>>(), [1]);
+    for stem in ["two-voices", "three-voices"] {
+        for ext in ["txt", "srt", "vtt", "json"] {
+            let name = format!("{stem}.{ext}");
+            assert_eq!(
+                job.output(&name),
+                reference.output(&name),
+                "{name} differs after the kill"
+            );
+        }
+    }
+}
+
+#[test]
+fn without_the_speaker_networks_the_transcripts_are_still_written() {
+    let _guard = one_model_at_a_time();
+    let mut job = TestJob::new(vec![conversation("two-voices")]).with_speakers();
+    let missing = job.dir.path().join("no-such-model.safetensors");
+    job.spec.speaker_models = Some(SpeakerModels {
+        segmentation: missing.clone(),
+        voice_encoder: missing.clone(),
+    });
+    job.spec.save(&job.folder.spec()).expect("save spec");
+    let (status, events) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{events:#?}");
+    let told = events.iter().find_map(|e| match e {
+        WorkerEvent::SpeakersFailed {
+            file_index: None,
+            reason,
+        } => Some(reason.clone()),
+        _ => None,
+    });
+    let told = told.expect("the missing model is told");
+    assert!(told.contains(&missing.display().to_string()), "{told}");
+    let txt = job.output_text("two-voices.txt");
+    assert!(txt.contains("bees") && !txt.contains("Speaker"), "{txt}");
+}
+
+#[test]
+fn no_speakers_on_the_command_line_gives_one_voice() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_speakers();
+    let out = data.path().join("out");
+    let with = data.run(&[
+        "--headless",
+        "--no-summaries",
+        "--out",
+        out.to_str().expect("utf8"),
+        conversation("two-voices").to_str().expect("utf8"),
+    ]);
+    assert!(with.status.success(), "{}", String::from_utf8_lossy(&with.stderr));
+    let txt = std::fs::read_to_string(out.join("two-voices.txt")).expect("txt");
+    assert_eq!(paragraph_speakers(&txt)[..2], ["Speaker 1", "Speaker 2"], "{txt}");
+
+    let plain_out = data.path().join("plain");
+    let without = data.run(&[
+        "--headless",
+        "--no-summaries",
+        "--no-speakers",
+        "--out",
+        plain_out.to_str().expect("utf8"),
+        conversation("two-voices").to_str().expect("utf8"),
+    ]);
+    assert!(without.status.success(), "{}", String::from_utf8_lossy(&without.stderr));
+    let plain = std::fs::read_to_string(plain_out.join("two-voices.txt")).expect("txt");
+    assert!(!plain.contains("Speaker"), "{plain}");
+    assert_eq!(
+        plain.lines().count(),
+        txt.lines()
+            .filter(|l| !l.is_empty())
+            .count()
+            .max(1)
+            .max(plain.lines().count())
+    );
+}
