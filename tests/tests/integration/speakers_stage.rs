@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use castmill_e2e::fixtures;
 use castmill_e2e::headless::DataDir;
-use castmill_e2e::worker::{RunningWorker, TestJob, events, one_model_at_a_time, run_to_end};
+use castmill_e2e::worker::{RunningWorker, TestJob, one_model_at_a_time, run_to_end};
 use shared_ipc::speaker_record::SpeakerRecord;
 use shared_ipc::{Checkpoint, ModelRole, SpeakerModels, Stage, StageState, WorkerEvent, exit_code};
 
@@ -166,12 +166,6 @@ fn no_speakers_on_the_command_line_gives_one_voice() {
     assert!(without.status.success(), "{}", String::from_utf8_lossy(&without.stderr));
     let plain = std::fs::read_to_string(plain_out.join("two-voices.txt")).expect("txt");
     assert!(!plain.contains("Speaker"), "{plain}");
-    assert_eq!(
-        plain.lines().count(),
-        txt.lines()
-            .filter(|l| !l.is_empty())
-            .count()
-            .max(1)
-            .max(plain.lines().count())
-    );
+    // One line a segment, as before speakers existed.
+    assert!(plain.lines().count() >= 6 && plain.contains("bees"), "{plain}");
 }
