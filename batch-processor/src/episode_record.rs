@@ -10,9 +10,9 @@ use shared_ipc::FileKind;
 use shared_ipc::atomic_file;
 
 /// Format version of the record. 2 stores a source path that is not UTF-8 as bytes
-/// (`shared_ipc::stored_path`); version-1 records load unchanged, so their notes re-render
-/// exactly.
-pub const RECORD_VERSION: u32 = 2;
+/// (`shared_ipc::stored_path`); 3 added the episode's speakers and each sentence's speaker.
+/// Earlier records load unchanged (without speakers), so their notes re-render exactly.
+pub const RECORD_VERSION: u32 = 3;
 const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +29,13 @@ pub struct EpisodeRecord {
     pub topics: Vec<String>,
     pub topic_vectors: Vec<Vec<f32>>,
     pub centroid: Vec<f32>,
+    /// The episode's speakers (empty without the speakers stage), in order of first
+    /// appearance, with their talk time in ms.
+    #[serde(default)]
+    pub speakers: Vec<(String, u64)>,
+    /// Each transcript sentence's speaker (an index into `speakers`); empty without them.
+    #[serde(default)]
+    pub sentence_speakers: Vec<usize>,
 }
 
 impl EpisodeRecord {
@@ -64,6 +71,8 @@ mod tests {
             topics: vec!["bread".into()],
             topic_vectors: vec![vec![0.6, 0.8]],
             centroid: vec![1.0, 0.0],
+            speakers: vec![("Speaker 1".into(), 40_000), ("Speaker 2".into(), 21_000)],
+            sentence_speakers: vec![0, 1, 0, 0, 1],
         };
         record.save(&path).expect("save");
         assert_eq!(EpisodeRecord::load(&path), Some(record));

@@ -138,6 +138,8 @@ mod tests {
             topics: vec!["bread".into()],
             topic_vectors: vec![vec![1.0, 0.0]],
             centroid: vec![1.0, 0.0],
+            speakers: Vec::new(),
+            sentence_speakers: Vec::new(),
         }
     }
 

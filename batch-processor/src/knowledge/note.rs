@@ -24,6 +24,11 @@ pub struct EpisodeNote {
     /// Stems of related episodes, most related first; `None` until the whole batch is
     /// summarised and linked.
     pub related: Option<Vec<String>>,
+    /// Who speaks: each speaker's label and talk time (ms), in order of first appearance;
+    /// empty without speakers.
+    pub speakers: Vec<(String, u64)>,
+    /// Each transcript sentence's speaker (an index into `speakers`); empty without them.
+    pub sentence_speakers: Vec<usize>,
 }
 
 /// `YYYY-MM-DD` (UTC) of a time in ms since the Unix epoch, for the `processed` field.
@@ -76,6 +81,14 @@ pub fn render(note: &EpisodeNote) -> String {
     for topic in &note.topics {
         let _ = writeln!(out, "- {topic}");
     }
+    if !note.speakers.is_empty() {
+        let _ = writeln!(out, "\n## Speakers\n");
+        let total: u64 = note.speakers.iter().map(|(_, ms)| ms).sum::<u64>().max(1);
+        for (label, talk_ms) in &note.speakers {
+            let share = (*talk_ms as f64 * 100.0 / total as f64).round();
+            let _ = writeln!(out, "- {label}: {share}% ({})", links::clock(*talk_ms));
+        }
+    }
     let _ = writeln!(out, "\n## Related episodes\n");
     match &note.related {
         None => {
@@ -91,8 +104,18 @@ pub fn render(note: &EpisodeNote) -> String {
         }
     }
     let _ = writeln!(out, "\n## Transcript\n");
+    let mut speaking: Option<usize> = None;
     for (i, s) in note.transcript.iter().enumerate() {
-        let _ = writeln!(out, "[{}] {} ^{}\n", links::clock(s.start_ms), s.text, block(i));
+        // A line is led by its speaker where a turn begins.
+        let speaker = note.sentence_speakers.get(i).copied();
+        let lead = match speaker.and_then(|sp| note.speakers.get(sp).map(|(label, _)| (sp, label))) {
+            Some((sp, label)) if speaking != Some(sp) => {
+                speaking = Some(sp);
+                format!("**{label}:** ")
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "[{}] {lead}{} ^{}\n", links::clock(s.start_ms), s.text, block(i));
     }
     out
 }

@@ -55,6 +55,8 @@ pub fn write_note_at(
         summary,
         topics: record.topics.clone(),
         related,
+        speakers: record.speakers.clone(),
+        sentence_speakers: record.sentence_speakers.clone(),
     });
     // The folder may have been removed mid-batch; a failure shows up in the write below.
     let _ = std::fs::create_dir_all(&ctx.spec.output_dir);

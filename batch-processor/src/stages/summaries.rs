@@ -4,6 +4,7 @@
 use batch_processor::knowledge::embedder::{Embedder, EmbedderError};
 use batch_processor::knowledge::{episode, note};
 use shared_ipc::error_chain::describe;
+use shared_ipc::speaker_record::SpeakerRecord;
 use shared_ipc::{FileState, Stage, StageState, TranscribeOptions, WorkerEvent};
 
 use crate::episode_record::{EpisodeRecord, RECORD_VERSION};
@@ -95,6 +96,22 @@ fn summarize(
         EmbedderError::Interrupted => StageError::Interrupted,
         other => Failure::of_input(describe(&other)).into(),
     })?;
+    // Who speaks each sentence, once the speakers stage has found them.
+    let speakers = ctx.checkpoint.files[index]
+        .speakers
+        .is_done()
+        .then(|| SpeakerRecord::load(&ctx.folder.speaker_record(index)))
+        .flatten();
+    let sentence_speakers = speakers
+        .as_ref()
+        .map(|r| {
+            knowledge
+                .sentences
+                .iter()
+                .map(|s| r.speaker_during(s.start_ms, s.end_ms).unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default();
     let record = EpisodeRecord {
         format_version: RECORD_VERSION,
         stem: ctx.stems[index].clone(),
@@ -105,6 +122,10 @@ fn summarize(
         topics: knowledge.topics,
         topic_vectors: knowledge.topic_vectors,
         centroid: knowledge.centroid,
+        speakers: speakers
+            .map(|r| r.speakers.into_iter().map(|s| (s.label, s.talk_ms)).collect())
+            .unwrap_or_default(),
+        sentence_speakers,
     };
     let path = ctx.folder.episode_record(index);
     if let Some(dir) = path.parent() {

@@ -204,6 +204,8 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
             transcript: knowledge.sentences.clone(),
             topics: knowledge.topics.clone(),
             related: Some(related.clone()),
+            speakers: Vec::new(),
+            sentence_speakers: Vec::new(),
         });
         std::fs::write(out.path().join(format!("{stem}.md")), rendered).expect("write note");
         map_episodes.push(map_of_content::MapEpisode {

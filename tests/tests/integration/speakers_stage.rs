@@ -34,7 +34,7 @@ fn found_speakers(events: &[WorkerEvent]) -> Vec<(usize, Vec<String>)> {
 #[test]
 fn every_output_says_who_speaks() {
     let _guard = one_model_at_a_time();
-    let job = TestJob::new(vec![conversation("three-voices")]).with_speakers();
+    let job = TestJob::with_knowledge(vec![conversation("three-voices")]).with_speakers();
     let (status, events) = run_to_end(&job);
     assert_eq!(status.code(), Some(exit_code::FINISHED), "{events:#?}");
     let labels: Vec<String> = (1..=3).map(|n| format!("Speaker {n}")).collect();
@@ -56,6 +56,17 @@ fn every_output_says_who_speaks() {
             .all(|s| s["talk_ms"].as_u64().is_some_and(|ms| ms > 5_000))
     );
     assert_eq!(json["segments"][0]["speaker"], "Speaker 1");
+
+    // The note: a Speakers section with each one's share, and turns led by the speaker.
+    let note = job.output_text("three-voices.md");
+    let section = note.split("## Speakers\n\n").nth(1).expect("a Speakers section");
+    let listed: Vec<&str> = section.lines().take_while(|l| l.starts_with("- ")).collect();
+    assert_eq!(listed.len(), 3, "{note}");
+    assert!(
+        listed[0].starts_with("- Speaker 1: ") && listed[0].contains('%'),
+        "{note}"
+    );
+    assert!(note.contains("**Speaker 3:** What is the first thing"), "{note}");
 
     let record = SpeakerRecord::load(&job.folder.speaker_record(0)).expect("speaker record");
     assert_eq!(record.speakers.len(), 3);
