@@ -10,6 +10,10 @@ use crate::segmentation::{CHUNK_SAMPLES, CLASS_SPEAKERS, FRAME_STEP, LOCAL_SPEAK
 use crate::voice_encoder::VoiceEncoder;
 
 pub const SAMPLE_RATE: usize = 16_000;
+/// Cosine above which two voiceprints are one voice, calibrated on the espeak-ng fixtures
+/// (`tests/fixtures/speakers`, 1–6 voices): two stretches of one voice are at least 0.80
+/// alike (a 2 s one against a 3 s one), stretches of different voices at most 0.76.
+pub const SAME_VOICE: f32 = 0.78;
 /// A stretch needs this much speech (frames) for a voiceprint of its own (0.8 s).
 const MIN_PRINT_FRAMES: usize = 48;
 /// A voice silent this long (frames) ends its stretch (0.3 s).

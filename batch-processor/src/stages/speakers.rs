@@ -20,10 +20,6 @@ use crate::stage::outcome::{Failure, Halt, StageError};
 use crate::stage::plain_io::WriteError;
 use crate::stage::transcript::committed_segments;
 
-/// Cosine above which two voiceprints are one voice (calibrated on the espeak-ng fixtures:
-/// same voice 0.91–0.95, the closest different voices 0.81).
-const SAME_VOICE: f32 = 0.82;
-
 pub struct Speakers;
 
 impl JobStage for Speakers {

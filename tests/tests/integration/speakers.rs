@@ -7,7 +7,7 @@ use std::process::Command;
 
 use castmill_e2e::{castmill_bin, fixtures, model_path};
 use castmill_speakers::clustering::SpeakerCount;
-use castmill_speakers::diarize::{Diarization, DiarizeOptions, Diarizer};
+use castmill_speakers::diarize::{Diarization, DiarizeOptions, Diarizer, SAME_VOICE};
 use castmill_speakers::segmentation::{CHUNK_SAMPLES, SegmentationNet};
 use castmill_speakers::voice_encoder::VoiceEncoder;
 use castmill_speakers::weights::SpeakerWeights;
@@ -42,7 +42,14 @@ fn diarize(name: &str, count: SpeakerCount) -> Diarization {
         .into_iter()
         .map(|s| s as f32 / 32768.0)
         .collect();
-    let mut diarizer = Diarizer::new(&segmentation, &encoder, DiarizeOptions { count, threshold: 0.82 });
+    let mut diarizer = Diarizer::new(
+        &segmentation,
+        &encoder,
+        DiarizeOptions {
+            count,
+            threshold: SAME_VOICE,
+        },
+    );
     for chunk in samples.chunks(CHUNK_SAMPLES) {
         diarizer.push_chunk(chunk).expect("a chunk diarized");
     }
@@ -77,6 +84,21 @@ fn assert_every_line_has_its_speaker(name: &str, speakers: usize) {
         found.turns
     );
     assert_eq!(found.voiceprints.len(), speakers);
+}
+
+#[test]
+fn one_voice_is_one_speaker() {
+    assert_every_line_has_its_speaker("one-voice", 1);
+}
+
+#[test]
+fn four_voices_each_get_their_own_lines() {
+    assert_every_line_has_its_speaker("four-voices", 4);
+}
+
+#[test]
+fn six_voices_each_get_their_own_lines() {
+    assert_every_line_has_its_speaker("six-voices", 6);
 }
 
 #[test]
