@@ -6,7 +6,7 @@
 
 use castmill_audio::{AudioSource, DecodeError};
 use castmill_speakers::clustering::SpeakerCount;
-use castmill_speakers::diarize::{Diarization, DiarizeOptions, Diarizer};
+use castmill_speakers::diarize::{Diarization, DiarizeOptions, Diarizer, SAME_VOICE};
 use castmill_speakers::segmentation::CHUNK_SAMPLES;
 use shared_ipc::error_chain::describe;
 use shared_ipc::fingerprint::Fingerprint;
