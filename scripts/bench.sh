@@ -8,7 +8,7 @@
 #   BENCH_PROFILE=dev BENCH_ONLY=coverage scripts/bench.sh   accuracy only, on the test build
 #
 # Sections: commit, compare, coverage, levers, quantize, parallel, control, supervisor, embeddings, knowledge,
-# app, memory, long. `compare` runs Castmill's worker, a bare whisper.cpp driver and faster-whisper
+# speakers, app, memory, long. `compare` runs Castmill's worker, a bare whisper.cpp driver and faster-whisper
 # (int8) side by side, on whisper tiny.en and base; faster-whisper is installed into a
 # private virtual environment (~/.cache/castmill/bench-venv) and whisper base by the set-up
 # (`--models base`) on first use. Lengths: BENCH_LONG_MINUTES (60),
@@ -22,7 +22,7 @@ cargo build --profile "$profile" --workspace --bins
 profile_dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
 bench="${CARGO_TARGET_DIR:-target}/$profile_dir/castmill-bench"
 
-sections=${BENCH_ONLY:-commit,compare,levers,quantize,parallel,control,supervisor,embeddings,knowledge,app,memory,long}
+sections=${BENCH_ONLY:-commit,compare,levers,quantize,parallel,control,supervisor,embeddings,knowledge,speakers,app,memory,long}
 
 if [[ ",$sections," == *,compare,* && -z ${BENCH_FASTER_WHISPER_PYTHON:-} ]]; then
   venv="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/bench-venv"
@@ -38,6 +38,17 @@ fi
 if [[ ",$sections," == *,compare,* ]] && ! "${CARGO_TARGET_DIR:-target}/$profile_dir/castmill" models list 2>/dev/null | grep -q '^base-q8_0 '; then
   echo "installing whisper base (for the comparison)" >&2
   scripts/setup.sh --deps --models base
+fi
+
+# The speakers section scores pyannote's real sample too: it comes in the pyannote-audio wheel.
+if [[ ",$sections," == *,speakers,* ]]; then
+  unpacked="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/wheels/unpacked"
+  if [[ ! -f $unpacked/pyannote/audio/sample/sample.rttm ]]; then
+    echo "fetching pyannote's sample (the pyannote-audio wheel)" >&2
+    wheels="${XDG_CACHE_HOME:-$HOME/.cache}/castmill/wheels"
+    python3 -m pip download --quiet --no-deps --dest "$wheels" pyannote-audio==4.0.7
+    python3 -m zipfile -e "$wheels/pyannote_audio-4.0.7-py3-none-any.whl" "$unpacked"
+  fi
 fi
 
 simd=$(grep -m1 '^flags' /proc/cpuinfo | grep -o -w -E 'avx2|avx512f|avx512_vnni' | sort -u | tr '\n' ' ')

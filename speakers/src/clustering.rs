@@ -1,8 +1,8 @@
-//! Joining voiceprints into speakers: agglomerative clustering on the cosine of the clusters'
-//! weighted centroids, merging the closest pair until no pair is close enough (or until the
+//! Joining voiceprints into speakers: agglomerative clustering with average linkage on the
+//! prints' cosines, merging the closest pair until no pair is close enough (or until the
 //! wanted number of speakers is reached). Long episodes are clustered in blocks of consecutive
-//! stretches first and the blocks' clusters joined after, so the work grows with the length
-//! and not with its square.
+//! stretches first and the blocks' clusters joined by their centroids after, so the work
+//! grows with the length and not with its square.
 
 use crate::voice_encoder::{DIMENSIONS, similarity, unit_length};
 
@@ -40,14 +40,50 @@ pub fn cluster(prints: &[Print], threshold: f32, count: SpeakerCount) -> Vec<usi
     if prints.is_empty() {
         return Vec::new();
     }
-    let mut deciding: Vec<&Print> = prints.iter().filter(|p| p.weight >= RELIABLE_SECONDS).collect();
+    let mut deciding: Vec<usize> = (0..prints.len())
+        .filter(|&i| prints[i].weight >= RELIABLE_SECONDS)
+        .collect();
     if deciding.len() < count.min.max(1) {
-        deciding = prints.iter().collect();
+        deciding = (0..prints.len()).collect();
     }
-    // Within blocks: only merges that are surely right (the threshold), no count.
-    let mut block_labels = Vec::with_capacity(deciding.len());
+    let chosen: Vec<&Print> = deciding.iter().map(|&i| &prints[i]).collect();
+    let rough = if chosen.len() <= BLOCK {
+        agglomerate(&chosen, threshold, count)
+    } else {
+        in_blocks(&chosen, threshold, count)
+    };
+    // The prints that decided keep their speaker; each of the others joins the speaker its
+    // print is most like on average.
+    let clusters = rough.iter().max().map_or(0, |m| m + 1);
+    let mut labels = vec![0usize; prints.len()];
+    for (&i, &l) in deciding.iter().zip(&rough) {
+        labels[i] = l;
+    }
+    for (i, p) in prints.iter().enumerate() {
+        if deciding.binary_search(&i).is_ok() {
+            continue;
+        }
+        let mut likeness = vec![(0.0f32, 0.0f32); clusters];
+        for (d, &l) in chosen.iter().zip(&rough) {
+            likeness[l].0 += similarity(&p.vector, &d.vector) * d.weight;
+            likeness[l].1 += d.weight;
+        }
+        labels[i] = (0..clusters)
+            .max_by(|&a, &b| {
+                let mean = |c: usize| likeness[c].0 / likeness[c].1.max(1e-6);
+                mean(a).total_cmp(&mean(b))
+            })
+            .unwrap_or(0);
+    }
+    first_appearance_order(&labels)
+}
+
+/// A long episode: each block of consecutive prints clustered on its own (the threshold
+/// only), then the blocks' clusters joined by their centroids (with the wanted count).
+fn in_blocks(prints: &[&Print], threshold: f32, count: SpeakerCount) -> Vec<usize> {
+    let mut block_labels = Vec::with_capacity(prints.len());
     let mut centroids: Vec<Print> = Vec::new();
-    for block in deciding.chunks(BLOCK) {
+    for block in prints.chunks(BLOCK) {
         let labels = agglomerate(block, threshold, SpeakerCount::AUTOMATIC);
         let offset = centroids.len();
         let clusters = labels.iter().max().map_or(0, |m| m + 1);
@@ -56,47 +92,29 @@ pub fn cluster(prints: &[Print], threshold: f32, count: SpeakerCount) -> Vec<usi
     }
     let centroid_refs: Vec<&Print> = centroids.iter().collect();
     let joined = agglomerate(&centroid_refs, threshold, count);
-    let rough: Vec<usize> = block_labels.iter().map(|&b| joined[b]).collect();
-    // Every print goes to the speaker whose centroid is nearest, now that all are known.
-    let clusters = rough.iter().max().map_or(0, |m| m + 1);
-    let finals: Vec<Print> = (0..clusters).map(|c| centroid(&deciding, &rough, c)).collect();
-    let nearest: Vec<usize> = prints
-        .iter()
-        .map(|p| {
-            (0..finals.len())
-                .max_by(|&a, &b| {
-                    similarity(&p.vector, &finals[a].vector).total_cmp(&similarity(&p.vector, &finals[b].vector))
-                })
-                .unwrap_or(0)
-        })
-        .collect();
-    first_appearance_order(&nearest)
+    block_labels.iter().map(|&b| joined[b]).collect()
 }
 
-/// Closest-pair merging over `prints` (at most a few hundred).
+/// Closest-pair merging over `prints` (at most a few hundred), average linkage: two clusters
+/// are as alike as their prints are on average (weighted by speech), so one mixed print
+/// cannot chain two voices together as it would between centroids.
 fn agglomerate(prints: &[&Print], threshold: f32, count: SpeakerCount) -> Vec<usize> {
-    let mut sums: Vec<Option<Vec<f32>>> = prints
-        .iter()
-        .map(|p| Some(p.vector.iter().map(|v| v * p.weight).collect()))
-        .collect();
-    let mut label: Vec<usize> = (0..prints.len()).collect();
-    let mut alive = prints.len();
-    let unit = |sum: &[f32]| {
-        let mut v = sum.to_vec();
-        unit_length(&mut v);
-        v
-    };
-    let mut units: Vec<Option<Vec<f32>>> = sums.iter().map(|s| s.as_deref().map(unit)).collect();
-    loop {
-        if alive <= count.min.max(1) {
-            break;
+    let n = prints.len();
+    let mut alike: Vec<f32> = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            alike[i * n + j] = similarity(&prints[i].vector, &prints[j].vector);
         }
+    }
+    let mut weight: Vec<f32> = prints.iter().map(|p| p.weight.max(1e-3)).collect();
+    let mut alive: Vec<bool> = vec![true; n];
+    let mut label: Vec<usize> = (0..n).collect();
+    let mut clusters = n;
+    while clusters > count.min.max(1) {
         let mut best: Option<(f32, usize, usize)> = None;
-        for i in 0..units.len() {
-            let Some(a) = &units[i] else { continue };
-            for (j, b) in units.iter().enumerate().skip(i + 1) {
-                let Some(b) = b else { continue };
-                let s = similarity(a, b);
+        for i in (0..n).filter(|&i| alive[i]) {
+            for j in (i + 1..n).filter(|&j| alive[j]) {
+                let s = alike[i * n + j];
                 if best.is_none_or(|(bs, _, _)| s > bs) {
                     best = Some((s, i, j));
                 }
@@ -104,23 +122,24 @@ fn agglomerate(prints: &[&Print], threshold: f32, count: SpeakerCount) -> Vec<us
         }
         let Some((s, i, j)) = best else { break };
         // Not close enough: stop, unless there are still more clusters than speakers wanted.
-        if s < threshold && count.max.is_none_or(|max| alive <= max) {
+        if s < threshold && count.max.is_none_or(|max| clusters <= max) {
             break;
         }
-        let merged: Vec<f32> = match (&sums[i], &sums[j]) {
-            (Some(a), Some(b)) => a.iter().zip(b).map(|(x, y)| x + y).collect(),
-            _ => break,
-        };
-        units[i] = Some(unit(&merged));
-        sums[i] = Some(merged);
-        sums[j] = None;
-        units[j] = None;
+        // j joins i; i's likeness to every other cluster becomes the weighted mean of both.
+        let (wi, wj) = (weight[i], weight[j]);
+        for k in (0..n).filter(|&k| alive[k] && k != i && k != j) {
+            let merged = (wi * alike[i * n + k] + wj * alike[j * n + k]) / (wi + wj);
+            alike[i * n + k] = merged;
+            alike[k * n + i] = merged;
+        }
+        weight[i] = wi + wj;
+        alive[j] = false;
         for l in &mut label {
             if *l == j {
                 *l = i;
             }
         }
-        alive -= 1;
+        clusters -= 1;
     }
     first_appearance_order(&label)
 }

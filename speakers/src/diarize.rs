@@ -2,7 +2,7 @@
 //! each chunk, the stretches where one voice speaks alone; each stretch long enough gets a
 //! voiceprint; the prints are clustered into the file's speakers; stretches too short for a
 //! print take the speaker of their chunk's same local voice, or of their nearest neighbour.
-//! Memory holds the stretches (a few numbers each) and their prints, never the audio.
+//! Memory holds the stretches (a few numbers each), their prints and the last chunk of audio.
 
 use crate::clustering::{self, Print, SpeakerCount};
 use crate::network_error::NetworkError;
@@ -73,6 +73,8 @@ pub struct Diarizer<'a> {
     stretches: Vec<Stretch>,
     prints: Vec<Print>,
     chunks: usize,
+    /// The last chunk's audio, to top up a short final chunk.
+    previous: Vec<f32>,
 }
 
 impl<'a> Diarizer<'a> {
@@ -84,6 +86,7 @@ impl<'a> Diarizer<'a> {
             stretches: Vec::new(),
             prints: Vec::new(),
             chunks: 0,
+            previous: Vec::new(),
         }
     }
 
@@ -92,18 +95,50 @@ impl<'a> Diarizer<'a> {
         let chunk = self.chunks;
         self.chunks += 1;
         let start = (chunk * CHUNK_SAMPLES) as u64;
+        // A short last chunk is topped up from the front with the end of the one before, so
+        // the network sees 10 s of real audio rather than mostly padding; only its own part
+        // is used.
+        let borrowed = if samples.len() < CHUNK_SAMPLES {
+            (CHUNK_SAMPLES - samples.len()).min(self.previous.len())
+        } else {
+            0
+        };
+        let mut window = self.previous[self.previous.len() - borrowed..].to_vec();
+        window.extend_from_slice(samples);
         let frames = self
             .segmentation
-            .log_probabilities(&[samples])?
+            .log_probabilities(&[&window])?
             .pop()
             .unwrap_or_default();
-        // Frames past the chunk's real audio (zero padding) are nobody's.
-        let real_frames = samples.len().saturating_sub(FRAME_CENTRE_OFFSET) / FRAME_STEP;
+        // Frames past the real audio (zero padding) or before this chunk are nobody's.
+        let real_frames = window.len().saturating_sub(FRAME_CENTRE_OFFSET) / FRAME_STEP;
         let classes: Vec<usize> = frames
             .iter()
             .take(real_frames)
-            .map(|lp| (0..lp.len()).max_by(|&a, &b| lp[a].total_cmp(&lp[b])).unwrap_or(0))
+            .enumerate()
+            .map(|(f, lp)| {
+                if f * FRAME_STEP + FRAME_CENTRE_OFFSET < borrowed {
+                    0
+                } else {
+                    (0..lp.len()).max_by(|&a, &b| lp[a].total_cmp(&lp[b])).unwrap_or(0)
+                }
+            })
             .collect();
+        let result = self.take_stretches(chunk, start, &window, borrowed, &classes);
+        self.previous = samples.to_vec();
+        result
+    }
+
+    /// The stretches of one voice alone in a chunk's frame classes, with prints for the long
+    /// ones. `window` starts `borrowed` samples before the chunk does.
+    fn take_stretches(
+        &mut self,
+        chunk: usize,
+        start: u64,
+        window: &[f32],
+        borrowed: usize,
+        classes: &[usize],
+    ) -> Result<(), NetworkError> {
         let mut found = Vec::new();
         for local in 0..LOCAL_SPEAKERS {
             let alone: Vec<bool> = classes.iter().map(|&c| CLASS_SPEAKERS[c] == [local]).collect();
@@ -118,14 +153,17 @@ impl<'a> Diarizer<'a> {
             .collect();
         let mut pieces: Vec<&[f32]> = Vec::new();
         for (local, first, last) in found {
-            let from = (first * FRAME_STEP + FRAME_CENTRE_OFFSET - FRAME_STEP / 2).min(samples.len());
-            let to = ((last + 1) * FRAME_STEP + FRAME_CENTRE_OFFSET - FRAME_STEP / 2).min(samples.len());
+            let edge = |frame: usize| {
+                (frame * FRAME_STEP + FRAME_CENTRE_OFFSET - FRAME_STEP / 2).clamp(borrowed, window.len())
+            };
+            let (from, to) = (edge(first), edge(last + 1));
             let print = if last + 1 - first >= MIN_PRINT_FRAMES {
-                pieces.push(&samples[from..to]);
+                pieces.push(&window[from..to]);
                 Some(self.prints.len() + pieces.len() - 1)
             } else {
                 None
             };
+            let (from, to) = (from - borrowed, to - borrowed);
             let continues = if from as u64 <= CUT_SLACK {
                 at_cut.iter().copied().max_by_key(|&i| self.stretches[i].end_sample)
             } else {

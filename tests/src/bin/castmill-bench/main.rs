@@ -3,7 +3,7 @@
 //!
 //! Environment: `BENCH_LONG_MINUTES` (default 60) and `BENCH_RSS_MINUTES` (default "10,240": 10 minutes against 4 hours)
 //! set the long-file lengths; `BENCH_REPEATS` (default 3) the repetitions; `BENCH_ONLY` a
-//! comma list of sections (commit, compare, coverage, levers, quantize, parallel, control, supervisor,
+//! comma list of sections (commit, compare, coverage, levers, quantize, parallel, control, supervisor, speakers,
 //! embeddings, knowledge, app, memory, long);
 //! `BENCH_FASTER_WHISPER_PYTHON` a Python with faster-whisper, for the comparison.
 
@@ -16,6 +16,7 @@ mod encoder;
 mod knowledge;
 mod memory;
 mod parallel;
+mod speakers;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -334,6 +335,9 @@ fn main() {
     }
     if wanted("knowledge") {
         knowledge::bench();
+    }
+    if wanted("speakers") {
+        speakers::bench(dir.path());
     }
     if wanted("app") {
         app_window::bench(repeats, long_wav(dir.path(), 10));
