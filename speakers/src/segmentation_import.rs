@@ -115,18 +115,8 @@ pub fn from_onnx(path: &Path) -> Result<SpeakerWeights, ImportError> {
         tensors.insert(format!("{name}.bias"), bias);
     }
 
-    let weights = SpeakerWeights {
-        kind: SpeakerModelKind::Segmentation,
-        source: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        tensors,
-    };
-    weights
-        .check_shapes(&tensor_shapes())
-        .map_err(|source| ImportError::Shapes { path: shown, source })?;
-    Ok(weights)
+    SpeakerWeights::imported(SpeakerModelKind::Segmentation, path, tensors, &tensor_shapes())
+        .map_err(|source| ImportError::Shapes { path: shown, source })
 }
 
 /// Direction `d` of a `[2, …]` tensor.

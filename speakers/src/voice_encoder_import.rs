@@ -146,16 +146,6 @@ pub fn from_torch(path: &Path) -> Result<SpeakerWeights, ImportError> {
             .ok_or_else(|| not_it(&format!("it has no linear.{name}")))?;
         tensors.insert(format!("linear.{name}"), tensor);
     }
-    let weights = SpeakerWeights {
-        kind: SpeakerModelKind::VoiceEncoder,
-        source: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        tensors,
-    };
-    weights
-        .check_shapes(&tensor_shapes())
-        .map_err(|source| ImportError::Shapes { path: shown, source })?;
-    Ok(weights)
+    SpeakerWeights::imported(SpeakerModelKind::VoiceEncoder, path, tensors, &tensor_shapes())
+        .map_err(|source| ImportError::Shapes { path: shown, source })
 }

@@ -106,6 +106,26 @@ pub struct SpeakerWeights {
 }
 
 impl SpeakerWeights {
+    /// Weights converted from the published file at `path`, checked to have every tensor a
+    /// `kind` network needs.
+    pub fn imported(
+        kind: SpeakerModelKind,
+        path: &Path,
+        tensors: HashMap<String, Tensor>,
+        shapes: &[(String, Vec<usize>)],
+    ) -> Result<Self, WeightsError> {
+        let weights = Self {
+            kind,
+            source: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            tensors,
+        };
+        weights.check_shapes(shapes)?;
+        Ok(weights)
+    }
+
     /// The file's bytes: safetensors, tensors in name order (so an import is reproducible).
     pub fn to_bytes(&self) -> Result<Vec<u8>, WeightsError> {
         let mut names: Vec<&String> = self.tensors.keys().collect();

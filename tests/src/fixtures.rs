@@ -11,6 +11,24 @@ pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio")
 }
 
+/// The speaker conversations (`scripts/make-speaker-audio.sh`).
+pub fn speakers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/speakers")
+}
+
+/// `(start s, end s, speaker)` of each line of speaker conversation `name`, as it was made.
+pub fn speaker_turns(name: &str) -> Vec<(f64, f64, usize)> {
+    std::fs::read_to_string(speakers_dir().join(format!("{name}.turns")))
+        .expect("turns file")
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let number = |i: usize| f[i].parse::<f64>().expect("a number in the turns file");
+            (number(0), number(1), number(2) as usize)
+        })
+        .collect()
+}
+
 pub fn clip(name: &str, ext: &str) -> PathBuf {
     dir().join(format!("{name}.{ext}"))
 }

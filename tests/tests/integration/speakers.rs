@@ -17,20 +17,7 @@ fn models_dir() -> PathBuf {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    fixtures::dir().with_file_name("speakers").join(name)
-}
-
-/// `(start s, end s, speaker)` of each line, as the fixture was made.
-fn truth(name: &str) -> Vec<(f64, f64, usize)> {
-    std::fs::read_to_string(fixture(&format!("{name}.turns")))
-        .expect("turns file")
-        .lines()
-        .map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let number = |i: usize| f[i].parse::<f64>().expect("a number in the turns file");
-            (number(0), number(1), number(2) as usize)
-        })
-        .collect()
+    fixtures::speakers_dir().join(name)
 }
 
 fn diarize(name: &str, count: SpeakerCount) -> Diarization {
@@ -72,7 +59,7 @@ fn speaker_at_each_line(found: &Diarization, truth: &[(f64, f64, usize)]) -> Vec
 }
 
 fn assert_every_line_has_its_speaker(name: &str, speakers: usize) {
-    let truth = truth(name);
+    let truth = fixtures::speaker_turns(name);
     let found = diarize(name, SpeakerCount::AUTOMATIC);
     assert_eq!(found.speakers, speakers, "{name}: turns {:?}", found.turns);
     let expected: Vec<Option<usize>> = truth.iter().map(|t| Some(t.2)).collect();

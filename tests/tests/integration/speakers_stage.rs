@@ -11,7 +11,7 @@ use shared_ipc::speaker_record::SpeakerRecord;
 use shared_ipc::{Checkpoint, ModelRole, SpeakerModels, Stage, StageState, WorkerEvent, exit_code};
 
 fn conversation(name: &str) -> PathBuf {
-    fixtures::dir().with_file_name("speakers").join(format!("{name}.wav"))
+    fixtures::speakers_dir().join(format!("{name}.wav"))
 }
 
 /// Who leads each paragraph of a `.txt` with speakers.

@@ -22,22 +22,6 @@ const FRAME_S: f64 = 0.01;
 /// `(start s, end s, speaker)`.
 type Turns = Vec<(f64, f64, usize)>;
 
-fn fixture_dir() -> PathBuf {
-    fixtures::dir().with_file_name("speakers")
-}
-
-fn fixture_truth(name: &str) -> Turns {
-    std::fs::read_to_string(fixture_dir().join(format!("{name}.turns")))
-        .expect("turns file")
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let n = |i: usize| f[i].parse::<f64>().expect("number");
-            (n(0), n(1), n(2) as usize)
-        })
-        .collect()
-}
-
 /// An RTTM file's turns, speakers numbered by first appearance.
 fn rttm_truth(path: &Path) -> Turns {
     let mut names: Vec<String> = Vec::new();
@@ -223,8 +207,8 @@ pub fn bench(dir: &Path) {
             .map(|name| {
                 (
                     format!("espeak-ng {name}"),
-                    fixture_dir().join(format!("{name}.wav")),
-                    fixture_truth(name),
+                    fixtures::speakers_dir().join(format!("{name}.wav")),
+                    fixtures::speaker_turns(name),
                 )
             })
             .collect();
@@ -260,7 +244,9 @@ fn stage_cost(dir: &Path) {
     let joined = dir.join("conversations.wav");
     let mut all: Vec<i16> = Vec::new();
     for name in ["two-voices", "three-voices", "four-voices", "six-voices"] {
-        all.extend(fixtures::wav_samples(&fixture_dir().join(format!("{name}.wav"))));
+        all.extend(fixtures::wav_samples(
+            &fixtures::speakers_dir().join(format!("{name}.wav")),
+        ));
         all.extend(std::iter::repeat_n(0i16, 16_000));
     }
     fixtures::write_wav(&joined, all.iter().copied());
