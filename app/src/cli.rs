@@ -161,6 +161,62 @@ pub enum Command {
     /// List, inspect, resume, restart or delete jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Name the speakers of finished episodes; later episodes label those voices by name.
+    #[command(subcommand)]
+    Speakers(SpeakersCommand),
+}
+
+/// An EPISODE is a job id (a job with one episode), JOB:N (its N-th input), the episode's
+/// audio file, one of its outputs or its note, or its output name.
+#[derive(Debug, Subcommand)]
+pub enum SpeakersCommand {
+    /// The named voices, or with EPISODE that episode's speakers and their talk time.
+    List {
+        episode: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Name a speaker of an episode ("Speaker 2", or its number): its outputs are written
+    /// again with the name, and later jobs label the same voice with it.
+    Name {
+        episode: String,
+        speaker: String,
+        name: String,
+        #[command(flatten)]
+        rerun: RerunArgs,
+    },
+    /// Rename a named voice, in the library and in every episode labelled with it.
+    Rename {
+        old: String,
+        new: String,
+        #[command(flatten)]
+        rerun: RerunArgs,
+    },
+    /// Make two names one voice: FROM's voiceprints join INTO's, and FROM's episodes say INTO.
+    Merge {
+        from: String,
+        into: String,
+        #[command(flatten)]
+        rerun: RerunArgs,
+    },
+    /// Forget a named voice: later jobs no longer recognise it, and its episodes go back to
+    /// "Speaker N".
+    Forget {
+        name: String,
+        #[command(flatten)]
+        rerun: RerunArgs,
+    },
+}
+
+/// How the jobs whose outputs are written again are run.
+#[derive(Debug, Args)]
+pub struct RerunArgs {
+    /// Print one JSON event per line instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub supervision: SupervisionArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -45,6 +45,16 @@ impl DataDirs {
         self.root.join("jobs")
     }
 
+    /// The speaker library: the voices people have named.
+    pub fn speaker_library(&self) -> PathBuf {
+        self.root.join("speakers.json")
+    }
+
+    /// Held while the speaker library is changed.
+    pub fn speaker_library_lock(&self) -> PathBuf {
+        self.root.join("speakers.lock")
+    }
+
     /// Creates a folder (and its parents) readable by the user only.
     pub fn ensure_private(path: &Path) -> std::io::Result<()> {
         shared_ipc::atomic_file::create_private_dir(path)

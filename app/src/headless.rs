@@ -127,13 +127,33 @@ pub fn config_from(args: &SupervisionArgs) -> SupervisorConfig {
 
 /// Runs a job folder to its end under the supervisor and returns the exit code.
 pub fn supervise(folder: &JobFolder, files: usize, json: bool, supervision: &SupervisionArgs) -> Result<u8> {
+    supervise_each(&[(folder.clone(), files)], json, supervision)
+}
+
+/// Runs job folders (each with its number of files) one after another, each to its end, and
+/// returns the exit code of the first that did not finish cleanly (a stop ends the run).
+pub fn supervise_each(jobs: &[(JobFolder, usize)], json: bool, supervision: &SupervisionArgs) -> Result<u8> {
     let control = JobControl::default();
     forward_signals(control.clone())?;
+    let mut worst = EXIT_OK;
+    for (folder, files) in jobs {
+        let code = run_one(folder, *files, json, supervision, &control);
+        if code == EXIT_STOPPED {
+            return Ok(code);
+        }
+        if worst == EXIT_OK {
+            worst = code;
+        }
+    }
+    Ok(worst)
+}
+
+fn run_one(folder: &JobFolder, files: usize, json: bool, supervision: &SupervisionArgs, control: &JobControl) -> u8 {
     let mut view = View::new(json, files);
-    let outcome = runner::run(folder, &config_from(supervision), &control, |event| view.show(&event));
+    let outcome = runner::run(folder, &config_from(supervision), control, |event| view.show(&event));
     view.finish();
     let id = folder.id();
-    Ok(match outcome {
+    match outcome {
         Outcome::Finished { files_failed, .. } if files_failed > 0 => EXIT_SOME_FAILED,
         Outcome::Finished { .. } => EXIT_OK,
         Outcome::Stopped => {
@@ -151,7 +171,7 @@ pub fn supervise(folder: &JobFolder, files: usize, json: bool, supervision: &Sup
             );
             EXIT_WORKER_FAILED
         }
-    })
+    }
 }
 
 /// Ctrl-C (the user) and SIGTERM (a shutdown, a service manager: the app closing) stop

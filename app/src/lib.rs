@@ -9,4 +9,6 @@ pub mod instance_handoff;
 pub mod models;
 pub mod progress;
 pub mod single_instance;
+pub mod speaker_library;
+pub mod speaker_names;
 pub mod supervisor;

@@ -7,6 +7,7 @@ mod headless;
 mod jobs_cmd;
 mod models_cmd;
 mod progress_view;
+mod speakers_cmd;
 mod window;
 
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(cli::Command::Models(cmd)) => models_cmd::run(cmd).map(|()| headless::EXIT_OK),
         Some(cli::Command::Jobs(cmd)) => jobs_cmd::run(cmd),
+        Some(cli::Command::Speakers(cmd)) => speakers_cmd::run(cmd),
         None if cli.headless => headless::run(cli.run),
         None => window::run(cli.run.inputs),
     };

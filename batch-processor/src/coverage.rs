@@ -168,6 +168,7 @@ mod tests {
             end_ms: (end_s * 1000.0) as u64,
             text: text.into(),
             confidence: 0.9,
+            words: Vec::new(),
         }
     }
 

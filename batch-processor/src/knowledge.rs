@@ -8,6 +8,7 @@ pub mod episode;
 pub mod links;
 pub mod map_of_content;
 pub mod note;
+pub mod people;
 pub mod related;
 pub mod sentences;
 pub mod stopwords;

@@ -47,6 +47,8 @@ Exit codes: 0 finished, 1 internal error, 2 usage, 3 stopped, 4 model error,
 5 job folder error, 6 already running.";
 
 fn main() -> ExitCode {
+    // SAFETY: the first thing the worker does; no other thread exists yet.
+    unsafe { castmill_speakers::thread_count::settle_candle_threads() };
     // First, before any library can print: fd 1 becomes stderr, protocol gets its own fd.
     let protocol_out = match stdout_guard::take_protocol_stdout() {
         Ok(out) => out,

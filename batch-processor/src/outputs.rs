@@ -175,8 +175,9 @@ fn vtt_escape(label: &str) -> String {
 }
 
 /// Format version of the `.json` output: 2 added each segment's `speaker` and the
-/// `speakers` list (both absent without speakers); everything of version 1 is unchanged.
-pub const JSON_VERSION: u32 = 2;
+/// `speakers` list (both absent without speakers); 3 added each segment's `words` (start,
+/// end, text, probability); everything earlier is unchanged.
+pub const JSON_VERSION: u32 = 3;
 
 #[derive(Serialize)]
 struct JsonTranscript<'a> {
@@ -202,6 +203,18 @@ struct JsonSegment<'a> {
     speaker: Option<&'a str>,
     text: &'a str,
     confidence: f32,
+    /// Each word with its time and probability (none in transcripts made before words were
+    /// kept).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    words: Vec<JsonWord<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonWord<'a> {
+    start_ms: u64,
+    end_ms: u64,
+    text: &'a str,
+    probability: f32,
 }
 
 pub fn render_json(transcript: &Transcript<'_>) -> String {
@@ -231,6 +244,16 @@ pub fn render_json(transcript: &Transcript<'_>) -> String {
                 speaker,
                 text: s.text.trim(),
                 confidence: s.confidence,
+                words: s
+                    .words
+                    .iter()
+                    .map(|w| JsonWord {
+                        start_ms: w.start_ms.clamp(s.start_ms, s.end_ms),
+                        end_ms: w.end_ms.clamp(s.start_ms, s.end_ms),
+                        text: w.text.trim(),
+                        probability: w.probability,
+                    })
+                    .collect(),
             })
             .collect(),
     };
@@ -260,6 +283,7 @@ mod tests {
             end_ms,
             text: text.into(),
             confidence: 0.5,
+            words: Vec::new(),
         }
     }
 
@@ -322,7 +346,7 @@ mod tests {
         assert!(render_srt(&t).contains("00:00:04,600 --> 00:00:08,000\nDana <host>: Thanks for having me.\n"));
         assert!(render_vtt(&t).contains("\n<v Dana &lt;host&gt;>Thanks for having me.\n"));
         let json: serde_json::Value = serde_json::from_str(&render_json(&t)).expect("json");
-        assert_eq!(json["format_version"], 2);
+        assert_eq!(json["format_version"], JSON_VERSION);
         assert_eq!(json["segments"][2]["speaker"], "Dana <host>");
         assert_eq!(json["speakers"][0]["label"], "Speaker 1");
         assert_eq!(json["speakers"][1]["talk_ms"], 4000);
@@ -334,5 +358,31 @@ mod tests {
         assert_eq!(render_txt(&plain(&segs)), "Welcome.\nToday, bees.\n");
         let json: serde_json::Value = serde_json::from_str(&render_json(&plain(&segs))).expect("json");
         assert!(json.get("speakers").is_none() && json["segments"][0].get("speaker").is_none());
+        assert!(json["segments"][0].get("words").is_none(), "no words, no empty list");
+    }
+
+    #[test]
+    fn each_word_is_written_with_its_time_inside_its_segment() {
+        let mut seg = segment(1000, 2000, " Hello there.");
+        seg.words = ["Hello", "there."]
+            .iter()
+            .enumerate()
+            .map(|(i, w)| shared_ipc::Word {
+                start_ms: 900 + i as u64 * 600,
+                end_ms: 1500 + i as u64 * 600,
+                text: format!(" {w}"),
+                probability: 0.75,
+            })
+            .collect();
+        let segs = [seg];
+        let json: serde_json::Value = serde_json::from_str(&render_json(&plain(&segs))).expect("json");
+        let words = json["segments"][0]["words"].as_array().expect("words");
+        assert_eq!(words.len(), 2);
+        assert_eq!(
+            (words[0]["start_ms"].as_u64(), words[0]["text"].as_str()),
+            (Some(1000), Some("Hello"))
+        );
+        assert_eq!(words[1]["end_ms"], 2000);
+        assert_eq!(words[1]["probability"], 0.75);
     }
 }

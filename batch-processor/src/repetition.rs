@@ -16,7 +16,11 @@ pub fn guard(segments: Vec<Segment>, previous: Option<&Segment>) -> Vec<Segment>
     let mut out: Vec<Segment> = Vec::with_capacity(segments.len());
     let mut last_text = previous.map(|s| normalise(&s.text));
     for mut segment in segments {
-        segment.text = collapse_loops(&segment.text);
+        let collapsed = collapse_loops(&segment.text);
+        if collapsed != segment.text {
+            keep_words_of(&mut segment, &collapsed);
+            segment.text = collapsed;
+        }
         let norm = normalise(&segment.text);
         if norm.is_empty() {
             continue;
@@ -29,6 +33,19 @@ pub fn guard(segments: Vec<Segment>, previous: Option<&Segment>) -> Vec<Segment>
         out.push(segment);
     }
     out
+}
+
+/// A segment's words once its text is cut to `kept` (a prefix, word for word): the words
+/// that are left, or none where the words do not line up with the text's.
+fn keep_words_of(segment: &mut Segment, kept: &str) {
+    let spoken = segment.text.split_whitespace().count();
+    let in_words: usize = segment.words.iter().map(|w| w.text.split_whitespace().count()).sum();
+    let wanted = kept.split_whitespace().count();
+    if spoken != in_words || segment.words.iter().any(|w| w.text.split_whitespace().count() != 1) {
+        segment.words.clear();
+    } else {
+        segment.words.truncate(wanted);
+    }
 }
 
 fn normalise(text: &str) -> String {
@@ -83,6 +100,7 @@ mod tests {
             end_ms: 1000,
             text: text.into(),
             confidence: 0.9,
+            words: Vec::new(),
         }
     }
 

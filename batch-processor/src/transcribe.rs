@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use shared_ipc::{Decoding, Segment, TranscribeOptions};
+use shared_ipc::{Decoding, Segment, TranscribeOptions, Word};
 use thiserror::Error;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperError, WhisperState};
 
@@ -216,6 +216,9 @@ impl Transcriber {
         params.set_print_realtime(false);
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
+        // Word times (from the timestamp tokens' probabilities, after decoding: the text is
+        // the same either way) for the JSON's words and for cutting a segment between speakers.
+        params.set_token_timestamps(true);
         if let Pass::Retry { temperature } = pass {
             // Deterministic all the same: whisper seeds each decoder's sampler afresh per call.
             params.set_temperature(temperature);
@@ -284,12 +287,15 @@ impl Transcriber {
             let end_ms = (window_start_ms + segment.end_timestamp().max(0) as u64 * 10).clamp(start_ms, window_end_ms);
             let mut sum = 0.0f32;
             let mut count = 0u32;
+            let mut words = WordBuilder::new(window_start_ms, start_ms, end_ms);
             for i in 0..segment.n_tokens() {
                 if let Some(token) = segment.get_token(i)
                     && token.token_id() < eot
                 {
                     sum += token.token_probability();
                     count += 1;
+                    let data = token.token_data();
+                    words.push(token.to_bytes().unwrap_or_default(), data.t0, data.t1, data.p);
                 }
             }
             let confidence = if count == 0 {
@@ -302,6 +308,7 @@ impl Transcriber {
                 end_ms,
                 text,
                 confidence,
+                words: words.finish(),
             });
         }
         Ok(WindowText { segments, covered })
@@ -360,4 +367,65 @@ pub struct WindowText {
     /// Samples from the window's start that the segments account for: the whole window, or
     /// less when whisper stopped short of its end (the rest starts the next window).
     pub covered: usize,
+}
+
+/// A segment's tokens gathered into words: a token that begins with a space begins a word;
+/// punctuation and word pieces join the word before. Times are clamped into the segment's.
+struct WordBuilder {
+    window_start_ms: u64,
+    segment_start_ms: u64,
+    segment_end_ms: u64,
+    words: Vec<Word>,
+    bytes: Vec<u8>,
+    current: Option<(u64, u64, f32)>,
+}
+
+impl WordBuilder {
+    fn new(window_start_ms: u64, segment_start_ms: u64, segment_end_ms: u64) -> Self {
+        Self {
+            window_start_ms,
+            segment_start_ms,
+            segment_end_ms,
+            words: Vec::new(),
+            bytes: Vec::new(),
+            current: None,
+        }
+    }
+
+    /// One token: its bytes, whisper's start and end (10 ms units from the window's start)
+    /// and probability.
+    fn push(&mut self, bytes: &[u8], t0: i64, t1: i64, probability: f32) {
+        if bytes.is_empty() {
+            return;
+        }
+        let at =
+            |t: i64| (self.window_start_ms + t.max(0) as u64 * 10).clamp(self.segment_start_ms, self.segment_end_ms);
+        let (start, end) = (at(t0), at(t1.max(t0)));
+        if bytes[0] == b' ' && !self.bytes.is_empty() {
+            self.flush();
+        }
+        self.bytes.extend_from_slice(bytes);
+        self.current = Some(match self.current {
+            None => (start, end, probability),
+            Some((s, e, p)) => (s, e.max(end), p.min(probability)),
+        });
+    }
+
+    fn flush(&mut self) {
+        if let Some((start_ms, end_ms, probability)) = self.current.take() {
+            let start_ms = start_ms.max(self.words.last().map_or(0, |w| w.start_ms));
+            self.words.push(Word {
+                start_ms,
+                end_ms: end_ms.max(start_ms),
+                text: String::from_utf8_lossy(&self.bytes).into_owned(),
+                probability: (probability * 1000.0).round() / 1000.0,
+            });
+        }
+        self.bytes.clear();
+    }
+
+    fn finish(mut self) -> Vec<Word> {
+        self.flush();
+        self.words
+    }
 }

@@ -12,8 +12,9 @@ use crate::file_kind::FileKind;
 /// (no summaries or Map of Content unless a rebuild names a model). 3 stores paths that are
 /// not UTF-8 as bytes (`stored_path`); earlier specs have only string paths and load as they
 /// are. 4 added `speaker_models` and the `speakers` options; earlier specs load with speakers
-/// off (their jobs never had the stage).
-pub const JOB_SPEC_VERSION: u32 = 4;
+/// off (their jobs never had the stage). 5 added `known_voices`; earlier specs load knowing
+/// none (every speaker stays "Speaker N").
+pub const JOB_SPEC_VERSION: u32 = 5;
 
 /// Specs larger than this are refused (a hostile or corrupt file).
 const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
@@ -39,7 +40,20 @@ pub struct JobSpec {
     /// The speaker networks; needed only when speakers are on.
     #[serde(default)]
     pub speaker_models: Option<SpeakerModels>,
+    /// The speaker library as it was when the job was made: the speakers stage labels a
+    /// voice close enough to one of these with its name. Fixed with the job, so a resumed
+    /// run labels exactly as an uninterrupted one.
+    #[serde(default)]
+    pub known_voices: Vec<KnownVoice>,
     pub options: TranscribeOptions,
+}
+
+/// A voice the user has named: its name and the voiceprints it was named from (each unit
+/// length, from one episode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnownVoice {
+    pub name: String,
+    pub voiceprints: Vec<Vec<f32>>,
 }
 
 /// The two networks the speakers stage runs; absolute paths.
@@ -244,6 +258,17 @@ mod tests {
         assert_eq!(spec.embedding_model, Some(PathBuf::from("/models/all-MiniLM-L6-v2")));
     }
 
+    /// A spec written by a version-4 build (speakers, no library), byte for byte: it knows
+    /// no voices, so every speaker stays "Speaker N".
+    #[test]
+    fn version_4_specs_load_knowing_no_voices() {
+        let v4 = br#"{"format_version":4,"job_id":"j","created_at_ms":1,"inputs":["/in/a.mp3"],"output_dir":"/out","model":"/m.bin","embedding_model":null,"speaker_models":{"segmentation":"/models/segmentation-3.0.safetensors","voice_encoder":"/models/resemblyzer.safetensors"},"options":{"language":"en","decoding":{"strategy":"greedy"},"threads":0,"formats":{"txt":true,"srt":true,"vtt":true,"json":true},"summaries":false,"map_of_content":false,"speakers":{"enabled":true,"min":null,"max":2}}}"#;
+        let spec = JobSpec::parse(v4, Path::new("job.json")).expect("a version-4 spec loads");
+        assert!(spec.options.speakers.enabled);
+        assert_eq!(spec.options.speakers.max, Some(2));
+        assert!(spec.known_voices.is_empty());
+    }
+
     /// An input whose name is not UTF-8 (a Latin-1 name) is stored and read back exactly.
     #[test]
     fn inputs_that_are_not_utf8_round_trip() {
@@ -260,6 +285,7 @@ mod tests {
             model: PathBuf::from("/m.bin"),
             embedding_model: None,
             speaker_models: None,
+            known_voices: Vec::new(),
             options: TranscribeOptions::default(),
         };
         spec.save(&path).expect("save");
@@ -279,6 +305,7 @@ mod tests {
             model: PathBuf::from("/m.bin"),
             embedding_model: Some(PathBuf::from("/models/all-MiniLM-L6-v2")),
             speaker_models: None,
+            known_voices: Vec::new(),
             options: TranscribeOptions {
                 summaries: true,
                 ..TranscribeOptions::default()

@@ -18,8 +18,10 @@ use crate::file_kind::FileKind;
 use crate::fingerprint::Fingerprint;
 use crate::segment::Segment;
 
-/// Format version, recorded in each journal's `begin` record.
-pub const JOURNAL_VERSION: u32 = 1;
+/// Format version, recorded in each journal's `begin` record. 2 added each segment's
+/// `words`; a version-1 journal loads with segments without words (and a resumed file
+/// appends segments with them).
+pub const JOURNAL_VERSION: u32 = 2;
 
 const MAX_JOURNAL_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -308,6 +310,7 @@ mod tests {
             end_ms: i * 1000 + 900,
             text: format!("segment {i}"),
             confidence: 0.5,
+            words: Vec::new(),
         }
     }
 
@@ -335,6 +338,27 @@ mod tests {
         drop(j);
         let (_, load) = Journal::open(&path).expect("open").expect("exists");
         assert_eq!(load.segments.len(), 4);
+    }
+
+    /// A journal written by a version-1 build (segments without words), record for record:
+    /// it loads, its segments with no words.
+    #[test]
+    fn version_1_journals_load_without_words() {
+        let lines = [
+            r#"{"kind":"begin","version":1,"fingerprint":{"size":10,"modified_ns":5,"sample_crc32":7}}"#,
+            r#"{"kind":"segment","segment":{"start_ms":0,"end_ms":1500,"text":" Hello there.","confidence":0.9}}"#,
+            r#"{"kind":"window","end_sample":24000}"#,
+        ];
+        let mut bytes = Vec::new();
+        for json in lines {
+            bytes.extend_from_slice(format!("{:08x} {json}\n", crc32fast::hash(json.as_bytes())).as_bytes());
+        }
+        let load = JournalLoad::parse(&bytes).expect("a version-1 journal loads");
+        assert_eq!(load.fingerprint, Some(fp()));
+        assert_eq!(load.segments.len(), 1);
+        assert_eq!(load.segments[0].text, " Hello there.");
+        assert!(load.segments[0].words.is_empty());
+        assert_eq!(load.committed_samples, 24_000);
     }
 
     #[test]

@@ -28,11 +28,11 @@ pub use file_kind::FileKind;
 pub use fingerprint::Fingerprint;
 pub use job_folder::JobFolder;
 pub use job_lock::{JobLock, LockError};
-pub use job_spec::{Decoding, JobSpec, OutputFormats, SpeakerModels, SpeakerOptions, TranscribeOptions};
+pub use job_spec::{Decoding, JobSpec, KnownVoice, OutputFormats, SpeakerModels, SpeakerOptions, TranscribeOptions};
 pub use journal::{Journal, JournalError, JournalLoad};
 pub use line_reader::{EventReader, Incoming, LineDecoder};
 pub use protocol::{ModelRole, ModelState, PROTOCOL_VERSION, Stage, WorkerEvent};
-pub use segment::Segment;
+pub use segment::{Segment, Word};
 
 /// Milliseconds since the Unix epoch, for timestamps shown to people.
 pub fn now_unix_ms() -> u64 {

@@ -13,9 +13,10 @@ use crate::segment::Segment;
 /// `mapping_content`) and the `model`, `summary_written`, `map_written` and
 /// `knowledge_failed` events. 3 added the working thread's progress counter to `heartbeat`,
 /// the `opening` stage, and names the file being probed. 4 added the speakers stage
-/// (`finding_speakers`), the `speakers` model role and the `speakers_found` event. A
-/// supervisor runs only a worker of its own version.
-pub const PROTOCOL_VERSION: u32 = 4;
+/// (`finding_speakers`), the `speakers` model role and the `speakers_found` event. 5 gives a
+/// `segment` event's segment its `words` (absent where whisper gave none). A supervisor runs
+/// only a worker of its own version.
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Longest line a reader accepts; a segment of text is far below this.
 pub const MAX_LINE_BYTES: usize = 256 * 1024;
@@ -263,6 +264,36 @@ mod tests {
         let back: WorkerEvent = serde_json::from_str(line.trim_end()).expect("parse");
         assert_eq!(back, hello);
         assert_eq!(back.type_name(), "hello");
+    }
+
+    /// A version-4 worker's segment, byte for byte: it reads with no words; a version-5 one
+    /// carries them.
+    #[test]
+    fn version_4_segments_read_without_words() {
+        let v4 =
+            r#"{"type":"segment","file_index":0,"segment":{"start_ms":0,"end_ms":900,"text":" Hi.","confidence":0.9}}"#;
+        let WorkerEvent::Segment { segment, .. } = serde_json::from_str(v4).expect("a version-4 segment parses") else {
+            panic!("not a segment");
+        };
+        assert!(segment.words.is_empty());
+        let with_words = WorkerEvent::Segment {
+            file_index: 0,
+            segment: Segment {
+                words: vec![crate::segment::Word {
+                    start_ms: 0,
+                    end_ms: 900,
+                    text: " Hi.".into(),
+                    probability: 0.9,
+                }],
+                ..segment
+            },
+        };
+        let line = with_words.to_line();
+        assert!(line.contains(r#""words":[{"start_ms":0"#), "{line}");
+        assert_eq!(
+            serde_json::from_str::<WorkerEvent>(line.trim_end()).expect("parse"),
+            with_words
+        );
     }
 
     /// A version-2 worker's heartbeat, byte for byte: it reads with no progress counter.

@@ -36,6 +36,7 @@ fn sample_events() -> Vec<WorkerEvent> {
                 end_ms: 1500,
                 text: " Grüße, \"quoted\" – ünïcödé ✓".into(),
                 confidence: 0.875,
+                words: Vec::new(),
             },
         },
         WorkerEvent::Progress {

@@ -29,6 +29,22 @@ pub fn speaker_turns(name: &str) -> Vec<(f64, f64, usize)> {
         .collect()
 }
 
+/// The espeak-ng voice of each speaker of a conversation (by the speaker numbers of its
+/// turns), from its script: the voices are the people, so two conversations sharing a voice
+/// share a speaker.
+pub fn speaker_voices(name: &str) -> Vec<String> {
+    let script = std::fs::read_to_string(speakers_dir().join(format!("{name}.script"))).expect("script file");
+    let mut voices: Vec<String> = Vec::new();
+    for (line, turn) in script.lines().filter(|l| l.contains('|')).zip(speaker_turns(name)) {
+        let voice = line.split('|').next().unwrap_or_default().to_owned();
+        if voices.len() <= turn.2 {
+            voices.resize(turn.2 + 1, String::new());
+        }
+        voices[turn.2] = voice;
+    }
+    voices
+}
+
 pub fn clip(name: &str, ext: &str) -> PathBuf {
     dir().join(format!("{name}.{ext}"))
 }
@@ -102,6 +118,7 @@ pub fn transcript(hours: u64) -> Vec<Segment> {
             end_ms: (i + 1) * 5000,
             text: format!(" {} (part {})", lines[i as usize % lines.len()], i / lines.len() as u64),
             confidence: 1.0,
+            words: Vec::new(),
         })
         .collect()
 }

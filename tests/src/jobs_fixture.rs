@@ -26,6 +26,7 @@ pub fn write_jobs(jobs: &Path, n: usize) -> Vec<JobFolder> {
                 model: PathBuf::from("/models/tiny.en.bin"),
                 embedding_model: None,
                 speaker_models: None,
+                known_voices: Vec::new(),
                 options: TranscribeOptions::default(),
             };
             spec.save(&folder.spec()).expect("spec");

@@ -1,6 +1,7 @@
 //! Checks an output folder the way Obsidian opens it as a vault: every `[[wikilink]]`
-//! (with an optional `#^block` and `|alias`) must lead to a note in the folder, and a
-//! block link to a block id in that note.
+//! (with an optional `#^block` and `|alias`) in any note, in the folder or a folder inside
+//! it (`People/`), must lead to a note (named from the vault's top), and a block link to a
+//! block id in that note.
 
 use std::path::Path;
 
@@ -9,11 +10,7 @@ use std::path::Path;
 pub fn broken_links(dir: &Path) -> (Vec<(String, String)>, usize) {
     let mut broken = Vec::new();
     let mut checked = 0;
-    for entry in std::fs::read_dir(dir).expect("list vault") {
-        let path = entry.expect("entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("md") {
-            continue;
-        }
+    for path in notes(dir) {
         let text = std::fs::read_to_string(&path).expect("read note");
         for link in text
             .split("[[")
@@ -37,6 +34,21 @@ pub fn broken_links(dir: &Path) -> (Vec<(String, String)>, usize) {
         }
     }
     (broken, checked)
+}
+
+/// The `.md` files of `dir` and of the (not hidden) folders inside it.
+fn notes(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("list vault") {
+        let path = entry.expect("entry").path();
+        let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if path.is_dir() && !hidden {
+            found.extend(notes(&path));
+        } else if path.extension().and_then(|e| e.to_str()) == Some("md") {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// The stems listed under a note's `## Related episodes` heading.

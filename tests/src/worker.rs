@@ -70,6 +70,7 @@ impl TestJob {
             model,
             embedding_model,
             speaker_models: None,
+            known_voices: Vec::new(),
             options,
         };
         spec.save(&folder.spec()).expect("save spec");

@@ -143,6 +143,7 @@ mod tests {
                 end_ms: i + 1,
                 text: format!("line {i}"),
                 confidence: 1.0,
+                words: Vec::new(),
             },
         })
     }

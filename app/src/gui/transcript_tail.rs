@@ -111,6 +111,7 @@ mod tests {
             end_ms,
             text: format!(" {text}"),
             confidence: 0.9,
+            words: Vec::new(),
         }
     }
 

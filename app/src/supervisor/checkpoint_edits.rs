@@ -203,6 +203,7 @@ mod tests {
             model: PathBuf::from("/m.bin"),
             embedding_model: None,
             speaker_models: None,
+            known_voices: Vec::new(),
             options: shared_ipc::TranscribeOptions::default(),
         };
         spec.save(&folder.spec()).expect("spec");

@@ -132,6 +132,11 @@ pub fn create_job(dirs: &DataDirs, request: JobRequest) -> Result<NewJob, JobErr
             voice_encoder: store.location_of(speaker_model::VOICE_ENCODER_NAME),
         }
     });
+    let known_voices = if request.options.speakers.enabled {
+        known_voices(dirs)
+    } else {
+        Vec::new()
+    };
     let (folder, spec) = write_job(
         dirs,
         expanded.files,
@@ -140,6 +145,7 @@ pub fn create_job(dirs: &DataDirs, request: JobRequest) -> Result<NewJob, JobErr
             whisper: model,
             embeddings: request.embeddings,
             speakers: speaker_models,
+            known_voices,
         },
         request.options,
     )?;
@@ -150,11 +156,27 @@ pub fn create_job(dirs: &DataDirs, request: JobRequest) -> Result<NewJob, JobErr
     })
 }
 
-/// The models a job's spec names.
+/// The voices people have named, for a new job to recognise. A library that cannot be read
+/// costs only the names: the job still finds its speakers.
+fn known_voices(dirs: &DataDirs) -> Vec<shared_ipc::KnownVoice> {
+    match crate::speaker_library::SpeakerLibrary::load(&dirs.speaker_library()) {
+        Ok(library) => library.known_voices(),
+        Err(e) => {
+            tracing::warn!(
+                "{}; speakers will not be recognised by name",
+                shared_ipc::error_chain::describe(&e)
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The models a job's spec names, and the voices it is to recognise.
 struct JobModels {
     whisper: PathBuf,
     embeddings: Option<PathBuf>,
     speakers: Option<SpeakerModels>,
+    known_voices: Vec<shared_ipc::KnownVoice>,
 }
 
 /// Creates the job folder and writes its spec.
@@ -180,6 +202,7 @@ fn write_job(
         model: models.whisper,
         embedding_model: models.embeddings,
         speaker_models: models.speakers,
+        known_voices: models.known_voices,
         options,
     };
     if let Err(e) = spec.save(&folder.spec()) {
@@ -219,7 +242,7 @@ pub fn reset(folder: &JobFolder) -> Result<(), JobError> {
             Err(e) => return Err(io("remove", &file)(e)),
         }
     }
-    for dir in [folder.journals_dir(), folder.knowledge_dir()] {
+    for dir in [folder.journals_dir(), folder.knowledge_dir(), folder.speakers_dir()] {
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -13,6 +13,38 @@ pub fn to_note(stem: &str) -> String {
     }
 }
 
+/// Where the note of the person named `name` goes, inside the output folder:
+/// `People/<name>.md`, with characters a file or a wikilink cannot hold replaced.
+pub fn person_note(name: &str) -> String {
+    let safe: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_control()
+                || BREAKS_WIKILINK.contains(&c)
+                || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>')
+            {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let safe = safe.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    format!("{PEOPLE_FOLDER}/{}.md", if safe.is_empty() { "Unnamed" } else { safe })
+}
+
+/// The folder of the people's notes.
+pub const PEOPLE_FOLDER: &str = "People";
+
+/// A link to the note of the person named `name`, shown as the name.
+pub fn to_person(name: &str) -> String {
+    let target = person_note(name);
+    let target = target.strip_suffix(".md").unwrap_or(&target);
+    let shown = name.replace(['[', ']', '|'], "");
+    format!("[[{target}|{}]]", shown.trim())
+}
+
 /// A tag from a topic: lowercase words joined by `-`, letters and digits only.
 pub fn tag(topic: &str) -> Option<String> {
     let words: Vec<String> = topic

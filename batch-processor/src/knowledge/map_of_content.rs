@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::links;
+use super::people::Person;
 use super::themes::Theme;
 
 /// One episode as the map sees it.
@@ -14,8 +15,9 @@ pub struct MapEpisode {
     pub related: Vec<String>,
 }
 
-/// `topics` are the batch's distinct topics; `themes` group them (indices into `topics`).
-pub fn render(episodes: &[MapEpisode], topics: &[String], themes: &[Theme]) -> String {
+/// `topics` are the batch's distinct topics; `themes` group them (indices into `topics`);
+/// `people` are the folder's named speakers.
+pub fn render(episodes: &[MapEpisode], topics: &[String], themes: &[Theme], people: &[Person]) -> String {
     let mut out = String::from("# Map of Content\n\n");
     let _ = writeln!(
         out,
@@ -36,6 +38,20 @@ pub fn render(episodes: &[MapEpisode], topics: &[String], themes: &[Theme]) -> S
             if !shared.is_empty() {
                 let _ = writeln!(out, "- {} — {}", links::to_note(&episode.stem), shared.join(", "));
             }
+        }
+        out.push('\n');
+    }
+    if !people.is_empty() {
+        let _ = writeln!(out, "## People\n");
+        for person in people {
+            let count = person.episodes.len();
+            let _ = writeln!(
+                out,
+                "- {}: {count} episode{}, {}",
+                links::to_person(&person.name),
+                if count == 1 { "" } else { "s" },
+                links::clock(person.talk_ms())
+            );
         }
         out.push('\n');
     }

@@ -6,6 +6,8 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
+use shared_ipc::speaker_record::is_default_label;
+
 use super::links;
 use super::sentences::Sentence;
 
@@ -86,7 +88,13 @@ pub fn render(note: &EpisodeNote) -> String {
         let total: u64 = note.speakers.iter().map(|(_, ms)| ms).sum::<u64>().max(1);
         for (label, talk_ms) in &note.speakers {
             let share = (*talk_ms as f64 * 100.0 / total as f64).round();
-            let _ = writeln!(out, "- {label}: {share}% ({})", links::clock(*talk_ms));
+            // A named speaker links to their note in People/, listing their other episodes.
+            let shown = if is_default_label(label) {
+                label.clone()
+            } else {
+                links::to_person(label)
+            };
+            let _ = writeln!(out, "- {shown}: {share}% ({})", links::clock(*talk_ms));
         }
     }
     let _ = writeln!(out, "\n## Related episodes\n");

@@ -73,6 +73,7 @@ mod tests {
             end_ms,
             text: text.into(),
             confidence: 1.0,
+            words: Vec::new(),
         }
     }
 

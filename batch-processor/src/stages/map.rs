@@ -5,7 +5,9 @@
 //! from the episode records.
 
 use batch_processor::knowledge::batch_links::{self, LinkInput};
+use batch_processor::knowledge::links;
 use batch_processor::knowledge::map_of_content::{self, MapEpisode};
+use batch_processor::knowledge::people::{self, PERSON_NOTE_MARK, Person};
 use batch_processor::knowledge::sentences::{self, Sentence};
 use shared_ipc::error_chain::describe;
 use shared_ipc::{FileKind, Stage, StageState, TranscribeOptions, WorkerEvent, atomic_file};
@@ -16,7 +18,7 @@ use crate::stage::context::{JobStage, StageContext};
 use crate::stage::notes::{note_path, write_note_at};
 use crate::stage::outcome::{Failure, Halt, StageError};
 use crate::stage::plain_io::WriteError;
-use crate::stage::transcript::committed_segments;
+use crate::stage::transcript::{finished_speakers, spoken_segments};
 use crate::vault::{self, VaultEpisode};
 
 /// How often a job waiting for another's hold on the output folder tries again.
@@ -73,7 +75,10 @@ fn link(ctx: &StageContext<'_>, ours: &[(usize, EpisodeRecord)]) -> Result<Vec<s
     let mut transcripts = Vec::with_capacity(ours.len());
     for (index, record) in ours {
         ctx.pause_point()?;
-        let segments = committed_segments(ctx.folder, *index).map_err(|e| Failure::unsaved(describe(&e)))?;
+        // Cut as the summary cut them, so its sentence numbers still point where they did.
+        let speakers = finished_speakers(ctx, *index);
+        let segments =
+            spoken_segments(ctx.folder, *index, speakers.as_ref()).map_err(|e| Failure::unsaved(describe(&e)))?;
         let sentences = sentences::from_segments(&segments);
         VaultEpisode::new(&ctx.spec.job_id, record.clone(), &sentences)
             .save(out)
@@ -129,6 +134,8 @@ fn link(ctx: &StageContext<'_>, ours: &[(usize, EpisodeRecord)]) -> Result<Vec<s
         write_note_at(ctx, path, record, sentences.clone(), Some(related_stems(e)))
             .map_err(|e| Failure::unsaved(e.to_string()))?;
     }
+    let people = people::people(episodes.iter().map(|(r, ..)| (r.stem.as_str(), r.speakers.as_slice())));
+    write_people(ctx, &people)?;
     if !ctx.spec.options.map_of_content || episodes.is_empty() {
         return Ok(Vec::new());
     }
@@ -141,7 +148,7 @@ fn link(ctx: &StageContext<'_>, ours: &[(usize, EpisodeRecord)]) -> Result<Vec<s
             related: related_stems(e),
         })
         .collect();
-    let text = map_of_content::render(&map_episodes, &links.topics, &links.themes);
+    let text = map_of_content::render(&map_episodes, &links.topics, &links.themes, &people);
     let path = out.join(shared_ipc::job_spec::MAP_OF_CONTENT_FILE);
     atomic_file::write_atomic(&path, text.as_bytes(), FileKind::Map)
         .map_err(|e| Failure::unsaved(WriteError::new(&path, e).to_string()))?;
@@ -150,4 +157,38 @@ fn link(ctx: &StageContext<'_>, ours: &[(usize, EpisodeRecord)]) -> Result<Vec<s
         path: path.display().to_string(),
     });
     Ok(vec![path])
+}
+
+/// Writes each named speaker's note into `People/`, and removes the notes Castmill wrote for
+/// names nobody has any more (renamed, merged, forgotten). A note the user wrote there is
+/// never touched.
+fn write_people(ctx: &StageContext<'_>, people: &[Person]) -> Result<(), StageError> {
+    let out = &ctx.spec.output_dir;
+    let unsaved = |path: &std::path::Path, e: std::io::Error| Failure::unsaved(WriteError::new(path, e).to_string());
+    let mut wanted = std::collections::HashSet::new();
+    for person in people {
+        ctx.pause_point()?;
+        let path = out.join(links::person_note(&person.name));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| unsaved(dir, e))?;
+        }
+        atomic_file::write_atomic(&path, people::render(person).as_bytes(), FileKind::Note)
+            .map_err(|e| unsaved(&path, e))?;
+        wanted.insert(path);
+    }
+    let Ok(entries) = std::fs::read_dir(out.join(links::PEOPLE_FOLDER)) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if wanted.contains(&path) || path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let ours =
+            atomic_file::read_limited(&path, 1 << 20).is_ok_and(|bytes| bytes.starts_with(PERSON_NOTE_MARK.as_bytes()));
+        if ours {
+            std::fs::remove_file(&path).map_err(|e| unsaved(&path, e))?;
+        }
+    }
+    Ok(())
 }

@@ -7,18 +7,19 @@
 use castmill_audio::{AudioSource, DecodeError};
 use castmill_speakers::clustering::SpeakerCount;
 use castmill_speakers::diarize::{Diarization, DiarizeOptions, Diarizer, SAME_VOICE};
+use castmill_speakers::recognition::{SAME_PERSON, recognise, voice_centre};
 use castmill_speakers::segmentation::CHUNK_SAMPLES;
 use shared_ipc::error_chain::describe;
 use shared_ipc::fingerprint::Fingerprint;
-use shared_ipc::speaker_record::{SPEAKER_RECORD_VERSION, Speaker, SpeakerRecord, SpeakerTurn};
-use shared_ipc::{FileState, SpeakerOptions, Stage, StageState, TranscribeOptions, WorkerEvent};
+use shared_ipc::speaker_record::{SPEAKER_RECORD_VERSION, Speaker, SpeakerRecord, SpeakerTurn, default_label};
+use shared_ipc::{FileState, KnownVoice, SpeakerOptions, Stage, StageState, TranscribeOptions, WorkerEvent};
 
 use crate::model_host::{ModelHost, SpeakerNetworks};
 use crate::outputs;
 use crate::stage::context::{JobStage, StageContext};
 use crate::stage::outcome::{Failure, Halt, StageError};
 use crate::stage::plain_io::WriteError;
-use crate::stage::transcript::committed_segments;
+use crate::stage::transcript::spoken_segments;
 
 pub struct Speakers;
 
@@ -87,8 +88,50 @@ fn count(options: &SpeakerOptions) -> SpeakerCount {
     }
 }
 
-/// One file: its audio diarized, the record saved, the outputs written again with speakers.
+/// One file: its audio diarized and the record saved — or the record kept where one is saved
+/// already (a crash after saving it, or speakers renamed since) — then the outputs written
+/// again with speakers.
 fn find_speakers(
+    ctx: &StageContext<'_>,
+    networks: &SpeakerNetworks,
+    index: usize,
+    audio_ms: u64,
+) -> Result<SpeakerRecord, StageError> {
+    let path = ctx.folder.speaker_record(index);
+    let record = match SpeakerRecord::load(&path).filter(|r| r.fits(audio_ms)) {
+        Some(saved) => saved,
+        None => {
+            let record = diarize(ctx, networks, index, audio_ms)?;
+            if let Some(dir) = path.parent() {
+                shared_ipc::atomic_file::create_private_dir(dir)
+                    .map_err(|e| Failure::unsaved(WriteError::new(dir, e).to_string()))?;
+            }
+            record
+                .save(&path)
+                .map_err(|e| Failure::unsaved(WriteError::new(&path, e).to_string()))?;
+            record
+        }
+    };
+    let segments = spoken_segments(ctx.folder, index, Some(&record)).map_err(|e| Failure::unsaved(describe(&e)))?;
+    let _ = std::fs::create_dir_all(&ctx.spec.output_dir);
+    outputs::write_all(
+        &ctx.spec.output_dir,
+        &ctx.stems[index],
+        &ctx.spec.options.formats,
+        &outputs::Transcript {
+            input: ctx.input(index),
+            segments: &segments,
+            audio_ms,
+            speakers: Some(&record),
+        },
+    )
+    .map_err(|e| Failure::unsaved(e.to_string()))?;
+    ctx.progress.tick();
+    Ok(record)
+}
+
+/// Who speaks when in input `index`, its voices named where the job knows them.
+fn diarize(
     ctx: &StageContext<'_>,
     networks: &SpeakerNetworks,
     index: usize,
@@ -132,37 +175,31 @@ fn find_speakers(
             ctx.pause_point()?;
         }
     }
-    let record = record_of(diarizer.finish(), audio_ms);
-    if record.turns.is_empty() {
+    let found = diarizer.finish();
+    if found.speakers == 0 {
         tracing::info!(
-            "file {}: no stretch of speech long enough for speakers; one speaker",
+            "file {}: no stretch of speech long enough to tell voices apart; one speaker",
             index + 1
         );
     }
-    let path = ctx.folder.speaker_record(index);
-    if let Some(dir) = path.parent() {
-        shared_ipc::atomic_file::create_private_dir(dir)
-            .map_err(|e| Failure::unsaved(WriteError::new(dir, e).to_string()))?;
-    }
-    record
-        .save(&path)
-        .map_err(|e| Failure::unsaved(WriteError::new(&path, e).to_string()))?;
-    let segments = committed_segments(ctx.folder, index).map_err(|e| Failure::unsaved(describe(&e)))?;
-    let _ = std::fs::create_dir_all(&ctx.spec.output_dir);
-    outputs::write_all(
-        &ctx.spec.output_dir,
-        &ctx.stems[index],
-        &ctx.spec.options.formats,
-        &outputs::Transcript {
-            input: &input,
-            segments: &segments,
-            audio_ms,
-            speakers: Some(&record),
-        },
-    )
-    .map_err(|e| Failure::unsaved(e.to_string()))?;
-    ctx.progress.tick();
+    let mut record = record_of(found, audio_ms);
+    name_known_voices(&mut record, &ctx.spec.known_voices);
     Ok(record)
+}
+
+/// Gives each speaker whose voice the library knows that voice's name.
+fn name_known_voices(record: &mut SpeakerRecord, known: &[KnownVoice]) {
+    let centres: Vec<Vec<f32>> = known.iter().map(|v| voice_centre(&v.voiceprints)).collect();
+    let prints: Vec<Vec<f32>> = record.speakers.iter().map(|s| s.voiceprint.clone()).collect();
+    for (speaker, voice) in record
+        .speakers
+        .iter_mut()
+        .zip(recognise(&prints, &centres, SAME_PERSON))
+    {
+        if let Some(v) = voice {
+            speaker.label = known[v].name.clone();
+        }
+    }
 }
 
 /// The diarization as it is kept: labelled speakers with their talk time, and their turns.
@@ -172,7 +209,7 @@ fn record_of(found: Diarization, audio_ms: u64) -> SpeakerRecord {
         return SpeakerRecord {
             format_version: SPEAKER_RECORD_VERSION,
             speakers: vec![Speaker {
-                label: "Speaker 1".into(),
+                label: default_label(0),
                 talk_ms: audio_ms,
                 voiceprint: Vec::new(),
             }],
@@ -191,7 +228,7 @@ fn record_of(found: Diarization, audio_ms: u64) -> SpeakerRecord {
         format_version: SPEAKER_RECORD_VERSION,
         speakers: (0..found.speakers)
             .map(|s| Speaker {
-                label: format!("Speaker {}", s + 1),
+                label: default_label(s),
                 talk_ms: talk[s],
                 voiceprint: found.voiceprints.get(s).cloned().unwrap_or_default(),
             })

@@ -4,7 +4,6 @@
 use batch_processor::knowledge::embedder::{Embedder, EmbedderError};
 use batch_processor::knowledge::{episode, note};
 use shared_ipc::error_chain::describe;
-use shared_ipc::speaker_record::SpeakerRecord;
 use shared_ipc::{FileState, Stage, StageState, TranscribeOptions, WorkerEvent};
 
 use crate::episode_record::{EpisodeRecord, RECORD_VERSION};
@@ -13,7 +12,7 @@ use crate::stage::context::{JobStage, StageContext};
 use crate::stage::notes::write_note;
 use crate::stage::outcome::{Failure, Halt, StageError};
 use crate::stage::plain_io::WriteError;
-use crate::stage::transcript::committed_segments;
+use crate::stage::transcript::{finished_speakers, spoken_segments};
 
 pub struct Summaries;
 
@@ -91,17 +90,13 @@ fn summarize(
     index: usize,
     audio_ms: u64,
 ) -> Result<(std::path::PathBuf, Vec<String>), StageError> {
-    let segments = committed_segments(ctx.folder, index).map_err(|e| Failure::unsaved(describe(&e)))?;
+    // Who speaks each sentence, once the speakers stage has found them.
+    let speakers = finished_speakers(ctx, index);
+    let segments = spoken_segments(ctx.folder, index, speakers.as_ref()).map_err(|e| Failure::unsaved(describe(&e)))?;
     let knowledge = episode::analyse(embedder, &segments, audio_ms).map_err(|e| match e {
         EmbedderError::Interrupted => StageError::Interrupted,
         other => Failure::of_input(describe(&other)).into(),
     })?;
-    // Who speaks each sentence, once the speakers stage has found them.
-    let speakers = ctx.checkpoint.files[index]
-        .speakers
-        .is_done()
-        .then(|| SpeakerRecord::load(&ctx.folder.speaker_record(index)))
-        .flatten();
     let sentence_speakers = speakers
         .as_ref()
         .map(|r| {

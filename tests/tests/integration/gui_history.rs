@@ -31,6 +31,7 @@ fn past_job(data: &DataDir, out: &std::path::Path) -> Vec<PathBuf> {
         model: PathBuf::from("/models/tiny.en.bin"),
         embedding_model: None,
         speaker_models: None,
+        known_voices: Vec::new(),
         options: TranscribeOptions::default(),
     };
     spec.save(&folder.spec()).expect("spec");

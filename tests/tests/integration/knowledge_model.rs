@@ -71,6 +71,7 @@ fn script(name: &str) -> Vec<Segment> {
             end_ms: (i as u64 + 1) * 5000,
             text,
             confidence: 1.0,
+            words: Vec::new(),
         })
         .collect()
 }
@@ -144,6 +145,7 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
                     end_ms: s.end_ms,
                     text: s.text.clone(),
                     confidence: 1.0,
+                    words: Vec::new(),
                 })
                 .collect();
             let duration_ms = segments.last().map(|s| s.end_ms).unwrap_or(0);
@@ -214,7 +216,7 @@ fn real_model_related_episodes_themes_and_a_map_whose_links_all_resolve() {
             related,
         });
     }
-    let map = map_of_content::render(&map_episodes, &links.topics, &links.themes);
+    let map = map_of_content::render(&map_episodes, &links.topics, &links.themes, &[]);
     std::fs::write(out.path().join(shared_ipc::job_spec::MAP_OF_CONTENT_FILE), &map).expect("write map");
 
     let (broken, checked) = castmill_e2e::vault::broken_links(out.path());

@@ -20,6 +20,7 @@ mod memory;
 mod models;
 mod recovery;
 mod security;
+mod speaker_library;
 mod speakers;
 mod speakers_stage;
 mod structure;

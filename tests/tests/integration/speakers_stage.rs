@@ -56,6 +56,24 @@ fn every_output_says_who_speaks() {
             .all(|s| s["talk_ms"].as_u64().is_some_and(|ms| ms > 3_000))
     );
     assert_eq!(json["segments"][0]["speaker"], "Speaker 1");
+    // Every segment's words: its text word for word, each timed inside it, in order.
+    for segment in json["segments"].as_array().expect("segments") {
+        let words = segment["words"].as_array().expect("words");
+        let joined: Vec<&str> = words.iter().filter_map(|w| w["text"].as_str()).collect();
+        let text = segment["text"].as_str().expect("text");
+        assert_eq!(joined.join(" "), text.split_whitespace().collect::<Vec<_>>().join(" "));
+        let (start, end) = (segment["start_ms"].as_u64(), segment["end_ms"].as_u64());
+        let mut previous = 0;
+        for w in words {
+            let (ws, we) = (w["start_ms"].as_u64(), w["end_ms"].as_u64());
+            assert!(
+                ws >= start && we <= end && ws <= we && ws >= Some(previous),
+                "{segment}"
+            );
+            previous = ws.unwrap_or_default();
+            assert!(w["probability"].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)));
+        }
+    }
 
     // The note: a Speakers section with each one's share, and turns led by the speaker.
     let note = job.output_text("three-voices.md");

@@ -150,6 +150,7 @@ fn json_segments(json: &[u8]) -> Vec<Segment> {
             end_ms: s["end_ms"].as_u64().expect("end"),
             text: s["text"].as_str().expect("text").to_owned(),
             confidence: s["confidence"].as_f64().unwrap_or(0.0) as f32,
+            words: Vec::new(),
         })
         .collect()
 }

@@ -16,6 +16,7 @@ mod encoder;
 mod knowledge;
 mod memory;
 mod parallel;
+mod speaker_recognition;
 mod speakers;
 
 use std::path::{Path, PathBuf};
@@ -148,6 +149,7 @@ fn bench_commit_cost(dir: &Path) {
         end_ms: 4_500,
         text: " A typical sentence of about twelve words, spoken in three seconds.".into(),
         confidence: 0.9,
+        words: Vec::new(),
     };
     let per_window = 6;
     let windows = 300;
@@ -284,6 +286,8 @@ fn bench_supervisor(dir: &Path, repeats: usize) {
 }
 
 fn main() {
+    // SAFETY: the first thing the bench does; no other thread exists yet.
+    unsafe { castmill_speakers::thread_count::settle_candle_threads() };
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [mode, model, wav, threads] = args.as_slice()
         && mode == "bare"

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use castmill_e2e::fixtures;
+
+use crate::speaker_recognition;
 use castmill_e2e::worker::{RunningWorker, TestJob};
 use castmill_speakers::clustering::SpeakerCount;
 use castmill_speakers::diarize::{Diarization, DiarizeOptions, Diarizer, SAME_VOICE};
@@ -90,7 +92,8 @@ impl Errors {
     }
 }
 
-fn score(truth: &Turns, found: &Diarization, duration_s: f64) -> Errors {
+/// The errors, and the best mapping (true speaker → found speaker).
+fn score(truth: &Turns, found: &Diarization, duration_s: f64) -> (Errors, Vec<usize>) {
     let frames = (duration_s / FRAME_S).ceil() as usize;
     let true_count = truth.iter().map(|t| t.2 + 1).max().unwrap_or(0);
     let mut reference = vec![Vec::new(); frames];
@@ -140,7 +143,7 @@ fn score(truth: &Turns, found: &Diarization, duration_s: f64) -> Errors {
         let correct = hypothesis[f].is_some_and(|h| refs.iter().any(|&r| mapping[r] == h));
         errors.confusion += (refs.len().min(hyp) - usize::from(correct)) as f64;
     }
-    errors
+    (errors, mapping)
 }
 
 fn frame(seconds: f64) -> usize {
@@ -216,13 +219,14 @@ pub fn bench(dir: &Path) {
         Some((wav, rttm)) => inputs.push(("pyannote sample (real, telephone)".into(), wav, rttm_truth(&rttm))),
         None => println!("(pyannote's sample is not unpacked; scripts/bench.sh fetches it)\n"),
     }
+    let mut conversations = Vec::new();
     for (name, wav, truth) in &inputs {
         let samples = samples_of(wav);
         let duration_s = samples.len() as f64 / 16_000.0;
         let started = Instant::now();
         let found = diarize(&nets, &samples);
         let seconds = started.elapsed().as_secs_f64();
-        let e = score(truth, &found, duration_s);
+        let (e, mapping) = score(truth, &found, duration_s);
         let true_count = truth.iter().map(|t| t.2 + 1).max().unwrap_or(0);
         let pct = |v: f64| format!("{:.1}%", v * 100.0 / e.speech.max(1e-9));
         println!(
@@ -234,7 +238,11 @@ pub fn bench(dir: &Path) {
             e.rate() * 100.0,
             seconds / duration_s
         );
+        if let Some(fixture) = name.strip_prefix("espeak-ng ") {
+            conversations.push(speaker_recognition::Conversation::new(fixture, found, &mapping));
+        }
     }
+    speaker_recognition::bench(&conversations);
     stage_cost(dir);
 }
 
