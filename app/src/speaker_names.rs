@@ -10,6 +10,7 @@ use shared_ipc::{Checkpoint, FileState, JobFolder, JobLock, JobSpec, LockError, 
 use thiserror::Error;
 
 use crate::data_dirs::DataDirs;
+use crate::speaker_library::{HeldLibrary, LibraryError, VoiceSample, check_name};
 
 /// One finished input with speakers.
 #[derive(Debug, Clone)]
@@ -62,6 +63,56 @@ pub enum NamingError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("the speakers of {0} are not found yet; name them once its speakers stage has finished")]
     NotDiarized(String),
+}
+
+/// Naming failed: in the episode or in the library.
+#[derive(Debug, Error)]
+pub enum NameError {
+    #[error(transparent)]
+    Episode(#[from] NamingError),
+    #[error(transparent)]
+    Library(#[from] LibraryError),
+}
+
+/// What naming did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    /// The label the speaker had.
+    pub was: String,
+    /// Later episodes will know the voice: the speaker said enough for a voiceprint.
+    pub recognisable: bool,
+}
+
+/// Names speaker `speaker` of `episode`: the episode is relabelled (its job set to write its
+/// outputs again; the caller runs it) and the voice joins the library under `name`.
+pub fn name_speaker(dirs: &DataDirs, episode: &Episode, speaker: usize, name: &str) -> Result<Named, NameError> {
+    let name = check_name(name)?;
+    let mut held = HeldLibrary::open(dirs)?;
+    relabel(episode, &[(speaker, name.to_owned())], Names::Unique)?;
+    let said = &episode.record.speakers[speaker];
+    held.library.remove_sample(&episode.job_id, episode.index, speaker);
+    held.library.add_sample(
+        name,
+        VoiceSample {
+            job_id: episode.job_id.clone(),
+            file_index: episode.index,
+            speaker,
+            voiceprint: said.voiceprint.clone(),
+        },
+    );
+    held.save()?;
+    Ok(Named {
+        was: said.label.clone(),
+        recognisable: !said.voiceprint.is_empty(),
+    })
+}
+
+/// Input `index` of the job in `folder`, when it is finished with speakers.
+pub fn episode_at(folder: &JobFolder, index: usize) -> Option<Episode> {
+    episodes_of(folder)
+        .into_iter()
+        .map(|(e, _)| e)
+        .find(|e| e.index == index)
 }
 
 /// Every finished episode with a speaker record, job by job, in input order.

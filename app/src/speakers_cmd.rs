@@ -4,7 +4,7 @@
 
 use anyhow::{Result, bail};
 use castmill::data_dirs::DataDirs;
-use castmill::speaker_library::{HeldLibrary, LibraryError, SpeakerLibrary, VoiceSample, check_name};
+use castmill::speaker_library::{HeldLibrary, LibraryError, SpeakerLibrary, check_name};
 use castmill::speaker_names::{self, Episode, Names};
 use shared_ipc::JobFolder;
 use shared_ipc::speaker_record::default_label;
@@ -33,35 +33,21 @@ pub fn run(cmd: SpeakersCommand) -> Result<u8> {
             name,
             rerun,
         } => {
-            let name = check_name(&name)?.to_owned();
             let episode = speaker_names::find_episode(&dirs, &episode)?;
             let speaker = speaker_names::speaker_of(&episode, &speaker)?;
-            let mut held = HeldLibrary::open(&dirs)?;
-            speaker_names::relabel(&episode, &[(speaker, name.clone())], Names::Unique)?;
-            let voiceprint = episode.record.speakers[speaker].voiceprint.clone();
-            if voiceprint.is_empty() {
+            let named = speaker_names::name_speaker(&dirs, &episode, speaker, &name)?;
+            if !named.recognisable {
                 eprintln!(
                     "note: {} speaks too little in {} for a voiceprint; named there, but not recognised elsewhere",
-                    episode.record.speakers[speaker].label,
+                    named.was,
                     episode.reference()
                 );
             }
-            held.library.remove_sample(&episode.job_id, episode.index, speaker);
-            held.library.add_sample(
-                &name,
-                VoiceSample {
-                    job_id: episode.job_id.clone(),
-                    file_index: episode.index,
-                    speaker,
-                    voiceprint,
-                },
-            );
-            held.save()?;
-            drop(held);
             println!(
-                "{} in {} is now {name}; writing its outputs again",
-                episode.record.speakers[speaker].label,
-                episode.reference()
+                "{} in {} is now {}; writing its outputs again",
+                named.was,
+                episode.reference(),
+                name.trim()
             );
             rewrite(&[episode], &rerun)
         }

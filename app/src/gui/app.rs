@@ -31,6 +31,7 @@ pub use super::running_job::{FileRow, FileStatus, JobPurpose, Results, RunningJo
 mod handoff;
 mod history;
 mod notices;
+mod reruns;
 
 pub enum Screen {
     Start,
@@ -287,18 +288,6 @@ impl CastmillApp {
         self.run_job(folder, spec, JobPurpose::Transcribe, ctx)
     }
 
-    /// Rebuilds a finished job's summaries and Map of Content from its transcripts, with
-    /// the embedding model chosen in the settings.
-    fn resummarize(&mut self, folder: shared_ipc::JobFolder, ctx: &egui::Context) -> anyhow::Result<()> {
-        let dirs = self.dirs()?;
-        let model = ModelStore::new(dirs.models())
-            .embedding_model(&self.settings.embedding_model)
-            .map_err(|e| anyhow::anyhow!("{e:#}. Install it in Settings > Models."))?;
-        jobs::prepare_resummarize(&folder, Some(model))?;
-        let spec = JobSpec::load(&folder.spec())?;
-        self.run_job(folder, spec, JobPurpose::RebuildSummaries, ctx)
-    }
-
     /// Rescans the jobs folder and shows the recovery dialog if anything is unfinished.
     pub fn show_unfinished_jobs(&mut self) {
         if let Ok(dirs) = self.dirs() {
@@ -438,6 +427,13 @@ impl CastmillApp {
                             let id = results.folder.id();
                             if let Err(e) = self.resume(&id, false, ui.ctx()) {
                                 self.notice = Some(format!("Could not resume the job: {e:#}"));
+                            }
+                        }
+                        screens::results::ResultsAction::NameSpeaker { file, speaker, name } => {
+                            let folder = results.folder.clone();
+                            match self.name_speaker(folder, file, speaker, &name, ui.ctx()) {
+                                Ok(()) => {}
+                                Err(e) => self.notice = Some(format!("Could not rename the speaker: {e:#}")),
                             }
                         }
                         screens::results::ResultsAction::Open(path) => {

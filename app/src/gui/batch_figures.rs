@@ -113,6 +113,7 @@ mod tests {
             summary: SummaryStatus::None,
             duration_s,
             done_s,
+            speakers: Vec::new(),
         }
     }
 

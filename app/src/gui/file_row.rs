@@ -36,6 +36,8 @@ pub struct FileRow {
     pub duration_s: Option<f64>,
     /// Audio of it transcribed and committed so far.
     pub done_s: f64,
+    /// Who speaks in it (label, talk time in ms), once its speakers are found.
+    pub speakers: Vec<(String, u64)>,
 }
 
 impl FileRow {
@@ -47,6 +49,7 @@ impl FileRow {
             summary: SummaryStatus::None,
             duration_s,
             done_s: 0.0,
+            speakers: Vec::new(),
         }
     }
 

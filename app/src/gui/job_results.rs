@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use shared_ipc::journal::JournalLoad;
+use shared_ipc::speaker_record::SpeakerRecord;
 use shared_ipc::{Checkpoint, FileState, JobFolder, StageState};
 
 use super::batch_figures::FileCounts;
@@ -18,6 +19,20 @@ pub enum JobPurpose {
     Transcribe,
     /// Make a finished job's summaries and Map of Content again from its transcripts.
     RebuildSummaries,
+    /// Write an episode's outputs, notes and the Map of Content again with a speaker's new
+    /// name.
+    RenameSpeakers,
+}
+
+/// A speaker being renamed on the results screen: which file's, which speaker, the name
+/// typed so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Renaming {
+    pub file: usize,
+    pub speaker: usize,
+    pub name: String,
+    /// The name field is yet to take the keyboard (it does when it first shows).
+    pub wants_focus: bool,
 }
 
 /// A finished (or stopped) batch, as the results screen shows it.
@@ -33,6 +48,8 @@ pub struct Results {
     /// Some results could not be saved (a full disk, a folder refusing writes); resuming
     /// the job writes them from what it kept.
     pub unsaved: bool,
+    /// The speaker whose name is being typed, if any.
+    pub renaming: Option<Renaming>,
 }
 
 /// Sets each file's status, length and progress from the job's checkpoint (and the journal
@@ -72,7 +89,21 @@ pub(super) fn apply_recorded(files: &mut [FileRow], folder: &JobFolder) -> Optio
             StageState::Pending => SummaryStatus::None,
         };
     }
+    read_speakers(files, folder, &recorded);
     Some(recorded)
+}
+
+/// Each file's speakers, from its speaker record once its speakers stage is done.
+pub(super) fn read_speakers(files: &mut [FileRow], folder: &JobFolder, checkpoint: &Checkpoint) {
+    for (index, (row, file)) in files.iter_mut().zip(&checkpoint.files).enumerate() {
+        row.speakers = file
+            .speakers
+            .is_done()
+            .then(|| SpeakerRecord::load(&folder.speaker_record(index)))
+            .flatten()
+            .map(|r| r.speakers.into_iter().map(|s| (s.label, s.talk_ms)).collect())
+            .unwrap_or_default();
+    }
 }
 
 impl Results {
@@ -103,13 +134,20 @@ impl Results {
             output_dir: spec.output_dir,
             knowledge_problem: None,
             unsaved: has_unsaved(recorded.as_ref()),
+            renaming: None,
         })
     }
 }
 
 pub(super) fn summarize(files: &[FileRow], outcome: &Outcome, purpose: JobPurpose, map_written: bool) -> String {
-    if purpose == JobPurpose::RebuildSummaries && matches!(outcome, Outcome::Finished { .. }) {
-        return rebuilt(files, map_written);
+    if matches!(outcome, Outcome::Finished { .. }) {
+        match purpose {
+            JobPurpose::RebuildSummaries => return rebuilt(files, map_written),
+            JobPurpose::RenameSpeakers => {
+                return "Speaker renamed: the episode's outputs and note are written again with the name.".to_owned();
+            }
+            JobPurpose::Transcribe => {}
+        }
     }
     let how = match outcome {
         Outcome::Finished { .. } => "Finished".to_owned(),

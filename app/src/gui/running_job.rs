@@ -8,8 +8,8 @@ use shared_ipc::{Checkpoint, JobFolder, Stage, WorkerEvent};
 
 use super::batch_figures::{BatchAudio, FileCounts};
 pub use super::file_row::{FileRow, FileStatus, SummaryStatus};
-pub use super::job_results::{JobPurpose, Results};
-use super::job_results::{apply_recorded, has_unsaved, summarize};
+pub use super::job_results::{JobPurpose, Renaming, Results};
+use super::job_results::{apply_recorded, has_unsaved, read_speakers, summarize};
 use super::job_thread::JobThread;
 use super::theme;
 use super::transcript_tail::TranscriptTail;
@@ -103,6 +103,10 @@ impl RunningJob {
             self.read_recorded_status();
         }
         let outcome = delivery.ended?;
+        let checkpoint = Checkpoint::load(&self.folder.checkpoint()).ok().flatten();
+        if let Some(checkpoint) = &checkpoint {
+            read_speakers(&mut self.files, &self.folder, checkpoint);
+        }
         Some(Results {
             folder: self.folder.clone(),
             summary: summarize(&self.files, &outcome, self.purpose, self.map.is_some()),
@@ -110,7 +114,8 @@ impl RunningJob {
             output_dir: self.output_dir.clone(),
             map: self.map.take(),
             knowledge_problem: self.knowledge_problem.take(),
-            unsaved: has_unsaved(Checkpoint::load(&self.folder.checkpoint()).ok().flatten().as_ref()),
+            unsaved: has_unsaved(checkpoint.as_ref()),
+            renaming: None,
         })
     }
 
@@ -165,6 +170,8 @@ impl RunningJob {
             "Stopping…"
         } else if self.purpose == JobPurpose::RebuildSummaries {
             "Rebuilding summaries"
+        } else if self.purpose == JobPurpose::RenameSpeakers {
+            "Renaming a speaker"
         } else {
             match self.current_stage {
                 Some(Stage::FindingSpeakers) => "Finding speakers",

@@ -373,3 +373,47 @@ fn a_window_that_draws_no_frames_does_not_hold_up_the_job() {
     assert_eq!(completed, 2, "every file's completion waits for the window");
     assert!(!delivery.lost_state);
 }
+
+#[test]
+fn a_speaker_renamed_on_the_results_screen_is_named_in_its_outputs_and_known_later() {
+    let _guard = one_model_at_a_time();
+    let data = DataDir::with_speakers();
+    let media = tempfile::tempdir().expect("tempdir");
+    let out = media.path().join("out");
+    let mut harness = app_harness(data.path(), &out);
+    let conversation = fixtures::speakers_dir().join("two-voices.wav");
+    harness.state_mut().add_paths(std::slice::from_ref(&conversation));
+    harness.run();
+    harness.get_by_label("Start").click();
+    harness.run();
+    run_until_results(&mut harness);
+    let labels: Vec<String> = results(&harness).files[0]
+        .speakers
+        .iter()
+        .map(|(l, _)| l.clone())
+        .collect();
+    assert_eq!(labels, ["Speaker 1", "Speaker 2"], "the results show who speaks");
+
+    // Rename the guest: the name is typed in place and saved.
+    harness
+        .get_all_by_label("Rename")
+        .nth(1)
+        .expect("a Rename for each speaker")
+        .click_accesskit();
+    harness.run();
+    harness.get_by_role(egui::accesskit::Role::TextInput).focus();
+    harness.run();
+    harness.get_by_role(egui::accesskit::Role::TextInput).type_text("Kim");
+    harness.run();
+    let titles = rerun_without_transcribing(&mut harness, "Save name");
+    assert_eq!(titles, vec!["Renaming a speaker"]);
+    let after = results(&harness);
+    assert_eq!(after.files[0].speakers[1].0, "Kim", "{:?}", after.files[0].speakers);
+    assert!(after.summary.starts_with("Speaker renamed"), "{}", after.summary);
+    let txt = std::fs::read_to_string(out.join("two-voices.txt")).expect("txt");
+    assert!(txt.contains("\n\nKim: ") && txt.starts_with("Speaker 1: "), "{txt}");
+    let note = std::fs::read_to_string(out.join("two-voices.md")).expect("note");
+    assert!(note.contains("[[People/Kim|Kim]]"), "{note}");
+    let library = std::fs::read_to_string(data.path().join("speakers.json")).expect("the library");
+    assert!(library.contains("\"Kim\""), "{library}");
+}

@@ -306,9 +306,10 @@ fn a_nearly_full_output_folder_fails_what_does_not_fit_and_keeps_what_did() {
     let long = castmill_e2e::fixtures::long_clip(media.path());
     let out = media.path().join("nearly full");
     let _mounted = Tmpfs::mount(&out, "size=128k");
-    // Leave 24 KiB: room for a 30-second clip's four outputs, not for a 93-second file's.
+    // Leave 48 KiB: room for a 30-second clip's four outputs (its JSON with every word's
+    // time is 10 KB), not for a 93-second file's.
     let filler = out.join("other files");
-    std::fs::write(&filler, vec![7u8; 104 * 1024]).expect("fill");
+    std::fs::write(&filler, vec![7u8; 80 * 1024]).expect("fill");
     let output = data
         .command()
         .args(["--headless", "--json", "--out"])

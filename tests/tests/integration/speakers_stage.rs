@@ -198,3 +198,33 @@ fn no_speakers_on_the_command_line_gives_one_voice() {
     // One line a segment, as before speakers existed.
     assert!(plain.lines().count() >= 6 && plain.contains("bees"), "{plain}");
 }
+
+#[test]
+fn a_file_too_short_or_too_quiet_for_speakers_gets_one_speaker_not_a_failure() {
+    let _guard = one_model_at_a_time();
+    let media = tempfile::tempdir().expect("tempdir");
+    // A second and a half of the conversation (shorter than any voiceprint wants), and ten
+    // seconds of near silence.
+    let short = media.path().join("short.wav");
+    let samples = fixtures::wav_samples(&conversation("two-voices"));
+    fixtures::write_wav(&short, samples.into_iter().take(24_000));
+    let quiet = media.path().join("quiet.wav");
+    fixtures::write_wav(&quiet, (0..160_000).map(|i| if i % 7 == 0 { 2 } else { -1 }));
+    let job = TestJob::new(vec![short, quiet]).with_speakers();
+    let (status, events) = run_to_end(&job);
+    assert_eq!(status.code(), Some(exit_code::FINISHED), "{events:#?}");
+    let one = vec!["Speaker 1".to_owned()];
+    assert_eq!(found_speakers(&events), [(0, one.clone()), (1, one)], "{events:#?}");
+    assert!(
+        !events.iter().any(|e| matches!(e, WorkerEvent::SpeakersFailed { .. })),
+        "{events:#?}"
+    );
+    let checkpoint = Checkpoint::load(&job.folder.checkpoint())
+        .expect("load")
+        .expect("a checkpoint");
+    assert!(checkpoint.files.iter().all(|f| f.speakers.is_done()), "{checkpoint:?}");
+    for index in 0..2 {
+        let record = SpeakerRecord::load(&job.folder.speaker_record(index)).expect("speaker record");
+        assert_eq!(record.speakers.len(), 1);
+    }
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use egui::Ui;
 
 use crate::gui::failure_text::FailureText;
-use crate::gui::running_job::{FileRow, FileStatus, Results, SummaryStatus};
+use crate::gui::running_job::{FileRow, FileStatus, Renaming, Results, SummaryStatus};
 use crate::gui::{shortcuts, theme};
 
 pub enum ResultsAction {
@@ -19,9 +19,15 @@ pub enum ResultsAction {
     Resume,
     /// Open a file or folder in the desktop's default application.
     Open(PathBuf),
+    /// Give speaker `speaker` of file `file` a name (and the library the voice).
+    NameSpeaker {
+        file: usize,
+        speaker: usize,
+        name: String,
+    },
 }
 
-pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
+pub fn show(ui: &mut Ui, results: &mut Results) -> Option<ResultsAction> {
     let mut action = None;
     ui.heading("Results");
     ui.label(&results.summary);
@@ -57,6 +63,11 @@ pub fn show(ui: &mut Ui, results: &Results) -> Option<ResultsAction> {
         .show(ui, |ui| {
             for (index, row) in results.files.iter().enumerate() {
                 if let Some(chosen) = show_row(ui, index, row) {
+                    action = Some(chosen);
+                }
+                if !row.speakers.is_empty()
+                    && let Some(chosen) = show_speakers(ui, index, row, &mut results.renaming)
+                {
                     action = Some(chosen);
                 }
                 ui.separator();
@@ -162,5 +173,61 @@ fn show_row(ui: &mut Ui, index: usize, row: &FileRow) -> Option<ResultsAction> {
     if let SummaryStatus::Failed { reason } = &row.summary {
         FailureText::of(reason, &row.input).show(ui, ("summary", index));
     }
+    action
+}
+
+/// A file's speakers with their share of the talk, each with Rename; the one being renamed
+/// shows a name field with Save name and Cancel.
+fn show_speakers(ui: &mut Ui, file: usize, row: &FileRow, renaming: &mut Option<Renaming>) -> Option<ResultsAction> {
+    let mut action = None;
+    let total: u64 = row.speakers.iter().map(|(_, ms)| ms).sum::<u64>().max(1);
+    ui.horizontal_wrapped(|ui| {
+        ui.colored_label(theme::MUTED, "Speakers:");
+        for (speaker, (label, talk_ms)) in row.speakers.iter().enumerate() {
+            let editing = renaming.as_mut().filter(|r| r.file == file && r.speaker == speaker);
+            match editing {
+                Some(edit) => {
+                    let field = ui.add(
+                        egui::TextEdit::singleline(&mut edit.name)
+                            .hint_text(format!("Name for {label}"))
+                            .desired_width(140.0),
+                    );
+                    if std::mem::take(&mut edit.wants_focus) {
+                        field.request_focus();
+                    }
+                    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if ui.small_button("Save name").clicked() || entered {
+                        action = Some(ResultsAction::NameSpeaker {
+                            file,
+                            speaker,
+                            name: edit.name.clone(),
+                        });
+                    }
+                    if ui.small_button("Cancel").clicked() {
+                        *renaming = None;
+                        return;
+                    }
+                }
+                None => {
+                    let share = (*talk_ms as f64 * 100.0 / total as f64).round();
+                    ui.label(format!("{label} ({share}%)"));
+                    if ui
+                        .small_button("Rename")
+                        .on_hover_text(format!(
+                            "Name {label}: this episode's outputs say the name, and later episodes know the voice"
+                        ))
+                        .clicked()
+                    {
+                        *renaming = Some(Renaming {
+                            file,
+                            speaker,
+                            name: String::new(),
+                            wants_focus: true,
+                        });
+                    }
+                }
+            }
+        }
+    });
     action
 }

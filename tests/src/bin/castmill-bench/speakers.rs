@@ -246,20 +246,34 @@ pub fn bench(dir: &Path) {
     stage_cost(dir);
 }
 
-/// The speakers stage's time against the transcription stage's, in the worker, on all the
-/// conversations joined into one file.
-fn stage_cost(dir: &Path) {
-    let joined = dir.join("conversations.wav");
-    let mut all: Vec<i16> = Vec::new();
+/// The conversations joined (a second of silence between them), repeated to at least
+/// `seconds` when given.
+fn conversations(seconds: Option<f64>) -> Vec<i16> {
+    let mut once: Vec<i16> = Vec::new();
     for name in ["two-voices", "three-voices", "four-voices", "six-voices"] {
-        all.extend(fixtures::wav_samples(
+        once.extend(fixtures::wav_samples(
             &fixtures::speakers_dir().join(format!("{name}.wav")),
         ));
-        all.extend(std::iter::repeat_n(0i16, 16_000));
+        once.extend(std::iter::repeat_n(0i16, 16_000));
     }
-    fixtures::write_wav(&joined, all.iter().copied());
-    let job = TestJob::new(vec![joined]).with_speakers();
+    match seconds {
+        None => once,
+        Some(s) => once.iter().copied().cycle().take((s * 16_000.0) as usize).collect(),
+    }
+}
+
+/// One worker run with speakers: each stage's time and the worker's peak RSS.
+struct StageRun {
+    transcription_s: f64,
+    speakers_s: f64,
+    peak_rss_mib: f64,
+}
+
+fn run_with_speakers(wav: PathBuf) -> Option<StageRun> {
+    let job = TestJob::new(vec![wav]).with_speakers();
     let mut worker = RunningWorker::start(&job);
+    let pid = worker.pid().as_raw() as u32;
+    let mut peak = 0.0f64;
     let mut marks: Vec<(Instant, &'static str)> = Vec::new();
     loop {
         let event = worker.wait_for("the job's end", |e| {
@@ -270,9 +284,14 @@ fn stage_cost(dir: &Path) {
                     ..
                 } | WorkerEvent::FileCompleted { .. }
                     | WorkerEvent::SpeakersFound { .. }
+                    | WorkerEvent::Heartbeat { .. }
                     | WorkerEvent::Finished { .. }
             )
         });
+        // The high-water mark, read while the worker lives (the last read is its peak).
+        if let Some(p) = castmill_e2e::proc_stats::peak_rss_mib(pid) {
+            peak = peak.max(p);
+        }
         let mark = match event {
             WorkerEvent::Stage {
                 stage: Stage::Transcribing,
@@ -281,23 +300,79 @@ fn stage_cost(dir: &Path) {
             WorkerEvent::FileCompleted { .. } => "transcribed",
             WorkerEvent::Stage { .. } => "speakers",
             WorkerEvent::SpeakersFound { .. } => "found",
+            WorkerEvent::Heartbeat { .. } => continue,
             _ => break,
         };
         marks.push((Instant::now(), mark));
     }
     let _ = worker.finish();
     let at = |name: &str| marks.iter().find(|m| m.1 == name).map(|m| m.0);
-    let (Some(t0), Some(t1), Some(s0), Some(s1)) = (at("transcribing"), at("transcribed"), at("speakers"), at("found"))
-    else {
+    let (t0, t1, s0, s1) = (at("transcribing")?, at("transcribed")?, at("speakers")?, at("found")?);
+    Some(StageRun {
+        transcription_s: (t1 - t0).as_secs_f64(),
+        speakers_s: (s1 - s0).as_secs_f64(),
+        peak_rss_mib: peak,
+    })
+}
+
+/// The speakers stage's time against the transcription stage's, in the worker, on all the
+/// conversations joined into one file.
+fn stage_cost(dir: &Path) {
+    let joined = dir.join("conversations.wav");
+    let all = conversations(None);
+    fixtures::write_wav(&joined, all.iter().copied());
+    let Some(run) = run_with_speakers(joined) else {
         println!("\nstage cost: the worker did not report both stages");
         return;
     };
-    let transcription = (t1 - t0).as_secs_f64();
-    let speakers = (s1 - s0).as_secs_f64();
     println!(
         "\nStage cost in the worker (the four conversations joined, {:.0} s of audio, tiny.en, 2 threads): \
-         transcription {transcription:.2} s, speakers {speakers:.2} s — **speakers / transcription {:.2}**.",
+         transcription {:.2} s, speakers {:.2} s — **speakers / transcription {:.2}**.",
         all.len() as f64 / 16_000.0,
-        speakers / transcription
+        run.transcription_s,
+        run.speakers_s,
+        run.speakers_s / run.transcription_s
     );
+    long_files(dir);
+}
+
+/// The worker's peak RSS with speakers on long files (the conversations repeated; minutes
+/// from `BENCH_SPEAKERS_RSS_MINUTES`, "10,240" by default): flat in length is the bar.
+fn long_files(dir: &Path) {
+    let minutes: Vec<u32> = std::env::var("BENCH_SPEAKERS_RSS_MINUTES")
+        .unwrap_or_else(|_| "10,240".into())
+        .split(',')
+        .filter_map(|m| m.trim().parse().ok())
+        .collect();
+    println!("\n| long file with speakers | transcription | speakers | speakers / transcription | worker peak RSS |");
+    println!("|---|---|---|---|---|");
+    let mut peaks = Vec::new();
+    for m in &minutes {
+        let wav = dir.join(format!("conversations-{m}min.wav"));
+        fixtures::write_wav(&wav, conversations(Some(*m as f64 * 60.0)));
+        let run = run_with_speakers(wav.clone());
+        let _ = std::fs::remove_file(&wav);
+        let Some(run) = run else {
+            println!("| {m} min | the worker did not report both stages | | | |");
+            continue;
+        };
+        println!(
+            "| {m} min | {:.1} s | {:.1} s | {:.2} | {:.1} MiB |",
+            run.transcription_s,
+            run.speakers_s,
+            run.speakers_s / run.transcription_s,
+            run.peak_rss_mib
+        );
+        peaks.push((*m, run.peak_rss_mib));
+    }
+    if let (Some(first), Some(last)) = (peaks.first(), peaks.last())
+        && first.0 != last.0
+    {
+        println!(
+            "\nPeak RSS with speakers, {}-minute / {}-minute: **{:.2}** (bar ≤ 1.1).",
+            last.0,
+            first.0,
+            last.1 / first.1
+        );
+    }
 }
